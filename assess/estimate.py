@@ -1,0 +1,283 @@
+"""Design-based estimates (Taylor linearisation) that agree with R's ``survey`` / ``srvyr``.
+
+What is estimated
+-----------------
+For every (indicator, option) and every domain -- the whole sample (``level='national'``,
+``area='all'``) and every value of every region level -- the estimate is the ratio
+
+    est_D = sum_{i in D} w_i y_i / sum_{i in D} w_i
+
+over the households of the domain that answered the variable (``y`` not null). ``y`` is the 0/1
+indicator of an option (proportions: select_one answers, select_multiple option columns) or the value
+itself (means). This is ``svymean`` / ``srvyr::survey_mean`` / ``survey_prop(proportion = FALSE)``.
+
+How R computes it (and what is reproduced here)
+-----------------------------------------------
+IMPACT's ``analysistools`` (which produced the published MSNA template results) builds one design on
+all households (``svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE)``), then per
+variable does ``filter(!is.na(var))`` and ``group_by(area)``, and asks srvyr for
+``survey_mean(vartype = "ci")``. In ``survey``:
+
+* Subsetting a design keeps, for each stratum, the number of PSUs of the *whole* design
+  (``fpc$sampsize``) and pads the subset with zero PSU totals up to that number (``onestrat``). So
+  households missing the variable, and households of other areas, simply have influence 0.
+* ``svymean`` linearises the ratio: z_i = w_i (y_i - est_D) / sum_D w for households in the domain,
+  0 for everybody else. With z_hc the total of z over PSU c of stratum h, and n_h the number of PSUs
+  of stratum h in the whole design (all households, whether or not they answered),
+
+      Var(est_D) = sum_h n_h / (n_h - 1) * sum_{c=1..n_h} (z_hc - zbar_h)^2,  zbar_h = sum_c z_hc / n_h
+
+  (no finite population correction). For an unweighted simple random sample of N households this is
+  N/(N-1) * sum_{i in D} (y_i - p)^2 / n_D^2, N the whole sample -- as in the published results.
+* A PSU is the pair (stratum, psu): cluster ids may repeat across strata (``nest = TRUE``).
+* Lonely PSU: R's default ``options(survey.lonely.psu = "fail")`` stops with an error when a stratum of
+  the design has a single PSU. We instead use the ``"certainty"`` rule: such a stratum contributes 0 to
+  the variance (it is treated as sampled with certainty). This equals R run with
+  ``options(survey.lonely.psu = "certainty")``. A stratum whose PSUs are all missing the variable also
+  contributes 0, as in R. (R's subset-specific "adjust" warning for a domain with one PSU in a stratum
+  does not change the formula above.)
+* Degrees of freedom: srvyr's ``survey_mean(vartype = "ci")`` uses ``df = degf(design)`` of the design
+  it is given, i.e. the filtered one: (distinct PSUs) - (distinct strata) among the households that
+  answered the variable, nationally. Grouped (area) estimates use that same national df, as srvyr does
+  (``degf`` is not recomputed per group).
+* CI = est -/+ t_{(1+conf)/2, df} * SE, not clipped to [0, 1] (lower bounds can be negative, as in the
+  published tables). When df <= 0 the CI is NULL.
+
+Implementation
+--------------
+All sums run in DuckDB (``assess/sql/estimate_*.sql``, one named query per file): the design is
+turned into integer stratum / PSU ids, a long (level, area, household) table is built, then domain
+totals, per-(domain, stratum) sums s1 = sum_c z_hc and s2 = sum_c z_hc^2 (PSUs absent from a domain add
+nothing) and Var = sum_h n_h/(n_h-1) (s2 - s1^2/n_h). Only identifiers that name real tables / columns
+(an allow-list checked against the catalogue) are interpolated, always double-quoted; values are
+bound as parameters. This module never imports prefect.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+__all__ = ["compute_estimates", "design_weights", "t_quantiles"]
+
+_SQL_DIR = Path(__file__).with_name("sql")
+_IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+_UNITS_REQUIRED = ("_rid", "_weight", "_stratum", "_psu")
+_VALUES_REQUIRED = ("_rid", "indicator", "option", "kind", "y")
+
+
+@lru_cache(maxsize=None)
+def _sql(name: str) -> str:
+    """Text of the named query ``assess/sql/<name>.sql``."""
+    if not _IDENT_RE.match(name):
+        raise ValueError(f"bad query name {name!r}")
+    return (_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _quote(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
+
+
+def _relation_name(name: str) -> str:
+    """A table/view name usable in SQL: plain identifier (optionally schema-qualified), quoted."""
+    parts = name.split(".")
+    if not parts or len(parts) > 2 or not all(_IDENT_RE.match(p) for p in parts):
+        raise ValueError(f"invalid table name {name!r}: use letters, digits and underscores")
+    return ".".join(_quote(p) for p in parts)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    try:
+        rows = con.execute(f"DESCRIBE SELECT * FROM {_relation_name(relation)}").fetchall()
+    except duckdb.Error as exc:  # CatalogException and friends
+        raise ValueError(f"table or view {relation!r} not found: {exc}") from exc
+    return [r[0] for r in rows]
+
+
+def t_quantiles(dfs: Iterable[int | None], conf: float = 0.95) -> dict[int, float]:
+    """Two-sided t quantile t_{(1+conf)/2, df} for each positive df (df <= 0 / None are skipped)."""
+    from scipy.stats import t
+
+    if not 0 < conf < 1:
+        raise ValueError(f"conf must be in (0, 1), got {conf!r}")
+    keys = sorted({int(d) for d in dfs if d is not None and int(d) > 0})
+    if not keys:
+        return {}
+    qs = t.ppf((1 + conf) / 2, keys)
+    return {k: float(q) for k, q in zip(keys, qs, strict=True)}
+
+
+def compute_estimates(
+    con: duckdb.DuckDBPyConnection,
+    levels: list[str],
+    *,
+    conf: float = 0.95,
+    min_cell: int = 5,
+    units: str = "est_units",
+    values: str = "est_values",
+    out: str = "estimates",
+) -> None:
+    """(Re)creates table `out` with columns:
+    level VARCHAR ('national' or a level name), area VARCHAR ('all' for national; the level column's value otherwise),
+    indicator VARCHAR, option VARCHAR, estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, se DOUBLE,
+    n BIGINT (households with non-missing y in the area), n_option BIGINT (households with y=1, NULL for kind='mean'),
+    weighted_n DOUBLE (sum of weights of those n), df BIGINT, suppressed BOOLEAN (n < min_cell).
+
+    `units` holds one row per household (_rid, _weight, _stratum, _psu and one column per name in
+    `levels`); `values` holds (_rid, indicator, option, kind, y). See the module docstring for the method.
+    Only domains with at least one non-missing y produce a row.
+    """
+    units_q, values_q, out_q = _relation_name(units), _relation_name(values), _relation_name(out)
+    levels = list(levels)
+    unit_cols = _columns(con, units)
+    missing = [c for c in _UNITS_REQUIRED if c not in unit_cols]
+    if missing:
+        raise ValueError(f"{units!r} lacks required column(s) {missing}")
+    value_cols = _columns(con, values)
+    missing = [c for c in _VALUES_REQUIRED if c not in value_cols]
+    if missing:
+        raise ValueError(f"{values!r} lacks required column(s) {missing}")
+    # allow-list for interpolated level identifiers: real columns of `units`, not internal ones
+    for lv in levels:
+        if lv not in unit_cols or lv in _UNITS_REQUIRED:
+            raise ValueError(f"region level {lv!r} is not a column of {units!r}")
+        if lv == "national":
+            raise ValueError("'national' is reserved and cannot be a region level name")
+    if len(set(levels)) != len(levels):
+        raise ValueError(f"duplicate region levels in {levels}")
+    if not 0 < conf < 1:
+        raise ValueError(f"conf must be in (0, 1), got {conf!r}")
+
+    bad = con.execute(
+        f"SELECT count(*) - count(DISTINCT _rid), count(*) FILTER (WHERE _weight IS NULL), "
+        f"count(*) FILTER (WHERE _weight < 0), count(*) FILTER (WHERE _rid IS NULL) FROM {units_q}"
+    ).fetchone()
+    if bad[0] or bad[3]:
+        raise ValueError(f"{units!r}: _rid must be unique and not null")
+    if bad[1] or bad[2]:
+        raise ValueError(f"{units!r}: _weight must be non-null and >= 0")
+
+    try:
+        con.execute(_sql("estimate_design").format(units=units_q))
+        con.execute(_sql("estimate_strata"))
+        con.execute(_sql("estimate_areas_national"))
+        for i, lv in enumerate(levels, start=1):
+            con.execute(_sql("estimate_areas_level").format(units=units_q, level_col=_quote(lv)), {"lvl": i})
+        con.execute("CREATE OR REPLACE TEMP TABLE _est_levels (lvl INTEGER, level VARCHAR)")
+        con.executemany("INSERT INTO _est_levels VALUES (?, ?)", [(0, "national")] + [(i, lv) for i, lv in enumerate(levels, 1)])
+        con.execute(_sql("estimate_domains").format(values=values_q))
+        con.execute(_sql("estimate_df").format(values=values_q))
+
+        # every PSU a single household (no clusters)? then skip the PSU-level grouping
+        n_units, n_psu = con.execute("SELECT count(*), count(DISTINCT pid) FROM _est_design").fetchone()
+        con.execute(_sql("estimate_zsums_units" if n_units == n_psu else "estimate_zsums_psu").format(values=values_q))
+
+        dfs = [r[0] for r in con.execute("SELECT DISTINCT df FROM _est_df").fetchall()]
+        tq = t_quantiles(dfs, conf)
+        con.execute("CREATE OR REPLACE TEMP TABLE _est_tq (df BIGINT, q DOUBLE)")
+        if tq:
+            con.executemany("INSERT INTO _est_tq VALUES (?, ?)", list(tq.items()))
+        con.execute(_sql("estimate_result").format(out=out_q), {"min_cell": int(min_cell)})
+    finally:
+        for t in ("_est_design", "_est_strata", "_est_areas", "_est_levels", "_est_dom", "_est_df", "_est_zs", "_est_tq"):
+            con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def design_weights(
+    con: duckdb.DuckDBPyConnection,
+    units_table: str,
+    frame: pd.DataFrame | str | Path,
+    strata_col: str,
+    population_col: str,
+    *,
+    units_strata_col: str = "_stratum",
+    weight_col: str = "_weight",
+) -> list[str]:
+    """Set ``weight_col`` of ``units_table`` to the post-stratification design weight
+    w_h = (N_h / N) / (n_h / n), computed on the rows present: n_h households of stratum h in the
+    table, n all households, N_h the frame population of h and N the sum of N_h over the strata
+    present in the sample. Weights average 1 (they sum to n).
+
+    ``frame`` is a DataFrame or a CSV / Excel / Parquet path with columns ``strata_col`` (matched as
+    text against ``units_strata_col``) and ``population_col``. Raises ValueError naming the stratum when
+    a sampled stratum is missing from the frame (or has no / a non-positive population); returns
+    warnings for frame strata without any sampled household.
+    """
+    table_q = _relation_name(units_table)
+    cols = _columns(con, units_table)
+    for c in (units_strata_col, weight_col):
+        if c not in cols:
+            raise ValueError(f"{units_table!r} has no column {c!r}")
+    df = _read_frame(frame)
+    for c in (strata_col, population_col):
+        if c not in df.columns:
+            raise ValueError(f"sampling frame has no column {c!r} (columns: {list(df.columns)})")
+    fr = pd.DataFrame(
+        {
+            "stratum": df[strata_col].map(lambda v: None if pd.isna(v) else str(v).strip()),
+            "population": pd.to_numeric(df[population_col], errors="coerce"),
+        }
+    )
+    fr = fr[fr["stratum"].notna() & (fr["stratum"] != "")]
+    dup = fr["stratum"][fr["stratum"].duplicated()].unique().tolist()
+    if dup:
+        raise ValueError(f"sampling frame lists stratum {dup[0]!r} more than once")
+
+    sample = con.execute(
+        f"SELECT CAST({_quote(units_strata_col)} AS VARCHAR) AS stratum, count(*) AS n_h "
+        f"FROM {table_q} GROUP BY 1 ORDER BY 1"
+    ).df()
+    if sample["stratum"].isna().any():
+        raise ValueError(f"{units_table!r}: {units_strata_col!r} is missing for some households")
+    sample["stratum"] = sample["stratum"].str.strip()
+    pop = dict(zip(fr["stratum"], fr["population"], strict=True))
+    for s in sample["stratum"]:
+        if s not in pop:
+            raise ValueError(f"stratum {s!r} is in the sample but not in the sampling frame")
+        if pd.isna(pop[s]) or pop[s] <= 0:
+            raise ValueError(f"stratum {s!r} has no positive population in the sampling frame")
+    sampled = set(sample["stratum"])
+    warns = [
+        f"stratum {s!r} of the sampling frame has no sampled household" for s in fr["stratum"] if s not in sampled
+    ]
+
+    n = float(sample["n_h"].sum())
+    big_n = float(sum(pop[s] for s in sample["stratum"]))
+    wt = pd.DataFrame(
+        {
+            "stratum": sample["stratum"],
+            "w": [(pop[s] / big_n) / (nh / n) for s, nh in zip(sample["stratum"], sample["n_h"], strict=True)],
+        }
+    )
+    con.register("_est_frame_w", wt)
+    try:
+        con.execute(
+            _sql("estimate_design_weights").format(
+                units=table_q, weight_col=_quote(weight_col), strata_col=_quote(units_strata_col)
+            )
+        )
+    except duckdb.Error as exc:
+        raise ValueError(f"cannot update weights of {units_table!r} (it must be a table, not a view): {exc}") from exc
+    finally:
+        con.unregister("_est_frame_w")
+    return warns
+
+
+def _read_frame(frame: pd.DataFrame | str | Path) -> pd.DataFrame:
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    p = Path(frame)
+    if not p.exists():
+        raise ValueError(f"sampling frame file not found: {p}")
+    suf = p.suffix.lower()
+    if suf in (".xlsx", ".xls", ".xlsm"):
+        return pd.read_excel(p, dtype=object)
+    if suf == ".parquet":
+        return pd.read_parquet(p)
+    return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])

@@ -1,0 +1,44 @@
+"""Personal data: which columns are private, and the keyed hash that replaces them in the store."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from .settings import Settings
+from .xlsform import XLSForm
+
+# Export metadata columns that identify enumerators, devices or places.
+PERSONAL_METADATA = (
+    "_submitted_by", "SubmitterName", "SubmitterID", "DeviceID", "deviceid", "_geolocation", "username",
+    "phonenumber", "simserial", "subscriberid", "_attachments", "instanceName", "meta-instanceName",
+)
+REDACTED = "[redacted]"
+
+
+def private_questions(form: XLSForm, settings: Settings) -> set[str]:
+    """Question names (or extra export columns) never to be shown: config list + form `private` column."""
+    names = {q.name for q in form.questions.values() if q.private}
+    names.update(settings.private)
+    return names
+
+
+def is_private_column(name: str, owner: str | None, private: set[str]) -> bool:
+    return name in private or (owner is not None and owner in private) or name in PERSONAL_METADATA
+
+
+def hash_key(settings: Settings) -> str:
+    """Key for the keyed hash: ASSESS_HASH_KEY, else a 0600 key file beside the store (created once)."""
+    env = os.environ.get("ASSESS_HASH_KEY")
+    if env:
+        return env
+    path = Path(settings.processed) / ".hash_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

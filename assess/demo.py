@@ -395,7 +395,7 @@ def _write_form(path: Path) -> None:
     settings.append([FORM_TITLE, FORM_ID, FORM_VERSION, DEFAULT_LANGUAGE])
     for ws, widths in ((survey, (18, 22, 40, 40, 40, 30)), (choices, (14, 18, 30, 30, 30, 8)),
                        (settings, (32, 12, 12, 16))):
-        for col, width in zip("ABCDEF", widths):
+        for col, width in zip("ABCDEF", widths, strict=False):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A2"
     _fix_properties(wb)
@@ -505,7 +505,7 @@ def _household(rng: random.Random, world: dict[str, Any], region: str, export: i
         delay = rng.randint(1, 90)                       # Enketo online: submitted at once
     else:
         delay = rng.choice((rng.randint(30, 900), rng.randint(900, 8 * 3600)))  # Collect: sent when in network
-    submitted = (end + dt.timedelta(seconds=delay)).astimezone(dt.timezone.utc)
+    submitted = (end + dt.timedelta(seconds=delay)).astimezone(dt.UTC)
 
     female = rng.random() < 0.55
     name = f"{rng.choice(FIRST_NAMES_F if female else FIRST_NAMES_M)} {rng.choice(FAMILY_NAMES)}"

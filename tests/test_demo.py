@@ -1,0 +1,249 @@
+"""The demo assessment: files, export formats, consistency with the form, determinism."""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+import tomllib
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from assess.demo import write_demo
+
+HOUSEHOLDS = 600
+KOBO_CSV = "data/raw/kobo_export_2026-11-10.csv"
+KOBO_XLSX = "data/raw/kobo_export_2026-11-12.xlsx"
+ODK_CSV = "data/raw/odk_central_2026-11-14.csv"
+FORM = "data/forms/needs_assessment.xlsx"
+FRAME = "data/forms/sampling_frame.csv"
+NEEDS = ["food", "water", "shelter", "health", "education", "livelihoods", "protection", "cash", "other"]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> tuple[Path, list[Path]]:
+    dest = tmp_path_factory.mktemp("demo")
+    return dest, write_demo(dest, households=HOUSEHOLDS)
+
+
+def _kobo_csv_rows(path: Path) -> list[dict[str, str]]:
+    text = path.read_bytes().decode("utf-8-sig")
+    return list(csv.DictReader(io.StringIO(text, newline=""), delimiter=";"))
+
+
+def _odk_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+
+
+def _xlsx_rows(path: Path) -> list[dict[str, object]]:
+    wb = load_workbook(path, read_only=True)
+    rows = list(wb.worksheets[0].iter_rows(values_only=True))
+    wb.close()
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def _sheet(path: Path, name: str) -> list[dict[str, object]]:
+    wb = load_workbook(path, read_only=True)
+    rows = list(wb[name].iter_rows(values_only=True))
+    wb.close()
+    return [dict(zip(rows[0], r, strict=False)) for r in rows[1:]]
+
+
+def _all_rows(dest: Path) -> list[dict[str, object]]:
+    """All households in a common shape: Kobo `/` headers, ODK renamed to match."""
+    kobo = _kobo_csv_rows(dest / KOBO_CSV) + [
+        {k: "" if v is None else str(v) for k, v in r.items()} for r in _xlsx_rows(dest / KOBO_XLSX)
+    ]
+    odk = []
+    for r in _odk_rows(dest / ODK_CSV):
+        row = {k.replace("-", "/"): v for k, v in r.items()}
+        row["_uuid"] = r["meta-instanceID"].removeprefix("uuid:")
+        odk.append(row)
+    return kobo + odk
+
+
+def test_files_exist(demo):
+    dest, written = demo
+    expected = [FORM, FRAME, KOBO_CSV, KOBO_XLSX, ODK_CSV, "assessment.toml"]
+    assert [p.relative_to(dest).as_posix() for p in written] == expected
+    assert all(p.is_file() and p.stat().st_size > 0 for p in written)
+
+
+def test_config_is_valid_toml_pointing_at_the_files(demo):
+    dest, _ = demo
+    text = (dest / "assessment.toml").read_text(encoding="utf-8")
+    assert text.count("\n#") >= 8  # commented for a data officer
+    cfg = tomllib.loads(text)
+    assert (dest / cfg["survey"]["xlsform"]).is_file()
+    assert (dest / cfg["design"]["frame"]).is_file()
+    assert (dest / cfg["paths"]["inbox"]).is_dir()
+    assert cfg["survey"]["language"] == "English (en)"
+    assert cfg["design"] == {"frame": "data/forms/sampling_frame.csv", "strata": "admin1",
+                             "population": "population", "cluster": "cluster_id"}
+    assert cfg["privacy"]["min_cell"] == 5
+    assert cfg["validation"]["window"] == ["2026-11-01", "2026-11-30"]
+
+
+def test_form_sheets_and_settings(demo):
+    dest, _ = demo
+    form = dest / FORM
+    settings = _sheet(form, "settings")[0]
+    assert settings == {"form_title": "Community Needs Assessment 2026", "form_id": "cna_2026",
+                        "version": "2026110101", "default_language": "English (en)"}
+    survey = _sheet(form, "survey")
+    header = set(survey[0])
+    for col in ("label::English (en)", "label::Français (fr)", "label::العربية (ar)", "hint::English (en)",
+                "required", "constraint", "constraint_message::English (en)", "relevant", "choice_filter",
+                "appearance", "calculation"):
+        assert col in header
+    depth = 0
+    for row in survey:
+        kind = row["type"]
+        depth += kind == "begin_group"
+        depth -= kind == "end_group"
+        assert depth >= 0
+        if kind.startswith(("select_", "integer", "text", "geopoint", "begin_group")):
+            assert all(row[f"label::{lang}"] for lang in ("English (en)", "Français (fr)", "العربية (ar)")), row
+    assert depth == 0
+    by_name = {r["name"]: r for r in survey if r["type"] != "end_group"}
+    assert by_name["admin2"]["choice_filter"] == "admin1=${admin1}"
+    assert by_name["household"]["relevant"] == "${consent} = 'yes'"
+    assert by_name["priority_needs"]["type"] == "select_multiple needs"
+    assert by_name["resp_phone"]["constraint"] == r"regex(., '^\+?[0-9 ]{7,15}$')"
+    lists = {r["type"].split()[1] for r in survey if r["type"].startswith("select_")}
+    choice_lists = {r["list_name"] for r in _sheet(form, "choices")}
+    assert lists <= choice_lists
+    needs = [r["name"] for r in _sheet(form, "choices") if r["list_name"] == "needs"]
+    assert needs == NEEDS
+
+
+def test_kobo_csv_format(demo):
+    dest, _ = demo
+    raw = (dest / KOBO_CSV).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert raw.count(b"\n") == raw.count(b"\r\n") > 1
+    first = raw[3:].split(b"\r\n", 1)[0].decode("utf-8")
+    assert first.startswith('"start";"end";"today";"deviceid";"location/admin1"')
+    header = next(csv.reader([first], delimiter=";"))
+    for col in ("location/admin2", "needs/priority_needs", "needs/priority_needs/food", "respondent/gps",
+                "_respondent/gps_latitude", "_respondent/gps_precision", "food/fcs_cereals"):
+        assert col in header
+    assert header[-10:] == ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
+                            "_submitted_by", "__version__", "_tags", "_index"]
+    assert header == list(_xlsx_rows(dest / KOBO_XLSX)[0])  # both Kobo exports have the same layout
+
+
+def test_kobo_xlsx_stores_numbers(demo):
+    dest, _ = demo
+    rows = _xlsx_rows(dest / KOBO_XLSX)
+    consented = [r for r in rows if r["respondent/consent"] == "yes"]
+    assert all(isinstance(r["household/hh_size"], int) for r in consented)
+    assert all(isinstance(r["_respondent/gps_latitude"], float) for r in rows)
+    assert all(isinstance(r["_id"], int) for r in rows)
+    assert [r["_index"] for r in rows] == list(range(1, len(rows) + 1))
+
+
+def test_odk_csv_format(demo):
+    dest, _ = demo
+    raw = (dest / ODK_CSV).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
+    rows = _odk_rows(dest / ODK_CSV)
+    header = list(rows[0])
+    assert header[0] == "SubmissionDate"
+    for col in ("location-admin1", "needs-priority_needs", "needs-priority_needs/food",
+                "respondent-gps-Latitude", "respondent-gps-Longitude", "respondent-gps-Altitude",
+                "respondent-gps-Accuracy"):
+        assert col in header
+    assert "respondent-gps" not in header
+    assert header[-11:] == ["meta-instanceID", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+                            "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"]
+    for r in rows:
+        assert r["meta-instanceID"].startswith("uuid:") and r["KEY"] == r["meta-instanceID"]
+        assert r["FormVersion"] == "2026110101"
+
+
+def test_households_split_and_unique(demo):
+    dest, _ = demo
+    kobo_csv = _kobo_csv_rows(dest / KOBO_CSV)
+    kobo_xlsx = _xlsx_rows(dest / KOBO_XLSX)
+    odk = _odk_rows(dest / ODK_CSV)
+    assert len(kobo_csv) + len(kobo_xlsx) + len(odk) == HOUSEHOLDS
+    assert (len(kobo_csv), len(kobo_xlsx), len(odk)) == (270, 180, 150)
+    uuids = [r["_uuid"] for r in kobo_csv] + [r["_uuid"] for r in kobo_xlsx]
+    uuids += [r["meta-instanceID"].removeprefix("uuid:") for r in odk]
+    assert len(set(uuids)) == HOUSEHOLDS
+    assert all(len(u) == 36 and u[14] == "4" for u in uuids)
+    kobo_ids = [int(r["_id"]) for r in kobo_csv] + [r["_id"] for r in kobo_xlsx]
+    assert kobo_ids == sorted(set(kobo_ids))
+
+
+def test_answers_consistent_with_form(demo):
+    dest, _ = demo
+    choices = _sheet(dest / FORM, "choices")
+    parent = {r["name"]: r["admin1"] for r in choices if r["list_name"] == "admin2"}
+    lists: dict[str, set[str]] = {}
+    for r in choices:
+        lists.setdefault(r["list_name"], set()).add(r["name"])
+    rows = _all_rows(dest)
+    per_region: dict[str, int] = {}
+    for r in rows:
+        assert parent[r["location/admin2"]] == r["location/admin1"]
+        per_region[r["location/admin1"]] = per_region.get(r["location/admin1"], 0) + 1
+        assert r["location/cluster_id"][:3] == "EA-"
+        assert "2026-11-02" <= r["today"] <= "2026-11-14"
+        assert r["start"][:10] == r["today"] and r["start"] < r["end"]
+        if r["respondent/consent"] == "no":
+            assert r["household/hh_size"] == r["needs/priority_needs"] == r["needs/priority_needs/food"] == ""
+            continue
+        size, children = int(r["household/hh_size"]), int(r["household/children_u5"])
+        assert 1 <= size <= 15 and 0 <= children <= size
+        assert (r["household/displacement_months"] != "") == (r["household/displaced"] == "yes")
+        needs = r["needs/priority_needs"].split()
+        assert 1 <= len(needs) <= 3 and set(needs) <= lists["needs"]
+        assert [n for n in NEEDS if r[f"needs/priority_needs/{n}"] == "1"] == needs
+        assert (r["needs/priority_needs_other"] != "") == ("other" in needs)
+        assert r["needs/water_source"] in lists["water_source"]
+        assert r["shelter_condition"] in lists["shelter"]
+        assert all(0 <= int(r[f"food/fcs_{g}"]) <= 7 for g in ("cereals", "pulses", "dairy", "meat", "veg",
+                                                             "fruit", "oil", "sugar"))
+    assert set(per_region) == {"R01", "R02", "R03", "R04", "R05", "R06"}
+    assert max(per_region.values()) - min(per_region.values()) <= HOUSEHOLDS // 6 // 3
+    no_consent = sum(r["respondent/consent"] == "no" for r in rows)
+    assert 0 < no_consent < HOUSEHOLDS * 0.06
+
+
+def test_frame_has_unequal_populations(demo):
+    dest, _ = demo
+    frame = list(csv.DictReader((dest / FRAME).open(encoding="utf-8")))
+    assert [r["admin1"] for r in frame] == ["R01", "R02", "R03", "R04", "R05", "R06"]
+    pops = [int(r["population"]) for r in frame]
+    assert len(set(pops)) == len(pops)
+
+
+def test_deterministic(tmp_path):
+    a = write_demo(tmp_path / "a", households=300)
+    b = write_demo(tmp_path / "b", households=300)
+    for pa, pb in zip(a, b, strict=True):
+        if pa.suffix == ".xlsx":
+            for sheet in load_workbook(pa).sheetnames:
+                assert _sheet(pa, sheet) == _sheet(pb, sheet)
+        else:
+            assert pa.read_bytes() == pb.read_bytes(), pa.name
+    write_demo(tmp_path / "c", households=300, seed=1)
+    assert (tmp_path / "c" / KOBO_CSV).read_bytes() != a[2].read_bytes()
+
+
+def test_refuses_to_overwrite(tmp_path):
+    (tmp_path / "assessment.toml").write_text("[survey]\nxlsform = 'mine.xlsx'\n", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="refusing to overwrite"):
+        write_demo(tmp_path)
+    assert (tmp_path / "assessment.toml").read_text(encoding="utf-8").startswith("[survey]")
+    assert not (tmp_path / "data").exists()
+
+
+def test_fast_enough(tmp_path):
+    t0 = time.perf_counter()
+    write_demo(tmp_path, households=2000)
+    assert time.perf_counter() - t0 < 3.0

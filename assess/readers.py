@@ -202,11 +202,12 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
     used: set[str] = set()
 
     def unique(name: str) -> str:
+        # DuckDB column names are case-insensitive: `deviceid` and ODK's `DeviceID` would collide
         base, i = name, 2
-        while name in used:
+        while name.lower() in used:
             name = f"{base}__{i}"
             i += 1
-        used.add(name)
+        used.add(name.lower())
         return name
 
     for idx, raw in enumerate(headers):
@@ -214,9 +215,9 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
         if header == "":
             columns.append(Column(header=raw, name=unique(f"_unnamed_{idx + 1}")))
             continue
-        if header in paths and header not in used:
+        if header in paths and header.lower() not in used:
             qname = paths[header]
-            if qname in used:
+            if qname.lower() in used:
                 warnings.append(f"column {idx + 1} '{header}' repeats question '{qname}'; kept as an extra column")
                 columns.append(Column(header=raw, name=unique(header)))
                 continue
@@ -228,7 +229,7 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
             col.name = unique(col.name)
             columns.append(col)
             continue
-        if header in used:
+        if header.lower() in used:
             warnings.append(f"column {idx + 1} '{header}' appears more than once; the copy was kept as '{header}__2'")
         columns.append(Column(header=raw, name=unique(header)))
     return columns, warnings

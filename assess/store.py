@@ -103,16 +103,17 @@ def _column_sql(col: str, qtype: str | None, private: bool, key_param: str) -> t
 
 def ensure_columns(con: duckdb.DuckDBPyConnection, wanted: dict[str, str]) -> dict[str, str]:
     """Add missing submission columns; return the column types as they are in the table."""
-    existing = dict(
-        con.execute(
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'submissions'"
-        ).fetchall()
-    )
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'submissions'"
+    ).fetchall()
+    by_lower = {name.lower(): typ for name, typ in rows}  # DuckDB identifiers are case-insensitive
+    out = {}
     for name, typ in wanted.items():
-        if name not in existing:
+        if name.lower() not in by_lower:
             con.execute(f"ALTER TABLE submissions ADD COLUMN {q(name)} {typ}")
-            existing[name] = typ
-    return existing
+            by_lower[name.lower()] = typ
+        out[name] = by_lower[name.lower()]
+    return out
 
 
 def load_staged(

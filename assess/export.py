@@ -1,0 +1,46 @@
+"""CSV exports that are safe to open in Excel: formula injection neutralised, UTF-8 with BOM, atomic."""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+import duckdb
+
+from .store import sql
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula; numbers (negative ones too) stay numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path) -> int:
+    cur = con.execute(query, params)
+    header = [d[0] for d in cur.description]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    n = 0
+    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        while batch := cur.fetchmany(10_000):
+            writer.writerows([neutralise(v) for v in row] for row in batch)
+            n += len(batch)
+    os.replace(tmp, out)
+    return n
+
+
+def export_estimates(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:
+    """Estimates with suppressed cells blanked (their values stay in the store for audit)."""
+    return write_csv(con, sql("export_estimates"), {"round": round_}, out)
+
+
+def export_quarantine(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:
+    return write_csv(con, sql("export_quarantine"), {"round": round_}, out)

@@ -1,0 +1,14 @@
+-- Estimates as shared: suppressed cells keep their n but lose the value and interval.
+SELECT
+    round, level, area, indicator, option,
+    CASE WHEN suppressed THEN NULL ELSE estimate END AS estimate,
+    CASE WHEN suppressed THEN NULL ELSE ci_low END AS ci_low,
+    CASE WHEN suppressed THEN NULL ELSE ci_high END AS ci_high,
+    n,
+    CASE WHEN suppressed THEN NULL ELSE n_option END AS n_option,
+    CASE WHEN suppressed THEN NULL ELSE se END AS se,
+    CASE WHEN suppressed THEN NULL ELSE weighted_n END AS weighted_n,
+    suppressed
+FROM estimates
+WHERE $round IS NULL OR round = $round
+ORDER BY round, indicator, level = 'national' DESC, level, area, option;

@@ -1,0 +1,168 @@
+"""`assess`: the command line a data officer uses. Thin: it parses options and starts flows or library calls.
+
+Exit codes: 0 done; 1 `check` found problems / a run could not complete; 2 usage or configuration error;
+3 the store is busy with another run.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+export_app = typer.Typer(help="Write tables from the store as CSV (safe to open in Excel).", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+console = Console(stderr=True)
+out_console = Console()
+
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The assessment's config file.")]
+DEFAULT_CONFIG = Path("assessment.toml")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _settings(config: Path):
+    from assess.settings import ConfigError, load_settings
+    from assess.xlsform import FormError, read_xlsform
+
+    try:
+        settings = load_settings(config)
+        form = read_xlsform(settings.xlsform)
+        form.resolve_language(settings.language)
+    except (ConfigError, FormError) as exc:
+        _fail(str(exc))
+    return settings, form
+
+
+@app.command()
+def run(config: ConfigOpt = DEFAULT_CONFIG,
+        reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True):
+    """Process every new export in the inbox, then refresh estimates and reports."""
+    from assess.lock import StoreBusy
+    from assess.settings import ConfigError
+
+    settings, form = _settings(config)
+    for warning in form.warnings:
+        console.print(f"[yellow]form warning:[/] {warning}", highlight=False)
+    with console.status("Starting Prefect and running the assessment flow..."):
+        from flows.run import run_assessment
+
+        try:
+            result = run_assessment(str(settings.config_path), reports=reports)
+        except ConfigError as exc:
+            _fail(str(exc))
+        except StoreBusy as exc:
+            _fail(str(exc), code=3)
+    _print_run(result)
+
+
+def _print_run(result: dict) -> None:
+    table = Table(title=f"Run {result['run_id']} - round {result['round']}")
+    for col in ("file", "status", "rows", "accepted", "quarantined", "warnings"):
+        table.add_column(col, justify="right" if col in ("rows", "accepted", "quarantined", "warnings") else "left")
+    for f in result["files"]:
+        style = {"loaded": "green", "rejected": "red", "duplicate": "dim"}.get(f["status"], "")
+        table.add_row(f["file"], f"[{style}]{f['status']}[/]", str(f["rows"]), str(f["accepted"]),
+                      str(f["quarantined"]), str(f["warnings"]))
+    if not result["files"]:
+        out_console.print("No new files in the inbox.")
+    else:
+        out_console.print(table)
+    est = result.get("estimates", {})
+    out_console.print(f"Households in estimates: {est.get('households', 0)}")
+    for w in est.get("warnings", []):
+        out_console.print(f"[yellow]design warning:[/] {w}", highlight=False)
+    for path in result.get("reports", []):
+        out_console.print(f"Report: {path}", highlight=False)
+    out_console.print(f"Done in {result.get('duration_s', '?')} s.")
+
+
+@app.command()
+def demo(directory: Annotated[Path, typer.Argument(help="Where to write the demo assessment.")] = Path("."),
+         households: Annotated[int, typer.Option(help="Number of households.")] = 2000):
+    """Write a realistic demo assessment (form, sampling frame, three exports, config) into DIRECTORY."""
+    from assess.demo import write_demo
+
+    try:
+        files = write_demo(directory, households=households)
+    except FileExistsError as exc:
+        _fail(str(exc))
+    out_console.print(f"Wrote {len(files)} files into {directory.resolve()}. Next: "
+                      f"cd {directory} && assess run", highlight=False)
+
+
+@app.command()
+def check(file: Annotated[Path, typer.Argument(help="An export to check without loading it.")],
+          config: ConfigOpt = DEFAULT_CONFIG):
+    """Print the receipt a file would get, without loading it. Exit 0: every row would load; 1: not."""
+    import shutil
+    import tempfile
+    from dataclasses import replace
+
+    from assess import ingest, receipts_io
+
+    settings, form = _settings(config)
+    if not file.exists() or not file.is_file():
+        _fail(f"{file}: no such file.")
+    with tempfile.TemporaryDirectory(prefix="assess-check-") as tmp:
+        scratch = replace(settings, processed=Path(tmp))  # check never touches the real store or archive
+        out = ingest.stage_file(file, scratch, form)
+        text = receipts_io.format_text(out)
+        shutil.rmtree(tmp, ignore_errors=True)
+    out_console.print(text, highlight=False, markup=False)
+    bad = out.status == "rejected" or bool(out.result and out.result.quarantined_rows())
+    raise typer.Exit(1 if bad else 0)
+
+
+@export_app.command("estimates")
+def export_estimates(out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+                     config: ConfigOpt = DEFAULT_CONFIG,
+                     all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round, not just this.")] = False):
+    """Estimates by level, area, indicator and option (suppressed cells blank)."""
+    from assess import export, store
+
+    settings, _ = _settings(config)
+    con = _read_store(settings, store)
+    n = export.export_estimates(con, None if all_rounds else settings.round, out)
+    out_console.print(f"Wrote {n} rows to {out}", highlight=False)
+
+
+@export_app.command("quarantine")
+def export_quarantine(out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+                      config: ConfigOpt = DEFAULT_CONFIG,
+                      all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round, not just this.")] = False):
+    """Every quarantined row and rejected file, one line per problem, with the reason."""
+    from assess import export, store
+
+    settings, _ = _settings(config)
+    con = _read_store(settings, store)
+    n = export.export_quarantine(con, None if all_rounds else settings.round, out)
+    out_console.print(f"Wrote {n} rows to {out}", highlight=False)
+
+
+def _read_store(settings, store):
+    import duckdb
+
+    try:
+        return store.connect(settings.store_path, read_only=True)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    except duckdb.IOException:
+        _fail(f"{settings.store_path} is being written by a run right now; try again in a minute.", code=3)
+
+
+def main() -> None:  # pragma: no cover
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

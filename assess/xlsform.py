@@ -63,6 +63,7 @@ class Question:
     relevant: str = ""
     choice_filter: str = ""
     group_path: tuple[str, ...] = ()
+    group_relevant: tuple[str, ...] = ()  # `relevant` of the enclosing groups, outermost first
     in_repeat: bool = False
     private: bool = False
     row: int = 0
@@ -266,6 +267,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
 
     questions: dict[str, Question] = {}
     groups: list[tuple[str, bool]] = []
+    group_relevance: list[str] = []  # parallel to `groups`
     for i, row in enumerate(survey, start=2):
         raw_type = row.get("type", "").strip()
         name = row.get("name", "").strip()
@@ -274,10 +276,12 @@ def read_xlsform(path: str | Path) -> XLSForm:
         base, list_name, notes = normalise_type(raw_type)
         if base in ("begin_group", "begin_repeat"):
             groups.append((name, base == "begin_repeat"))
+            group_relevance.append(row.get("relevant", row.get("relevance", "")).strip())
             continue
         if base in ("end_group", "end_repeat"):
             if groups:
                 groups.pop()
+                group_relevance.pop()
             else:
                 warnings.append(f"survey row {i}: '{raw_type}' without a matching begin; ignored.")
             continue
@@ -309,6 +313,7 @@ def read_xlsform(path: str | Path) -> XLSForm:
             relevant=row.get("relevant", row.get("relevance", "")).strip(),
             choice_filter=row.get("choice_filter", "").strip(),
             group_path=tuple(g for g, _ in groups if g),
+            group_relevant=tuple(r for r in group_relevance if r),
             in_repeat=any(rep for _, rep in groups),
             private=private_raw in TRUE_WORDS or base in PERSONAL_TYPES,
             row=i,

@@ -101,6 +101,7 @@ def make_settings(tmp: Path, form_path: Path, **overrides) -> Settings:
 
 
 def stage(tmp: Path, form: XLSForm, rows: list[dict[str, str]], header: list[str] = HEADER, name: str = "export.csv") -> Staged:
+    tmp.mkdir(parents=True, exist_ok=True)
     src = write_csv(tmp / name, rows, header)
     return stage_export(src, form, tmp / "work" / "rows.parquet")
 

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs.",
@@ -26,11 +27,12 @@ DEFAULT_CONFIG = Path("assessment.toml")
 
 
 def _fail(message: str, code: int = 2) -> None:
-    console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True, soft_wrap=True)
+    console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
 def _settings(config: Path):
+    from assess.analysis import check_config_against_form
     from assess.settings import ConfigError, load_settings
     from assess.xlsform import FormError, read_xlsform
 
@@ -38,6 +40,7 @@ def _settings(config: Path):
         settings = load_settings(config)
         form = read_xlsform(settings.xlsform)
         form.resolve_language(settings.language)
+        check_config_against_form(settings, form)
     except (ConfigError, FormError) as exc:
         _fail(str(exc))
     return settings, form
@@ -45,24 +48,80 @@ def _settings(config: Path):
 
 @app.command()
 def run(config: ConfigOpt = DEFAULT_CONFIG,
-        reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True):
+        reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
+        wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that is writing the "
+                                            "store before giving up with exit code 3.")] = 600.0):
     """Process every new export in the inbox, then refresh estimates and reports."""
     from assess.lock import StoreBusy
     from assess.settings import ConfigError
 
     settings, form = _settings(config)
     for warning in form.warnings:
-        console.print(f"[yellow]form warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]form warning:[/] {escape(warning)}", highlight=False)
     with console.status("Starting Prefect and running the assessment flow..."):
-        from flows.run import run_assessment
+        from flows import run as run_flow
 
+        notified = len(run_flow.NOTIFIED)
         try:
-            result = run_assessment(str(settings.config_path), reports=reports)
+            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait)
         except ConfigError as exc:
             _fail(str(exc))
         except StoreBusy as exc:
             _fail(str(exc), code=3)
+        except Exception as exc:
+            if len(run_flow.NOTIFIED) == notified:  # failed before the flow's own hook could run
+                run_flow.notify_outside_flow(settings, exc)
+            _fail(f"the run failed: {type(exc).__name__}: {exc}", code=1)
     _print_run(result)
+
+
+@app.command()
+def serve(config: ConfigOpt = DEFAULT_CONFIG,
+          trigger: Annotated[bool, typer.Option("--trigger/--no-trigger",
+                                                help="Also start runs on `assess watch --emit-event` events.")] = True,
+          port: Annotated[int, typer.Option(help="Port of the local Prefect server started when PREFECT_API_URL "
+                                            "is not set.")] = 4200):
+    """Run the assessment nightly (cron from the config) and on folder-drop events, until Ctrl-C."""
+    settings, _ = _settings(config)
+    if not settings.cron and not trigger:
+        _fail(f"{settings.config_path}: nothing to serve: set [schedule] cron = \"0 2 * * *\" or use --trigger.")
+    from flows.deploy import serve_assessment
+
+    when = f"cron '{settings.cron}' ({settings.timezone or 'UTC'})" if settings.cron else "no schedule"
+    console.print(f"Serving {settings.config_path}: {when}; folder-drop trigger {'on' if trigger else 'off'}. "
+                  "Ctrl-C stops.", highlight=False)
+    serve_assessment(settings, trigger=trigger, port=port)
+
+
+@app.command()
+def watch(config: ConfigOpt = DEFAULT_CONFIG,
+          stable_seconds: Annotated[float, typer.Option(help="A file is complete when its size and time have "
+                                                        "not changed for this long.")] = 5.0,
+          debounce: Annotated[float, typer.Option(help="Wait this long after the last event so that files "
+                                                  "dropped together make one run.")] = 2.0,
+          emit_event: Annotated[bool, typer.Option("--emit-event", help="Send a Prefect event for `assess serve` "
+                                                   "(PREFECT_API_URL) instead of running here.")] = False,
+          reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True):
+    """Watch the inbox; when dropped files stop growing, process them (one run per batch), until Ctrl-C."""
+    import logging
+
+    settings, _ = _settings(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    from flows.watch import event_emitter, local_runner
+    from flows.watch import watch as watch_inbox
+
+    if emit_event:
+        from prefect.settings import PREFECT_API_URL
+
+        if not PREFECT_API_URL.value():
+            _fail("--emit-event needs a Prefect server: set PREFECT_API_URL (the one `assess serve` uses).")
+    on_batch = event_emitter(settings) if emit_event else local_runner(settings, reports=reports)
+    console.print(f"Watching {settings.inbox} (complete after {stable_seconds:g} s unchanged). Ctrl-C stops.",
+                  highlight=False)
+    try:
+        watch_inbox(settings, on_batch, stable_seconds=stable_seconds, debounce_seconds=debounce)
+    except KeyboardInterrupt:
+        console.print("Stopped.")
 
 
 def _print_run(result: dict) -> None:
@@ -71,7 +130,7 @@ def _print_run(result: dict) -> None:
         table.add_column(col, justify="right" if col in ("rows", "accepted", "quarantined", "warnings") else "left")
     for f in result["files"]:
         style = {"loaded": "green", "rejected": "red", "duplicate": "dim"}.get(f["status"], "")
-        table.add_row(f["file"], f"[{style}]{f['status']}[/]", str(f["rows"]), str(f["accepted"]),
+        table.add_row(escape(f["file"]), f"[{style}]{f['status']}[/]", str(f["rows"]), str(f["accepted"]),
                       str(f["quarantined"]), str(f["warnings"]))
     if not result["files"]:
         out_console.print("No new files in the inbox.")
@@ -80,7 +139,7 @@ def _print_run(result: dict) -> None:
     est = result.get("estimates", {})
     out_console.print(f"Households in estimates: {est.get('households', 0)}")
     for w in est.get("warnings", []):
-        out_console.print(f"[yellow]design warning:[/] {w}", highlight=False)
+        out_console.print(f"[yellow]design warning:[/] {escape(w)}", highlight=False)
     for path in result.get("reports", []):
         out_console.print(f"Report: {path}", highlight=False)
     out_console.print(f"Done in {result.get('duration_s', '?')} s.")

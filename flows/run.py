@@ -6,33 +6,47 @@ and small summaries; the DuckDB store is the hand-off.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from assess import analysis, ingest, receipts_io, report, store
+from assess import analysis, ingest, notify, receipts_io, report, store, watching
 from assess.lock import store_lock
 from assess.privacy import hash_key
 from assess.settings import Settings, load_settings
 from assess.xlsform import XLSForm, read_xlsform
 
 
+def transient_io(task, task_run, state) -> bool:
+    """Retry only IO errors that may pass (a share hiccup), not a missing file or a denied permission."""
+    exc = getattr(state, "data", None)
+    return isinstance(exc, OSError) and not isinstance(
+        exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError)
+
+
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(settings: Settings) -> list[Path]:
+def discover(settings: Settings, only: list[str] | None = None) -> list[Path]:
     seen = ingest.seen_files(settings)
     files = ingest.discover(settings)
+    if only is not None:  # the folder watcher names the files it saw settle
+        wanted = {Path(f).resolve() for f in only}
+        files = [p for p in files if p.resolve() in wanted]
+    files, growing = watching.split_settled(files)
+    logger = get_run_logger()
+    for p in growing:
+        logger.warning("%s is still being written; the next run picks it up", ingest.safe_name(p.name))
     new = [p for p in files if store.sha256_file(p) not in seen]
-    get_run_logger().info("%d file(s) in the inbox, %d new", len(files), len(new))
+    logger.info("%d file(s) in the inbox, %d new", len(files), len(new))
     return new
 
 
 @task(name="stage", cache_policy=NO_CACHE, task_run_name="stage {path.name}",
-      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=lambda t, r, s: isinstance(
-          getattr(s, "data", None), OSError))
+      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
 def stage(path: Path, settings: Settings, form: XLSForm) -> ingest.FileOutcome:
     out = ingest.stage_file(path, settings, form)
     logger = get_run_logger()
@@ -70,7 +84,7 @@ def estimate(settings: Settings, form: XLSForm) -> dict:
         con.close()
 
 
-@task(name="report", cache_policy=NO_CACHE)
+@task(name="report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
 def render_reports(settings: Settings, form: XLSForm, run: dict) -> list[str]:
     con = store.connect(settings.store_path, read_only=True)
     try:
@@ -79,17 +93,49 @@ def render_reports(settings: Settings, form: XLSForm, run: dict) -> list[str]:
         con.close()
 
 
-@flow(name="assessment-run", log_prints=True)
-def run_assessment(config_path: str, reports: bool = True) -> dict:
-    """Process every new export in the inbox and refresh estimates and reports."""
+NOTIFIED: list[str] = []  # flow run ids the hook reported (the CLI reports failures outside any flow)
+
+
+def notify_outside_flow(settings: Settings, exc: BaseException) -> None:
+    """Report a run that failed before its flow started (e.g. Prefect could not start)."""
+    failure = notify.Failure(assessment=str(settings.config_path), round=settings.round, flow="assessment-run",
+                             run_name="-", run_id="-", state="Failed", message=f"{type(exc).__name__}: {exc}"[:2000])
+    notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
+
+
+def notify_failure(flow, flow_run, state) -> None:
+    """Flow hook: send the `[notify]` webhook/command when a run fails or crashes (never raises)."""
+    logger = logging.getLogger("assess.notify")
+    try:
+        settings = load_settings(flow_run.parameters["config_path"])
+        if not (settings.webhook or settings.notify_command):
+            return
+        from prefect.settings import PREFECT_UI_URL
+
+        ui = PREFECT_UI_URL.value()
+        failure = notify.Failure(
+            assessment=str(settings.config_path), round=settings.round, flow=flow.name, run_name=flow_run.name,
+            run_id=str(flow_run.id), state=state.name or state.type.value, message=(state.message or "")[:2000],
+            ui_url=f"{ui}/runs/flow-run/{flow_run.id}" if ui else None)
+        NOTIFIED.append(str(flow_run.id))
+        sent = notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
+        logger.info("failure notification sent via %s", ", ".join(sent) or "nothing (see errors above)")
+    except Exception:  # the hook must never mask the run's own failure
+        logger.exception("could not send the failure notification")
+
+
+@flow(name="assessment-run", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
+def run_assessment(config_path: str, reports: bool = True, files: list[str] | None = None,
+                   lock_wait: float = 600.0) -> dict:
+    """Process every new export in the inbox (or just `files`) and refresh estimates and reports."""
     started = time.monotonic()
     settings = load_settings(config_path)
     form = read_xlsform(settings.xlsform)
     analysis.check_config_against_form(settings, form)
     run_id = uuid.uuid4().hex[:12]
-    files = discover(settings)
-    outcomes = [stage(p, settings, form) for p in files]
-    with store_lock(settings.lock_path):
+    paths = discover(settings, files)
+    outcomes = [stage(p, settings, form) for p in paths]
+    with store_lock(settings.lock_path, wait=lock_wait):
         summaries = load(outcomes, settings, form, run_id)
         est = estimate(settings, form)
     run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
@@ -98,4 +144,9 @@ def run_assessment(config_path: str, reports: bool = True) -> dict:
     run["duration_s"] = round(time.monotonic() - started, 1)
     create_markdown_artifact(key="run-summary", markdown=receipts_io.run_summary_markdown(run),
                              description=f"Assessment run {run_id}")
+    create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[{
+        "files": len(summaries), "accepted": sum(f["accepted"] for f in summaries),
+        "quarantined": sum(f["quarantined"] for f in summaries),
+        "rejected files": sum(f["status"] == "rejected" for f in summaries),
+        "reports written": len(written), "duration_s": run["duration_s"]}])
     return run

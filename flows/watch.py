@@ -1,0 +1,112 @@
+"""`assess watch`: watch the inbox and start a run when dropped files have stopped growing.
+
+watchdog reports file events; `assess.watching.Settler` decides when files are complete and batches them.
+Each batch of files the store has not seen becomes one run:
+
+* standalone (default): the run flow is called in this process (Prefect's embedded server starts once,
+  on the first run, and is reused);
+* `--emit-event`: an `assess.inbox.settled` event goes to the Prefect server (PREFECT_API_URL), and the
+  deployment served by `assess serve` starts the run through its trigger.
+
+Between runs this process holds no DuckDB connection, so `assess export`, `check` and `run` keep working.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+from assess import ingest, store
+from assess.settings import Settings
+from assess.watching import Settler, wanted
+
+log = logging.getLogger("assess.watch")
+Batch = Callable[[list[Path]], None]
+
+
+class _Handler(FileSystemEventHandler):
+    def __init__(self, inbox: Path, settler: Settler) -> None:
+        self.inbox, self.settler = inbox, settler
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory or event.event_type in ("deleted", "opened", "closed_no_write"):
+            return
+        path = Path(str(getattr(event, "dest_path", "") or event.src_path))
+        if wanted(path, self.inbox):
+            self.settler.touch(path)
+
+
+def unseen(settings: Settings, paths: list[Path]) -> list[Path]:
+    """Drop files whose exact content is already in the store (a re-saved or re-touched file)."""
+    seen = ingest.seen_files(settings)  # read-only and brief; empty when a run holds the store
+    out = []
+    for p in paths:
+        try:
+            if store.sha256_file(p) not in seen:
+                out.append(p)
+        except OSError:
+            continue  # vanished meanwhile
+    return out
+
+
+def local_runner(settings: Settings, reports: bool = True) -> Batch:
+    """Run the flow in this process for each batch; a failed run is logged (and notified by the flow hook)."""
+    def run(files: list[Path]) -> None:
+        from assess.lock import StoreBusy
+        from flows.run import run_assessment
+
+        try:
+            result = run_assessment(str(settings.config_path), reports=reports, files=[str(f) for f in files])
+            log.info("run %s: %d file(s) processed", result["run_id"], len(result["files"]))
+        except StoreBusy as exc:
+            log.error("%s", exc)
+        except Exception:
+            log.exception("the run for %d file(s) failed", len(files))
+    return run
+
+
+def event_emitter(settings: Settings) -> Batch:
+    """Emit one `assess.inbox.settled` event per batch for the served deployment's trigger."""
+    from prefect.events import emit_event
+
+    from flows.deploy import SETTLED_EVENT, resource_id
+
+    def emit(files: list[Path]) -> None:
+        event = emit_event(
+            event=SETTLED_EVENT,
+            resource={"prefect.resource.id": resource_id(settings), "prefect.resource.name": str(settings.inbox)},
+            payload={"files": [str(f) for f in files], "config_path": str(settings.config_path)},
+        )
+        log.info("event %s sent for %d file(s)", event.id if event else "(not sent)", len(files))
+    return emit
+
+
+def watch(settings: Settings, on_batch: Batch, *, stable_seconds: float = 5.0, debounce_seconds: float = 2.0,
+          poll_seconds: float = 0.5, stop: threading.Event | None = None, scan_existing: bool = True) -> None:
+    """Watch `settings.inbox` until `stop` is set (or Ctrl-C); call `on_batch` with each batch of new files."""
+    stop = stop or threading.Event()
+    inbox = settings.inbox
+    inbox.mkdir(parents=True, exist_ok=True)
+    settler = Settler(stable_seconds=stable_seconds, debounce_seconds=debounce_seconds)
+    observer = Observer()
+    observer.schedule(_Handler(inbox, settler), str(inbox), recursive=True)
+    observer.start()
+    try:
+        if scan_existing:  # files dropped while nobody watched
+            for p in unseen(settings, ingest.discover(settings)):
+                settler.touch(p)
+        while not stop.wait(poll_seconds):
+            batch = settler.poll()
+            if batch:
+                batch = unseen(settings, batch)
+            if batch:
+                log.info("%d file(s) ready: %s", len(batch), ", ".join(ingest.safe_name(p.name) for p in batch))
+                on_batch(batch)
+    finally:
+        observer.stop()
+        observer.join(10)

@@ -14,6 +14,7 @@ import re
 import shutil
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,8 +31,12 @@ SUPPORTED_SUFFIXES = CSV_SUFFIXES + XLS_SUFFIXES
 # Files that are never exports: office lock files, partial downloads, hidden files.
 IGNORED_PATTERNS = (r"^~\$", r"^\.", r"\.part$", r"\.crdownload$", r"\.tmp$", r"\.download$", r"^\.~lock")
 MAX_COLUMNS = 5000
+MAX_HEADER_CHARS = 10_000_000  # the header row is read whole, up to this size
 MAX_XLSX_UNCOMPRESSED = 1_000_000_000  # bytes; guards against zip bombs
 GEO_PARTS = {"latitude", "longitude", "altitude", "precision", "accuracy"}
+# staging columns (`_row`, `_sid`) and the store's lineage columns of `submissions`
+RESERVED_NAMES = ("_row", "_sid", "round", "submission_id", "source_file", "source_sha256", "source_row",
+                  "loaded_at")
 _TRUE = {"1", "1.0", "true", "yes", "y", "t"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 
@@ -115,16 +120,43 @@ def _utf8_copy(path: Path, codec: str, workdir: Path) -> Path:
     return target
 
 
+def _ends_with_newline(path: Path, codec: str) -> bool:
+    """Exports end with a line break; a file that stops mid-row was probably cut off."""
+    width = 2 if codec.startswith("utf-16") else 1
+    with open(path, "rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 2 * width))
+        tail = fh.read()
+    if codec.startswith("utf-16"):
+        return tail.endswith((b"\n\x00", b"\x00\n", b"\r\x00", b"\x00\r"))
+    return tail.endswith((b"\n", b"\r"))
+
+
 def _read_header_csv(path: Path, codec: str) -> tuple[list[str], str]:
     with open(path, encoding=codec, errors="replace", newline="") as fh:
         sample = fh.read(1 << 16)
-    if not sample.strip():
-        raise StructuralError("the file is empty. Export the data again from KoboToolbox/ODK and drop it again.")
-    first_line = sample.splitlines()[0] if sample.splitlines() else sample
-    delim = _sniff_delimiter(first_line)
-    reader = csv.reader(io.StringIO(sample), delimiter=delim)
-    header = next(reader, [])
+        if not sample.strip():
+            raise StructuralError("the file is empty. Export the data again from KoboToolbox/ODK and drop it again.")
+        first_line = sample.splitlines()[0] if sample.splitlines() else sample
+        delim = _sniff_delimiter(first_line)
+        # the header row can be longer than the sample (thousands of long group paths): parse it from the file
+        fh.seek(0)
+        csv.field_size_limit(MAX_HEADER_CHARS)
+        try:
+            header = next(csv.reader(_bounded(fh, MAX_HEADER_CHARS), delimiter=delim), [])
+        except csv.Error as exc:
+            raise StructuralError(f"the first row (column names) cannot be read ({exc}).") from exc
     return [h.strip().lstrip("\ufeff") for h in header], delim
+
+
+def _bounded(fh: io.TextIOBase, limit: int) -> Iterator[str]:
+    """Lines of `fh`, stopping once `limit` characters were read (a file with no line breaks is not a header)."""
+    read = 0
+    while read < limit:
+        line = fh.readline(limit - read)
+        if not line:
+            return
+        read += len(line)
+        yield line
 
 
 def _xlsx_guard(path: Path) -> None:
@@ -199,7 +231,8 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
             paths.setdefault(sep.join((*q.group_path, q.name)), q.name)
         paths.setdefault(q.name, q.name)
     columns: list[Column] = []
-    used: set[str] = set()
+    # names the staging file and the store use for their own columns: an export column never takes them
+    used: set[str] = {n.lower() for n in RESERVED_NAMES}
 
     def unique(name: str) -> str:
         # DuckDB column names are case-insensitive: `deviceid` and ODK's `DeviceID` would collide
@@ -229,9 +262,12 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
             col.name = unique(col.name)
             columns.append(col)
             continue
-        if header.lower() in used:
-            warnings.append(f"column {idx + 1} '{header}' appears more than once; the copy was kept as '{header}__2'")
-        columns.append(Column(header=raw, name=unique(header)))
+        name = unique(header)
+        if header.lower() in (n.lower() for n in RESERVED_NAMES):
+            warnings.append(f"column {idx + 1} '{header}' has a name the pipeline uses itself; kept as '{name}'")
+        elif name != header:
+            warnings.append(f"column {idx + 1} '{header}' appears more than once; the copy was kept as '{name}'")
+        columns.append(Column(header=raw, name=name))
     return columns, warnings
 
 
@@ -319,6 +355,9 @@ def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None 
         headers, delim = _read_header_csv(path, codec)
         if delim == "\t":
             warnings.append("columns are separated by tabs; read fine")
+        if not _ends_with_newline(path, codec):
+            warnings.append("the file does not end with a line break: it may have been cut off (an incomplete "
+                            "download or copy?). Check its last row, or export it again")
         _check_headers(headers)
         columns, w = map_columns(headers, form)
         warnings += w
@@ -330,15 +369,13 @@ def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None 
             con.execute("SET preserve_insertion_order = true")
             spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
             try:
-                rel = con.read_csv(
-                    str(src), delimiter=delim, header=True, columns=spec, auto_detect=False, quotechar='"',
-                    escapechar='"', null_padding=True, strict_mode=False, max_line_size=20_000_000,
-                )
-                con.register("raw_csv", rel)
-                con.execute("CREATE TEMP VIEW numbered AS SELECT row_number() OVER () AS _row, * FROM raw_csv")
                 renamed = [Column(c.header, f"c{i}", c.question, c.option, c.part) for i, c in enumerate(columns)]
-                rows = _write_staging(con, "numbered", renamed, f"c{[c.name for c in columns].index(idc)}",
-                                      out, final_names=[c.name for c in columns])
+                id_pos = f"c{[c.name for c in columns].index(idc)}"
+                final = [c.name for c in columns]
+                try:  # fast parallel scan first; short (ragged) rows need the serial scanner's null padding
+                    rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=False)
+                except duckdb.Error:
+                    rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=True)
             except duckdb.Error as exc:
                 msg = str(exc).split("\n")[0]
                 raise StructuralError(
@@ -348,6 +385,17 @@ def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None 
     if rows == 0:
         raise StructuralError("the file has a header but no data rows. Nothing to load; check the export.")
     return Staged(path=out, format=fmt, rows=rows, columns=columns, id_column=idc, warnings=warnings)
+
+
+def _stage_csv(con: duckdb.DuckDBPyConnection, src: Path, delim: str, spec: dict, renamed: list[Column],
+               id_col: str, out: Path, final: list[str], *, ragged: bool) -> int:
+    rel = con.read_csv(
+        str(src), delimiter=delim, header=True, columns=spec, auto_detect=False, quotechar='"', escapechar='"',
+        null_padding=ragged, parallel=not ragged, strict_mode=False, max_line_size=20_000_000,
+    )
+    con.register("raw_csv", rel)
+    con.execute("CREATE OR REPLACE TEMP VIEW numbered AS SELECT row_number() OVER () AS _row, * FROM raw_csv")
+    return _write_staging(con, "numbered", renamed, id_col, out, final_names=final)
 
 
 def _check_headers(headers: list[str]) -> None:

@@ -163,20 +163,34 @@ def compute_estimates(
     if bad[1] or bad[2]:
         raise ValueError(f"{units!r}: _weight must be non-null and >= 0")
 
+    area_list = (
+        "[" + ", ".join(f"CAST({_quote(lv)} AS VARCHAR)" for lv in levels) + "]" if levels else "[]::VARCHAR[]"
+    )
+    temps = ("_est_design", "_est_strata", "_est_cellmap", "_est_levels", "_est_vars", "_est_cells",
+             "_est_df", "_est_zs", "_est_tq")
     try:
-        con.execute(_sql("estimate_design").format(units=units_q))
+        con.execute(_sql("estimate_design").format(units=units_q, area_list=area_list))
         con.execute(_sql("estimate_strata"))
-        con.execute(_sql("estimate_areas_national"))
-        for i, lv in enumerate(levels, start=1):
-            con.execute(_sql("estimate_areas_level").format(units=units_q, level_col=_quote(lv)), {"lvl": i})
+        con.execute(_sql("estimate_cellmap"))
         con.execute("CREATE OR REPLACE TEMP TABLE _est_levels (lvl INTEGER, level VARCHAR)")
-        con.executemany("INSERT INTO _est_levels VALUES (?, ?)", [(0, "national")] + [(i, lv) for i, lv in enumerate(levels, 1)])
-        con.execute(_sql("estimate_domains").format(values=values_q))
-        con.execute(_sql("estimate_df").format(values=values_q))
-
-        # every PSU a single household (no clusters)? then skip the PSU-level grouping
-        n_units, n_psu = con.execute("SELECT count(*), count(DISTINCT pid) FROM _est_design").fetchone()
-        con.execute(_sql("estimate_zsums_units" if n_units == n_psu else "estimate_zsums_psu").format(values=values_q))
+        con.executemany(
+            "INSERT INTO _est_levels VALUES (?, ?)", [(0, "national")] + [(i, lv) for i, lv in enumerate(levels, 1)]
+        )
+        con.execute(_sql("estimate_vars").format(values=values_q))
+        # Shape of the design decides how PSU totals are formed (same result, different cost):
+        #   units  - every PSU is one household: PSU totals are household values;
+        #   nested - every PSU lies within one area cell: cell sums are PSU totals in every domain;
+        #   split  - general case: PSU totals are re-summed per domain.
+        n_units, n_psu, n_psu_cell = con.execute(_sql("estimate_design_shape")).fetchone()
+        if n_units == n_psu:
+            cells, dfq, zsums = "estimate_cells_units", "estimate_df_units", "estimate_zsums_units"
+        elif n_psu == n_psu_cell:
+            cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_nested"
+        else:
+            cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_split"
+        con.execute(_sql(cells).format(values=values_q))
+        con.execute(_sql(dfq))
+        con.execute(_sql(zsums))
 
         dfs = [r[0] for r in con.execute("SELECT DISTINCT df FROM _est_df").fetchall()]
         tq = t_quantiles(dfs, conf)
@@ -185,7 +199,7 @@ def compute_estimates(
             con.executemany("INSERT INTO _est_tq VALUES (?, ?)", list(tq.items()))
         con.execute(_sql("estimate_result").format(out=out_q), {"min_cell": int(min_cell)})
     finally:
-        for t in ("_est_design", "_est_strata", "_est_areas", "_est_levels", "_est_dom", "_est_df", "_est_zs", "_est_tq"):
+        for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")
 
 

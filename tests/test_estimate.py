@@ -115,17 +115,18 @@ def test_msna_published_results():
 # --------------------------------------------------------------------------------------------------
 
 
-def _design_case_tables(con: duckdb.DuckDBPyConnection) -> None:
+def _design_case_tables(con: duckdb.DuckDBPyConnection, design: str = "cluster") -> None:
     con.execute(
         "CREATE TABLE dc AS SELECT * FROM read_csv(?, header = true, nullstr = 'NA', "
         "types = {'stratum': 'VARCHAR', 'psu': 'VARCHAR', 'region': 'VARCHAR'})",
         [str(R_REF / "design_case.csv")],
     )
+    psu = "psu" if design == "cluster" else "CAST(rid AS VARCHAR)"  # 'household': no clusters
     con.execute(
-        """CREATE TABLE est_units AS
-           SELECT CAST(rid AS BIGINT) AS _rid, CAST(w AS DOUBLE) AS _weight, stratum AS _stratum,
-                  psu AS _psu, region
-           FROM dc"""
+        f"""CREATE TABLE est_units AS
+            SELECT CAST(rid AS BIGINT) AS _rid, CAST(w AS DOUBLE) AS _weight, stratum AS _stratum,
+                   {psu} AS _psu, region
+            FROM dc"""
     )
     con.execute(
         """CREATE TABLE est_values AS
@@ -135,18 +136,25 @@ def _design_case_tables(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def test_design_case_matches_r_survey():
+# design / region levels -> code path: 'household' = one household per PSU; 'cluster' with the region
+# level = PSUs spanning several areas (PSU totals re-summed per domain); 'cluster' without levels =
+# PSUs nested in their (single) area cell.
+@pytest.mark.parametrize(("design", "levels"), [("cluster", ["region"]), ("cluster", []), ("household", ["region"])])
+def test_design_case_matches_r_survey(design, levels):
     # design_case_expected.csv was produced by running `Rscript design_case.R` in tests/data/r_reference
-    # (R survey package: svydesign(ids=~psu, strata=~stratum, weights=~w, nest=TRUE), filter !is.na(y),
-    # svymean / svyby, confint(df = degf(design)), options(survey.lonely.psu = "certainty")).
-    # R is not needed to run this test.
-    exp_path = R_REF / "design_case_expected.csv"
+    # (R 4.x, survey 4.1.1: svydesign(ids=~psu or ~1, strata=~stratum, weights=~w, nest=TRUE),
+    # design[!is.na(y), ] as srvyr's filter(), svymean on it / on subset(region == area),
+    # confint(df = degf(filtered design)), options(survey.lonely.psu = "certainty")).
+    # R is not needed to run this test: only its committed output is read.
+    exp = pd.read_csv(R_REF / "design_case_expected.csv", keep_default_na=False, na_values=["", "NA"])
+    exp = exp[exp["design"] == design]
+    if not levels:
+        exp = exp[exp["level"] == "national"]
     con = duckdb.connect()
-    _design_case_tables(con)
-    compute_estimates(con, ["region"], min_cell=5)
+    _design_case_tables(con, design)
+    compute_estimates(con, levels, min_cell=5)
     ours = con.execute("SELECT * FROM estimates").df()
-    exp = pd.read_csv(exp_path, keep_default_na=False, na_values=["", "NA"])
-    exp["area"] = exp["area"].astype(str)
+    assert len(ours) == len(exp)
     m = exp.merge(ours, on=["level", "area", "indicator"], suffixes=("_r", ""), how="left", indicator=True)
     assert (m["_merge"] == "both").all()
     for col in ["estimate", "se", "ci_low", "ci_high", "df", "n"]:
@@ -154,12 +162,22 @@ def test_design_case_matches_r_survey():
         assert d < 1e-9, (col, d)
 
 
+def test_design_case_n_h_counts_psus_missing_the_variable():
+    # PSU 2 of stratum A has no answer to y_bin. R keeps n_h = 4 PSUs for stratum A (whole design);
+    # rebuilding the design on answered rows only (n_h = 3) would give SE 0.0557241 instead of 0.0556016.
+    con = duckdb.connect()
+    _design_case_tables(con)
+    compute_estimates(con, [])
+    se = con.execute("SELECT se FROM estimates WHERE indicator = 'y_bin'").fetchone()[0]
+    assert se == pytest.approx(0.055601552916691187, abs=1e-12)
+
+
 def test_design_case_lonely_psu_certainty():
     # stratum C of the design case has a single PSU: it must contribute 0 (R "certainty"), not fail
     con = duckdb.connect()
     _design_case_tables(con)
     compute_estimates(con, ["region"])
-    assert con.execute("SELECT count(*) FROM estimates WHERE se IS NULL").fetchone()[0] == 0
+    assert con.execute("SELECT count(*) FROM estimates WHERE se IS NULL OR se = 0").fetchone()[0] == 0
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,35 +1,53 @@
--- estimate_result: Var = sum_h n_h/(n_h-1) * sum_c (z_hc - zbar_h)^2 with zbar_h = s1/n_h over all n_h
--- PSUs of stratum h in the whole design, i.e. n_h/(n_h-1) * (s2 - s1^2/n_h). Strata with a single PSU
--- contribute 0 (R: options(survey.lonely.psu = "certainty")). CI = est +/- t(df) * SE, not clipped;
--- NULL when df <= 0. Parameters: $min_cell. Identifiers: {out}; _est_levels maps lvl -> level name,
+-- estimate_result: estimates, SE and CI per (variable, domain).
+-- Domain D: sw = sum w, est = sum w*y / sw; with yc = y - shift, e = sum w*yc / sw (= est - shift).
+-- PSU c of stratum h: z_hc = (a_c - e*b_c) / sw (0 for PSUs without a household of D answering), so
+--   s1_h = sum_c z_hc = (a_h - e*b_h) / sw,  s2_h = sum_c z_hc^2 = (aa_h - 2e*ab_h + e^2*bb_h) / sw^2
+--   Var = sum_h n_h/(n_h-1) * (s2_h - s1_h^2/n_h),  n_h = PSUs of stratum h in the whole design.
+-- Strata with a single PSU contribute 0 (R: options(survey.lonely.psu = "certainty")).
+-- CI = est -/+ t(df) * SE, not clipped; NULL when df <= 0.
+-- Parameters: $min_cell. Identifiers: {out} (quoted by the caller). _est_levels maps lvl -> level name,
 -- _est_tq maps df -> t quantile.
 CREATE OR REPLACE TABLE {out} AS
-WITH var AS (
-    SELECT z.indicator, z.option, z.lvl, z.area,
-           sum(CASE WHEN s.n_psu > 1
-                    THEN s.n_psu / (s.n_psu - 1.0) * greatest(z.s2 - z.s1 * z.s1 / s.n_psu, 0.0)
-                    ELSE 0.0 END) AS v
+WITH dom AS (
+    SELECT vid, dom,
+           sum(n) AS n, sum(n1) AS n1, sum(b) AS sw, sum(swy) AS swy,
+           sum(a) / NULLIF(sum(b), 0) AS e
+    FROM _est_zs
+    GROUP BY vid, dom
+),
+var AS (
+    SELECT z.vid, z.dom,
+           sum(CASE WHEN s.n_psu > 1 THEN
+                   s.n_psu / (s.n_psu - 1.0) * greatest(
+                       (z.aa - 2 * d.e * z.ab + d.e * d.e * z.bb) / (d.sw * d.sw)
+                       - ((z.a - d.e * z.b) / d.sw) * ((z.a - d.e * z.b) / d.sw) / s.n_psu,
+                       0.0)
+               ELSE 0.0 END) AS v
     FROM _est_zs AS z
+    JOIN dom AS d ON d.vid = z.vid AND d.dom = z.dom
     JOIN _est_strata AS s ON s.sid = z.sid
-    GROUP BY z.indicator, z.option, z.lvl, z.area
-)
+    GROUP BY z.vid, z.dom
+),
+doms AS (SELECT DISTINCT dom, lvl, area FROM _est_cellmap)
 SELECT
-    CAST(l.level AS VARCHAR)                         AS level,
-    CAST(d.area AS VARCHAR)                          AS area,
-    CAST(d.indicator AS VARCHAR)                     AS indicator,
-    CAST(d.option AS VARCHAR)                        AS option,
-    CAST(d.estimate AS DOUBLE)                       AS estimate,
-    CAST(CASE WHEN f.df > 0 THEN d.estimate - t.q * sqrt(var.v) END AS DOUBLE) AS ci_low,
-    CAST(CASE WHEN f.df > 0 THEN d.estimate + t.q * sqrt(var.v) END AS DOUBLE) AS ci_high,
-    CAST(sqrt(var.v) AS DOUBLE)                      AS se,
-    CAST(d.n AS BIGINT)                              AS n,
-    CAST(CASE WHEN d.kind = 'prop' THEN d.n_option END AS BIGINT) AS n_option,
-    CAST(d.sw AS DOUBLE)                             AS weighted_n,
-    CAST(f.df AS BIGINT)                             AS df,
-    CAST(d.n < $min_cell AS BOOLEAN)                 AS suppressed
-FROM _est_dom AS d
-JOIN _est_levels AS l ON l.lvl = d.lvl
-LEFT JOIN var ON var.indicator = d.indicator AND var.option = d.option AND var.lvl = d.lvl AND var.area = d.area
-LEFT JOIN _est_df AS f ON f.indicator = d.indicator AND f.option = d.option
+    CAST(l.level AS VARCHAR)                                                   AS level,
+    CAST(a.area AS VARCHAR)                                                    AS area,
+    CAST(k.indicator AS VARCHAR)                                               AS indicator,
+    CAST(k.option AS VARCHAR)                                                  AS option,
+    CAST(d.swy / NULLIF(d.sw, 0) AS DOUBLE)                                    AS estimate,
+    CAST(CASE WHEN f.df > 0 THEN d.swy / NULLIF(d.sw, 0) - t.q * sqrt(var.v) END AS DOUBLE) AS ci_low,
+    CAST(CASE WHEN f.df > 0 THEN d.swy / NULLIF(d.sw, 0) + t.q * sqrt(var.v) END AS DOUBLE) AS ci_high,
+    CAST(sqrt(var.v) AS DOUBLE)                                                AS se,
+    CAST(d.n AS BIGINT)                                                        AS n,
+    CAST(CASE WHEN k.kind = 'prop' THEN d.n1 END AS BIGINT)                    AS n_option,
+    CAST(d.sw AS DOUBLE)                                                       AS weighted_n,
+    CAST(f.df AS BIGINT)                                                       AS df,
+    CAST(d.n < $min_cell AS BOOLEAN)                                           AS suppressed
+FROM dom AS d
+JOIN doms AS a ON a.dom = d.dom
+JOIN _est_levels AS l ON l.lvl = a.lvl
+JOIN _est_vars AS k ON k.vid = d.vid
+LEFT JOIN var ON var.vid = d.vid AND var.dom = d.dom
+LEFT JOIN _est_df AS f ON f.vid = d.vid
 LEFT JOIN _est_tq AS t ON t.df = f.df
-ORDER BY d.lvl, d.indicator, d.option, d.area;
+ORDER BY a.lvl, k.indicator, k.option, a.area;

@@ -5,6 +5,7 @@
 # design_case.csv: 60 households, 3 strata (A: 4 PSUs, B: 3 PSUs, C: a single PSU), cluster ids repeating
 # across strata (nest = TRUE), unequal weights, two regions plus two households with unknown region,
 # y_bin (0/1, with a whole PSU of stratum A missing it) and y_num (numeric), NA = missing.
+# Two designs: 'cluster' (PSU = psu within stratum) and 'household' (no clusters: ids = ~1).
 #
 # This mirrors what srvyr / IMPACT analysistools do: one design on all households, then per variable
 # filter(!is.na(var)) and survey_mean(vartype = "ci"), i.e. svymean + confint(df = degf(filtered design)).
@@ -15,10 +16,14 @@ options(survey.lonely.psu = "certainty")
 
 d <- read.csv("design_case.csv", colClasses = c(stratum = "character", psu = "character", region = "character"),
               na.strings = "NA")
-des <- svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = d)
+designs <- list(
+  cluster = svydesign(ids = ~psu, strata = ~stratum, weights = ~w, nest = TRUE, data = d),
+  household = svydesign(ids = ~1, strata = ~stratum, weights = ~w, data = d)  # no clusters
+)
 
 out <- list()
-for (v in c("y_bin", "y_num")) {
+for (dname in names(designs)) for (v in c("y_bin", "y_num")) {
+  des <- designs[[dname]]
   sub <- des[!is.na(d[[v]]), ]          # srvyr: filter(!is.na(v))
   df <- degf(sub)
   for (area in c("all", "north", "south")) {
@@ -26,7 +31,7 @@ for (v in c("y_bin", "y_num")) {
     m <- svymean(as.formula(paste0("~", v)), s)
     ci <- confint(m, level = 0.95, df = df)
     out[[length(out) + 1]] <- data.frame(
-      level = if (area == "all") "national" else "region", area = area, indicator = v,
+      design = dname, level = if (area == "all") "national" else "region", area = area, indicator = v,
       estimate = unname(coef(m)[1]), se = unname(SE(m)[1]), ci_low = ci[1, 1], ci_high = ci[1, 2],
       df = df, n = sum(weights(s, "sampling") > 0))
   }

@@ -1,0 +1,15 @@
+-- estimate_cells_psu: sums per (variable, stratum, PSU, area cell) over households that answered
+-- (yc = y - shift): a = sum w*yc, b = sum w. Squares are taken later, of PSU totals within a domain.
+-- Identifiers: {values} (allow-listed, quoted by the caller).
+CREATE OR REPLACE TEMP TABLE _est_cells AS
+SELECT k.vid, d.sid, d.pid, d.cell,
+       count(*)                                   AS n,
+       count(*) FILTER (WHERE v.y = 1)            AS n1,
+       sum(d.w * v.y)                             AS swy,
+       sum(d.w * (v.y - k.shift))                 AS a,
+       sum(d.w)                                   AS b
+FROM {values} AS v
+JOIN _est_design AS d ON d._rid = v._rid
+JOIN _est_vars AS k ON k.indicator = v.indicator AND k.option = v.option
+WHERE v.y IS NOT NULL
+GROUP BY k.vid, d.sid, d.pid, d.cell;

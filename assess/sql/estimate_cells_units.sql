@@ -1,0 +1,21 @@
+-- estimate_cells_units: sums per (variable, stratum, area cell) over households that answered, for a
+-- design where every PSU is one household (no clusters): the PSU total of a household is its own value,
+-- so sums of squares of PSU totals are taken directly (yc = y - shift):
+--   a = sum w*yc, b = sum w, aa = sum (w*yc)^2, ab = sum w*w*yc, bb = sum w^2, npsu = PSUs answering.
+-- Identifiers: {values} (allow-listed, quoted by the caller).
+CREATE OR REPLACE TEMP TABLE _est_cells AS
+SELECT k.vid, d.sid, d.cell,
+       count(*)                                   AS n,
+       count(*) FILTER (WHERE v.y = 1)            AS n1,
+       sum(d.w * v.y)                             AS swy,
+       sum(d.w * (v.y - k.shift))                 AS a,
+       sum(d.w)                                   AS b,
+       sum((d.w * (v.y - k.shift)) * (d.w * (v.y - k.shift))) AS aa,
+       sum(d.w * d.w * (v.y - k.shift))           AS ab,
+       sum(d.w * d.w)                             AS bb,
+       count(*)                                   AS npsu
+FROM {values} AS v
+JOIN _est_design AS d ON d._rid = v._rid
+JOIN _est_vars AS k ON k.indicator = v.indicator AND k.option = v.option
+WHERE v.y IS NOT NULL
+GROUP BY k.vid, d.sid, d.cell;

@@ -10,8 +10,10 @@ from __future__ import annotations
 import duckdb
 
 from .estimate import compute_estimates, design_weights
+from .indicators import add_indicator_values
 from .settings import ConfigError, Settings
 from .store import q
+from .trends import compute_ranking, compute_trends
 from .xlsform import XLSForm
 
 ESTIMATE_COLUMNS = ("round", "level", "area", "indicator", "option", "estimate", "ci_low", "ci_high", "n",
@@ -136,6 +138,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     """Compute and store the round's estimates; return a small summary for the run log."""
     warnings = build_units(con, settings)
     build_values(con, settings, form)
+    add_indicator_values(con, settings, form, submission_columns(con))
     aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
     compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
     for alias, level in zip(aliases, settings.region_levels, strict=True):
@@ -147,7 +150,9 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     con.execute(f"INSERT INTO estimates ({', '.join(ESTIMATE_COLUMNS)}) SELECT ?, {cols} FROM _est",
                 [settings.round])
     con.execute("COMMIT")
+    trends = compute_trends(con, settings.round)
+    compute_ranking(con, settings.round)
     rows, households = con.execute(
         "SELECT (SELECT count(*) FROM _est), (SELECT count(*) FROM est_units)").fetchone()
     con.execute("DROP TABLE _est")
-    return {"estimates": rows, "households": households, "warnings": warnings}
+    return {"estimates": rows, "households": households, "warnings": warnings, "trends": trends}

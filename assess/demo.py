@@ -731,6 +731,38 @@ organisation = "Demo Red Cross Society"
 [validation]
 on_fail = "quarantine"
 window = ["2026-11-01", "2026-11-30"]
+
+# [indicators] Composite indicators. fcs: WFP Food Consumption Score from the 8 food groups (days eaten in the
+# last 7 days), standard weights; poor <= 21, borderline <= 35. severity: per-sector severity 1-5 from rules
+# written like XLSForm conditions; the worst sector is the household's overall severity; 3+ means "in need".
+[indicators.fcs]
+groups = ["fcs_cereals", "fcs_pulses", "fcs_veg", "fcs_fruit", "fcs_meat", "fcs_dairy", "fcs_sugar", "fcs_oil"]
+poor = 21
+borderline = 35
+
+[[indicators.severity]]
+sector = "wash"
+rules = [
+  { level = 4, when = "${water_source} = 'surface_water'" },
+  { level = 3, when = "${water_source} = 'unprotected_well' or ${water_sufficient} = 'no'" },
+  { level = 2, when = "${water_source} = 'water_trucking'" },
+]
+
+[[indicators.severity]]
+sector = "shelter"
+rules = [
+  { level = 5, when = "${shelter_condition} = 'none'" },
+  { level = 4, when = "${shelter_condition} = 'destroyed'" },
+  { level = 3, when = "${shelter_condition} = 'major_damage'" },
+  { level = 2, when = "${shelter_condition} = 'minor_damage'" },
+]
+
+[[indicators.severity]]
+sector = "food"
+rules = [
+  { level = 4, when = "${fcs_score} <= 21" },
+  { level = 3, when = "${fcs_score} <= 35" },
+]
 """
 
 

@@ -33,7 +33,6 @@ def settings(**indicators) -> Settings:
 def con():
     c = duckdb.connect()
     c.execute(store.sql("schema"))
-    cols = ", ".join(f"{n} BIGINT" for n in FCS)
     c.execute("ALTER TABLE submissions ADD COLUMN water VARCHAR")
     c.execute("ALTER TABLE submissions ADD COLUMN enough VARCHAR")
     for n in FCS:

@@ -45,19 +45,29 @@ variable does ``filter(!is.na(var))`` and ``group_by(area)``, and asks srvyr for
 
 Implementation
 --------------
-All sums run in DuckDB (``assess/sql/estimate_*.sql``, one named query per file): the design is
-turned into integer stratum / PSU ids, a long (level, area, household) table is built, then domain
-totals, per-(domain, stratum) sums s1 = sum_c z_hc and s2 = sum_c z_hc^2 (PSUs absent from a domain add
-nothing) and Var = sum_h n_h/(n_h-1) (s2 - s1^2/n_h). Only identifiers that name real tables / columns
-(an allow-list checked against the catalogue) are interpolated, always double-quoted; values are
-bound as parameters. This module never imports prefect.
+All sums run in DuckDB (``assess/sql/estimate_*.sql``, one named query per file), in one pass over
+``est_values``: households get integer stratum / PSU ids and an "area cell" id (their combination of
+region-level values); a small map sends each cell to its domains (national + one area per level).
+Sums are taken per (variable, stratum, PSU, cell) -- or per (variable, stratum, cell) when every PSU
+is one household -- of a = sum w*(y - c), b = sum w, with c a per-variable centring constant (the
+unweighted mean; the variance does not depend on it, it only protects precision for large means).
+Per (variable, domain, stratum) we then need sum a_c, sum b_c, sum a_c^2, sum a_c*b_c, sum b_c^2 over
+the PSU totals within the domain, and with e = sum a / sum b, sw = sum b:
+
+    z_hc = (a_c - e*b_c)/sw,  Var = sum_h n_h/(n_h-1) * (sum_c z_hc^2 - (sum_c z_hc)^2 / n_h)
+
+PSUs absent from a domain add nothing to either sum. If each PSU lies within one area cell, cell sums
+are already PSU totals in every domain ("nested"); otherwise PSU totals are re-summed per domain
+("split"). Only identifiers that name real tables / columns (an allow-list checked against the
+catalogue) are interpolated, always double-quoted; values are bound as parameters.
+Assumes one row per (_rid, indicator, option) in ``est_values``. bound as parameters. This module never imports prefect.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import duckdb
@@ -72,7 +82,7 @@ _UNITS_REQUIRED = ("_rid", "_weight", "_stratum", "_psu")
 _VALUES_REQUIRED = ("_rid", "indicator", "option", "kind", "y")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sql(name: str) -> str:
     """Text of the named query ``assess/sql/<name>.sql``."""
     if not _IDENT_RE.match(name):
@@ -271,6 +281,11 @@ def design_weights(
     )
     con.register("_est_frame_w", wt)
     try:
+        wtype = con.execute(
+            f"SELECT typeof({_quote(weight_col)}) FROM {table_q} LIMIT 1"
+        ).fetchone()
+        if wtype is not None and wtype[0] != "DOUBLE":
+            con.execute(_sql("estimate_weight_double").format(units=table_q, weight_col=_quote(weight_col)))
         con.execute(
             _sql("estimate_design_weights").format(
                 units=table_q, weight_col=_quote(weight_col), strata_col=_quote(units_strata_col)

@@ -271,6 +271,23 @@ def test_design_weights():
         design_weights(con, "u", frame[frame.district != "B"], "district", "pop")
 
 
+def test_design_weights_decimal_weight_column_and_csv_frame(tmp_path):
+    con = duckdb.connect()
+    # a literal 1.0 gives a DECIMAL(2,1) column: weights must not be rounded or overflow
+    con.execute(
+        "CREATE TEMP TABLE est_units AS SELECT i AS _rid, 1.0 AS _weight, CASE WHEN i <= 2 THEN 1 ELSE 2 END AS _stratum "
+        "FROM range(1, 101) t(i)"
+    )
+    path = tmp_path / "frame.csv"
+    path.write_text("strat,population\n1,99000\n2,1000\n", encoding="utf-8")
+    assert design_weights(con, "est_units", path, "strat", "population") == []
+    w = dict(con.execute("SELECT _stratum, any_value(_weight) FROM est_units GROUP BY 1").fetchall())
+    assert w[1] == pytest.approx((99000 / 100000) / (2 / 100))  # 49.5
+    assert w[2] == pytest.approx((1000 / 100000) / (98 / 100))
+    with pytest.raises(ValueError, match="not found"):
+        design_weights(con, "est_units", tmp_path / "nope.csv", "strat", "population")
+
+
 # --------------------------------------------------------------------------------------------------
 # Speed
 # --------------------------------------------------------------------------------------------------

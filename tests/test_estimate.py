@@ -315,3 +315,41 @@ def test_speed_large(clustered):
     elapsed = time.perf_counter() - t0
     assert con.execute("SELECT count(*) FROM estimates").fetchone()[0] == n_ind * (1 + 5 + 40)
     assert elapsed < 30, elapsed
+
+
+def test_large_means_keep_precision():
+    # values around 1e9 with unit spread: sums of squares must not cancel
+    con = duckdb.connect()
+    ys = [1e9 + (i * 7) % 5 for i in range(200)]
+    ws = [1.0 + (i % 3) for i in range(200)]
+    units = pd.DataFrame({"_rid": range(200), "_weight": ws, "_stratum": "1", "_psu": [str(i // 4) for i in range(200)]})
+    vals = pd.DataFrame({"_rid": range(200), "indicator": "m", "option": "", "kind": "mean", "y": ys})
+    con.register("u_df", units)
+    con.register("v_df", vals)
+    con.execute("CREATE TABLE est_units AS SELECT * FROM u_df")
+    con.execute("CREATE TABLE est_values AS SELECT * FROM v_df")
+    compute_estimates(con, [])
+    est, se = con.execute("SELECT estimate, se FROM estimates").fetchone()
+    # reference: two-pass linearisation on the small shifted values
+    sw = sum(ws)
+    e = sum(w * (y - 1e9) for w, y in zip(ws, ys, strict=True)) / sw
+    z = [0.0] * 50
+    for i, (w, y) in enumerate(zip(ws, ys, strict=True)):
+        z[i // 4] += w * ((y - 1e9) - e) / sw
+    zbar = sum(z) / 50
+    ref = math.sqrt(50 / 49 * sum((v - zbar) ** 2 for v in z))
+    assert est == pytest.approx(1e9 + e, rel=1e-15)
+    assert se == pytest.approx(ref, rel=1e-9)
+
+
+def test_shared_dir_skips_locally_and_fails_on_ci(monkeypatch, tmp_path):
+    import sys
+
+    sh = sys.modules[shared_dir.__module__]
+    monkeypatch.setattr(sh, "SHARED", tmp_path / "absent")
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception):
+        sh.shared_dir("realdata")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception):
+        sh.shared_dir("realdata")

@@ -353,3 +353,23 @@ def test_shared_dir_skips_locally_and_fails_on_ci(monkeypatch, tmp_path):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception):
         sh.shared_dir("realdata")
+
+
+@pytest.mark.parametrize("psu_mode", ["units", "nested", "split"])
+def test_constant_domain_has_exactly_zero_se(psu_mode):
+    # a domain whose answers are all equal (p = 0 or 1) has every z exactly 0 in R: SE must be 0.0,
+    # not a rounding residue, so that the CI is exactly [p, p]
+    con = duckdb.connect()
+    psu = {"units": "CAST(i AS VARCHAR)", "nested": "CAST(i // 10 AS VARCHAR)", "split": "CAST(i % 6 AS VARCHAR)"}[psu_mode]
+    con.execute(
+        f"CREATE TABLE est_units AS SELECT i AS _rid, 1.0 + (i % 4) * 0.37 AS _weight, '1' AS _stratum, {psu} AS _psu, "
+        "CASE WHEN i < 30 THEN 'a' ELSE 'b' END AS admin1 FROM range(60) t(i)"
+    )
+    con.execute(
+        "CREATE TABLE est_values AS SELECT i AS _rid, 'q' AS indicator, 'x' AS option, 'prop' AS kind, "
+        "CASE WHEN i < 30 THEN 1.0 ELSE (i % 3 = 0)::INT::DOUBLE END AS y FROM range(60) t(i)"
+    )
+    compute_estimates(con, ["admin1"])
+    row = con.execute("SELECT estimate, se, ci_low, ci_high FROM estimates WHERE area = 'a'").fetchone()
+    assert row == (1.0, 0.0, 1.0, 1.0)
+    assert con.execute("SELECT se > 0 FROM estimates WHERE area = 'b'").fetchone()[0]

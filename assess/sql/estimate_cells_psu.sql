@@ -7,7 +7,9 @@ SELECT k.vid, d.sid, d.pid, d.cell,
        count(*) FILTER (WHERE v.y = 1)            AS n1,
        sum(d.w * v.y)                             AS swy,
        sum(d.w * (v.y - k.shift))                 AS a,
-       sum(d.w)                                   AS b
+       sum(d.w)                                   AS b,
+       min(v.y)                                   AS ymin,
+       max(v.y)                                   AS ymax
 FROM {values} AS v
 JOIN _est_design AS d ON d._rid = v._rid
 JOIN _est_vars AS k ON k.indicator = v.indicator AND k.option = v.option

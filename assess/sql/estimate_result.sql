@@ -11,13 +11,15 @@ CREATE OR REPLACE TABLE {out} AS
 WITH dom AS (
     SELECT vid, dom,
            sum(n) AS n, sum(n1) AS n1, sum(b) AS sw, sum(swy) AS swy,
-           sum(a) / NULLIF(sum(b), 0) AS e
+           sum(a) / NULLIF(sum(b), 0) AS e,
+           min(ymin) = max(ymax) AS constant
     FROM _est_zs
     GROUP BY vid, dom
 ),
 var AS (
     SELECT z.vid, z.dom,
-           sum(CASE WHEN s.n_psu > 1 THEN
+           sum(CASE WHEN d.constant THEN 0.0  -- all answers equal: every z is exactly 0 (as in R)
+                    WHEN s.n_psu > 1 THEN
                    s.n_psu / (s.n_psu - 1.0) * greatest(
                        (z.aa - 2 * d.e * z.ab + d.e * d.e * z.bb) / (d.sw * d.sw)
                        - ((z.a - d.e * z.b) / d.sw) * ((z.a - d.e * z.b) / d.sw) / s.n_psu,

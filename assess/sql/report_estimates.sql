@@ -1,0 +1,9 @@
+-- Every estimate of one round, for the reports (labels and formatting are added in Python).
+WITH source AS (
+    SELECT * FROM estimates WHERE round = $round
+),
+final AS (
+    SELECT level, area, indicator, option, estimate, ci_low, ci_high, n, suppressed, df
+    FROM source
+)
+SELECT * FROM final ORDER BY level, area, indicator, option;

@@ -164,13 +164,10 @@ def compute_estimates(
     if not 0 < conf < 1:
         raise ValueError(f"conf must be in (0, 1), got {conf!r}")
 
-    bad = con.execute(
-        f"SELECT count(*) - count(DISTINCT _rid), count(*) FILTER (WHERE _weight IS NULL), "
-        f"count(*) FILTER (WHERE _weight < 0), count(*) FILTER (WHERE _rid IS NULL) FROM {units_q}"
-    ).fetchone()
-    if bad[0] or bad[3]:
+    dup_rid, null_rid, null_w, neg_w = con.execute(_sql("estimate_check_units").format(units=units_q)).fetchone()
+    if dup_rid or null_rid:
         raise ValueError(f"{units!r}: _rid must be unique and not null")
-    if bad[1] or bad[2]:
+    if null_w or neg_w:
         raise ValueError(f"{units!r}: _weight must be non-null and >= 0")
 
     area_list = (
@@ -182,10 +179,7 @@ def compute_estimates(
         con.execute(_sql("estimate_design").format(units=units_q, area_list=area_list))
         con.execute(_sql("estimate_strata"))
         con.execute(_sql("estimate_cellmap"))
-        con.execute("CREATE OR REPLACE TEMP TABLE _est_levels (lvl INTEGER, level VARCHAR)")
-        con.executemany(
-            "INSERT INTO _est_levels VALUES (?, ?)", [(0, "national")] + [(i, lv) for i, lv in enumerate(levels, 1)]
-        )
+        con.execute(_sql("estimate_levels"), {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]})
         con.execute(_sql("estimate_vars").format(values=values_q))
         # Shape of the design decides how PSU totals are formed (same result, different cost):
         #   units  - every PSU is one household: PSU totals are household values;
@@ -202,11 +196,8 @@ def compute_estimates(
         con.execute(_sql(dfq))
         con.execute(_sql(zsums))
 
-        dfs = [r[0] for r in con.execute("SELECT DISTINCT df FROM _est_df").fetchall()]
-        tq = t_quantiles(dfs, conf)
-        con.execute("CREATE OR REPLACE TEMP TABLE _est_tq (df BIGINT, q DOUBLE)")
-        if tq:
-            con.executemany("INSERT INTO _est_tq VALUES (?, ?)", list(tq.items()))
+        tq = t_quantiles([r[0] for r in con.execute(_sql("estimate_df_values")).fetchall()], conf)
+        con.execute(_sql("estimate_tq"), {"dfs": list(tq), "qs": list(tq.values())})
         con.execute(_sql("estimate_result").format(out=out_q), {"min_cell": int(min_cell)})
     finally:
         for t in temps:
@@ -254,12 +245,10 @@ def design_weights(
         raise ValueError(f"sampling frame lists stratum {dup[0]!r} more than once")
 
     sample = con.execute(
-        f"SELECT CAST({_quote(units_strata_col)} AS VARCHAR) AS stratum, count(*) AS n_h "
-        f"FROM {table_q} GROUP BY 1 ORDER BY 1"
+        _sql("estimate_sample_strata").format(units=table_q, strata_col=_quote(units_strata_col))
     ).df()
     if sample["stratum"].isna().any():
         raise ValueError(f"{units_table!r}: {units_strata_col!r} is missing for some households")
-    sample["stratum"] = sample["stratum"].str.strip()
     pop = dict(zip(fr["stratum"], fr["population"], strict=True))
     for s in sample["stratum"]:
         if s not in pop:
@@ -282,7 +271,7 @@ def design_weights(
     con.register("_est_frame_w", wt)
     try:
         wtype = con.execute(
-            f"SELECT typeof({_quote(weight_col)}) FROM {table_q} LIMIT 1"
+            _sql("estimate_weight_type").format(units=table_q, weight_col=_quote(weight_col))
         ).fetchone()
         if wtype is not None and wtype[0] != "DOUBLE":
             con.execute(_sql("estimate_weight_double").format(units=table_q, weight_col=_quote(weight_col)))

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from .faults import crash_point
 from .privacy import is_private_column, private_questions
 from .problems import ValidationResult
 from .readers import Staged, truthy_sql
@@ -53,17 +53,36 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+class FileChanged(OSError):
+    """The dropped file changed while it was being copied (still being written); try again later."""
+
+
 def archive_file(path: Path, sha: str, archive_dir: Path) -> Path:
-    """Copy a dropped file into the content-addressed archive (never modified afterwards)."""
+    """Copy a dropped file into the content-addressed archive (never modified afterwards).
+
+    The copy is hashed as it is written: if its content is not `sha` (the file changed since it was
+    hashed), nothing is archived and FileChanged is raised, so the archive never holds a half-written file.
+    """
     suffix = "".join(Path(path).suffixes[-1:]).lower()[:10]
     target = archive_dir / sha[:2] / f"{sha}{suffix}"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
-    shutil.copyfile(path, tmp)
-    os.chmod(tmp, 0o444)
-    os.replace(tmp, target)
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as src, open(tmp, "wb") as dst:
+            for chunk in iter(lambda: src.read(1 << 20), b""):
+                h.update(chunk)
+                dst.write(chunk)
+            dst.flush()
+            os.fsync(dst.fileno())
+        if h.hexdigest() != sha:
+            raise FileChanged(f"{Path(path).name} changed while it was being copied")
+        os.chmod(tmp, 0o444)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
     return target
 
 
@@ -186,6 +205,7 @@ def load_staged(
              "archive": str(info.archive_path), "received": info.received_at, "now": now, "run": run_id},
         )
         con.execute("DROP TABLE _accepted")
+        crash_point("mid-load-before-commit")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

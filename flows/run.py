@@ -16,6 +16,7 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
 from assess import analysis, ingest, notify, receipts_io, report, store, watching
+from assess.faults import crash_point
 from assess.lock import store_lock
 from assess.privacy import hash_key
 from assess.settings import Settings, load_settings
@@ -50,8 +51,8 @@ def discover(settings: Settings, only: list[str] | None = None) -> list[Path]:
 def stage(path: Path, settings: Settings, form: XLSForm) -> ingest.FileOutcome:
     out = ingest.stage_file(path, settings, form)
     logger = get_run_logger()
-    if out.status == "rejected":
-        logger.warning("%s rejected: %s", ingest.safe_name(out.name), out.reason)
+    if out.status in ("rejected", "retry"):
+        logger.warning("%s %s: %s", ingest.safe_name(out.name), out.status, out.reason)
     else:
         problems = len(out.result.problems) if out.result else 0
         logger.info("%s: %d rows read, %d problem(s)", ingest.safe_name(out.name), out.rows, problems)
@@ -63,15 +64,10 @@ def load(outcomes: list[ingest.FileOutcome], settings: Settings, form: XLSForm, 
     key = hash_key(settings)
     con = store.connect(settings.store_path)
     try:
-        for out in outcomes:
-            ingest.load_outcome(con, out, settings, form, run_id, key)
-            get_run_logger().info("%s: %s (%d accepted, %d quarantined)", ingest.safe_name(out.name), out.status,
-                                  out.accepted, out.quarantined)
+        ingest.load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(),
+                          write_receipts=lambda out: receipts_io.write_receipts(out, settings, form, run_id))
     finally:
         con.close()
-    for out in outcomes:
-        receipts_io.write_receipts(out, settings, form, run_id)
-        ingest.cleanup_staging(settings, out)
     return [o.summary() for o in outcomes]
 
 
@@ -88,6 +84,7 @@ def estimate(settings: Settings, form: XLSForm) -> dict:
 def render_reports(settings: Settings, form: XLSForm, run: dict) -> list[str]:
     con = store.connect(settings.store_path, read_only=True)
     try:
+        crash_point("mid-report")
         return [str(p) for p in report.build_reports(con, settings, form, run)]
     finally:
         con.close()

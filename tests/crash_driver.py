@@ -1,0 +1,69 @@
+"""Run the assessment's load path in this process, without Prefect (for crash tests).
+
+    python tests/crash_driver.py CONFIG [--fast-validation]
+
+The library calls of `flows.run.run_assessment` up to the store (discover -> stage -> lock ->
+`ingest.load_batch`), so a test can SIGKILL it at a crash point (ASSESS_CRASH_AT, assess/faults.py)
+without paying Prefect's import and server start for every case; one test in test_crash.py kills the real
+`assess run`. `--fast-validation` swaps the Great Expectations suite for the submission-id checks only:
+crash tests are about what the store and the archive hold, not about which rows fail which rule.
+Prints one JSON line: the run's file summaries.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def fast_validate(staged, form, settings, *, workdir):
+    import duckdb
+
+    from assess.problems import Problem, ValidationResult
+
+    con = duckdb.connect()
+    path = str(staged.path).replace("'", "''")
+    rows = con.execute(f"SELECT _row, _sid FROM read_parquet('{path}') WHERE _sid IS NULL OR _sid IN "
+                       f"(SELECT _sid FROM read_parquet('{path}') GROUP BY _sid HAVING count(*) > 1)").fetchall()
+    seen: set[str] = set()
+    problems = []
+    for row, sid in sorted(rows):
+        if sid is None or sid in seen:
+            problems.append(Problem(expectation="expect_column_values_to_be_unique", kind="unique", row=row,
+                                    submission_id=sid, reason="submission id empty or repeated"))
+        seen.add(sid)
+    return ValidationResult(problems=problems, rules=1)
+
+
+def main(argv: list[str]) -> None:
+    from assess import ingest, receipts_io, store
+    from assess.lock import store_lock
+    from assess.settings import load_settings
+    from assess.xlsform import read_xlsform
+
+    config = argv[0]
+    if "--fast-validation" in argv:
+        ingest.validate = fast_validate
+    settings = load_settings(config)
+    form = read_xlsform(settings.xlsform)
+    run_id = uuid.uuid4().hex[:12]
+    seen = ingest.seen_files(settings)
+    paths = [p for p in ingest.discover(settings) if store.sha256_file(p) not in seen]
+    outcomes = [ingest.stage_file(p, settings, form) for p in paths]
+    with store_lock(settings.lock_path, wait=120):
+        con = store.connect(settings.store_path)
+        try:
+            ingest.load_batch(con, outcomes, settings, form, run_id, os.environ["ASSESS_HASH_KEY"],
+                              write_receipts=lambda out: receipts_io.write_receipts(out, settings, form, run_id))
+        finally:
+            con.close()
+    print(json.dumps([o.summary() for o in outcomes], default=str))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

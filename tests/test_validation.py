@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from _forms import good_row, load_form, make_settings, stage
+
 from assess.validation import build_rules, enable_gx_duckdb, validate
 
 

@@ -1,0 +1,69 @@
+"""Receipts: JSON + HTML per file, plain text for `assess check`, markdown run summary."""
+
+from __future__ import annotations
+
+import json
+
+from assess.problems import Problem, ValidationResult
+from assess.receipts import format_receipt_text, validation_summary_markdown, write_receipt
+
+BAD = Problem(expectation="expect_column_values_to_be_between", kind="constraint", row=14, submission_id="u14",
+              column="hh_size", value="99", reason="household size 99: must be between 1 and 30")
+WARN = Problem(expectation="unexpected_rows_expectation", kind="consistency", row=3, action="warn",
+               reason="needs: the answer column says food but the option columns say water")
+
+
+def outcome(**kw):
+    base = {"name": "<b>kobo</b>.csv", "sha256": "ab" * 32, "status": "loaded", "rows": 20, "accepted": 19,
+            "quarantined": 1, "format": "kobo_csv", "warnings": [],
+            "result": ValidationResult(problems=[BAD, WARN], not_checked=["constraint of x: jr:choice-name(.)"],
+                                       rules=12)}
+    base.update(kw)
+    return base
+
+
+def test_write_receipt_json_and_html(tmp_path):
+    docs = tmp_path / "validation.html"
+    docs.write_text("<html>rules</html>")
+    out = outcome()
+    out["result"].docs_path = str(docs)
+    json_path, html_path = write_receipt(out, tmp_path / "receipts" / "1", language="en")
+    data = json.loads(json_path.read_text())
+    assert (data["status"], data["rows"], data["accepted"], data["quarantined"], data["warnings"]) == \
+        ("loaded", 20, 19, 1, 1)
+    assert data["problems"][0]["line"] == "row 14, household size 99: must be between 1 and 30"
+    assert data["not_checked"] == ["constraint of x: jr:choice-name(.)"]
+    html = html_path.read_text()
+    assert "household size 99: must be between 1 and 30" in html
+    assert "&lt;b&gt;kobo&lt;/b&gt;.csv" in html and "<b>kobo" not in html  # autoescaped
+    assert "jr:choice-name" in html
+    link = data["validation_report"]
+    assert link.endswith(".rules.html") and (tmp_path / "receipts" / "1" / link.split("/")[-1]).exists()
+    assert not list((tmp_path / "receipts" / "1").glob("*.tmp"))
+
+
+def test_rejected_file_receipt(tmp_path):
+    out = outcome(status="rejected", reason="no submission id column", result=None, accepted=0)
+    json_path, html_path = write_receipt(out, tmp_path)
+    data = json.loads(json_path.read_text())
+    assert data["status"] == "rejected" and data["quarantined"] == 20 and data["accepted"] == 0
+    assert data["problems"][0]["kind"] == "structure"
+    assert "no submission id column" in html_path.read_text()
+
+
+def test_text_receipt_for_check():
+    text = format_receipt_text(outcome(status="staged", accepted=0, quarantined=0))
+    assert "19 of 20 rows would load; 1 kept aside" in text
+    assert "  row 14, household size 99: must be between 1 and 30" in text
+    assert "Warnings (rows still counted):" in text and "row 3, needs" in text
+    assert "constraint of x" in text
+
+
+def test_summary_markdown():
+    md = validation_summary_markdown([outcome(), outcome(name="b.csv", status="rejected", reason="empty | file",
+                                                         result=None)])
+    lines = md.splitlines()
+    assert lines[0].startswith("| file | status |")
+    assert "| constraint 1, consistency 1 |" in lines[2]
+    assert "empty \\| file" in lines[3]
+    assert lines[-1].startswith("| **total** | | 40 | 19 | 21 |")

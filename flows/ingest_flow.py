@@ -64,8 +64,8 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
         outcomes = read_hand_offs(config_path)
         summaries = load(outcomes, settings, form, run_id)
         est = estimate(settings, form)
-    run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
-    run["reports"] = render_reports(settings, form, run) if reports else []
+        run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
+        run["reports"] = render_reports(settings, form, run) if reports else []
     run["duration_s"] = round(time.monotonic() - started, 1)
     create_markdown_artifact(key="run-summary", markdown=receipts_io.run_summary_markdown(run),
                              description=f"Aggregation run {run_id}")

@@ -130,13 +130,16 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
     form = read_xlsform(settings.xlsform)
     analysis.check_config_against_form(settings, form)
     run_id = uuid.uuid4().hex[:12]
-    paths = discover(settings, files)
-    outcomes = [stage(p, settings, form) for p in paths]
+    # One run at a time per store, from discovery to reports: a second run waits, then finds the files the
+    # first loaded already done (two runs staging the same file would share, and delete, one staging dir).
+    # Parallel staging of different files is the work-pool route (flows/ingest_flow.py).
     with store_lock(settings.lock_path, wait=lock_wait):
+        paths = discover(settings, files)
+        outcomes = [stage(p, settings, form) for p in paths]
         summaries = load(outcomes, settings, form, run_id)
         est = estimate(settings, form)
-    run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
-    written = render_reports(settings, form, run) if reports else []
+        run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
+        written = render_reports(settings, form, run) if reports else []
     run["reports"] = written
     run["duration_s"] = round(time.monotonic() - started, 1)
     create_markdown_artifact(key="run-summary", markdown=receipts_io.run_summary_markdown(run),

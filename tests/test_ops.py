@@ -262,7 +262,7 @@ def test_schedule_is_registered_with_the_configured_cron(prefect_harness, small_
     assert dep.schedules[0].schedule.timezone == "Africa/Nairobi"
     assert dep.schedules[0].active
     assert dep.parameters == {"config_path": str(settings.config_path)}
-    assert dep.concurrency_limit == 1
+    assert dep.global_concurrency_limit and dep.global_concurrency_limit.limit == 1
     [auto] = automations
     assert auto.trigger.expect == {SETTLED_EVENT}
     assert auto.trigger.match.model_dump()["prefect.resource.id"] == resource_id(settings)
@@ -365,7 +365,7 @@ def test_two_concurrent_runs_do_not_corrupt_the_store(prefect_harness, small_dem
     procs = [subprocess.Popen([ASSESS, "run", "--config", str(config), "--no-reports"], env=env, cwd=small_demo,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
     outs = [p.communicate(timeout=400)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outs
+    assert [p.returncode for p in procs] == [0, 0], "\n=====\n".join(outs)
     settings = load_settings(config)
     counts = _counts(settings)
     assert [f[1] for f in counts["files"]] == ["loaded"] * 3

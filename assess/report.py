@@ -611,12 +611,15 @@ def region_file_names(areas: list[str], labels: dict[str, str]) -> dict[str, str
 
 
 def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, run: dict, *,
-                  language: str | None = None, workers: int | None = None, regions: bool = True,
+                  language: str | None = None, workers: int | None = None, regions: bool | list[str] = True,
                   html_only: bool = False) -> list[Path]:
     """Write `reports/<round>/national.pdf` and one PDF per first-level region; return their paths.
 
-    `language` overrides the configured label language (e.g. "Français (fr)"); `html_only` writes the HTML
-    next to where the PDFs would go instead of rendering them (fast; for tests and template work).
+    `language` overrides the configured label language (e.g. "Français (fr)"); `regions` is True (all), False
+    (national only) or a list of area codes; `html_only` writes the HTML next to where the PDFs would go
+    instead of rendering them (fast; for tests and template work; the chart files are then kept).
+    Rendering uses a spawned process pool: a script calling this must guard its entry point with
+    `if __name__ == "__main__":`, as multiprocessing requires.
     """
     lang = form.resolve_language(language or settings.language)
     text = Text(lang_code(lang), settings.min_cell)
@@ -633,6 +636,8 @@ def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
         if regions and builder.level0:
             areas = data.areas(builder.level0)
             names = region_file_names(areas, {a: data.area_label(builder.level0, a) for a in areas})
+            if not isinstance(regions, bool):
+                areas = [a for a in areas if a in set(regions)]
             region_tpl = env.get_template("region.html.j2")
             pages += [(out_dir / names[a], region_tpl.render(**builder.region(a))) for a in areas]
         if html_only:

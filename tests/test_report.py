@@ -1,0 +1,231 @@
+"""Reports: numbers from `estimates` in the HTML (StrictUndefined), suppression, languages, PDFs, safety."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from _store import build_store
+from assess import report
+from assess.report_data import Text, lang_code
+from assess.store import connect
+from assess.xlsform import Choice
+
+PAYLOAD = '<img src="file:///etc/passwd"><script>alert(1)</script>'
+
+
+@pytest.fixture(scope="session")
+def loaded(demo_template, tmp_path_factory):
+    """The demo, loaded and estimated once per session (no Prefect)."""
+    root = tmp_path_factory.mktemp("report") / "demo"
+    shutil.copytree(demo_template, root)
+    settings, form, run = build_store(root)
+    return settings, form, run
+
+
+def _html(settings, form, run, tmp_path, **kw) -> dict[str, str]:
+    """Render the HTML only, into a scratch reports dir; {file stem: html}."""
+    settings = dataclasses.replace(settings, processed=tmp_path / "processed")
+    src = _store_path(run)
+    con = duckdb.connect(str(src), read_only=True)
+    try:
+        paths = report.build_reports(con, settings, form, run, html_only=True, **kw)
+    finally:
+        con.close()
+    return {p.stem: p.read_text(encoding="utf-8") for p in paths}
+
+
+def _store_path(run) -> Path:
+    return run["_store"]
+
+
+@pytest.fixture(scope="session")
+def demo(loaded):
+    settings, form, run = loaded
+    return settings, form, {**run, "_store": settings.store_path}
+
+
+def _estimate(store: Path, **where) -> tuple:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        cond = " AND ".join(f"{k} = ?" for k in where)
+        return con.execute(f"SELECT estimate, ci_low, ci_high, n FROM estimates WHERE {cond}",
+                           list(where.values())).fetchone()
+    finally:
+        con.close()
+
+
+def test_national_html_shows_the_estimates(demo, tmp_path):
+    settings, form, run = demo
+    pages = _html(settings, form, run, tmp_path, regions=False)
+    html = pages["national"]
+    t = Text("en", settings.min_cell)
+    est, lo, hi, n = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
+    assert t.pct(est) in html and t.pct_ci(lo, hi) in html
+    # every option of every needs question is shown nationally, with its CI
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    rows = con.execute("SELECT indicator, option, estimate, ci_low, ci_high FROM estimates "
+                       "WHERE level = 'national' AND option <> '' AND list_contains(?, indicator)",
+                       [list(settings.needs)]).fetchall()
+    mean = con.execute("SELECT estimate, ci_low, ci_high FROM estimates WHERE level = 'national' "
+                       "AND indicator = 'hh_size'").fetchone()
+    con.close()
+    for indicator, option, e, lo, hi in rows:
+        label = form.choice_label(form.questions[indicator].list_name, option, "English (en)")
+        assert re.search(re.escape(label) + r"</th><td class=\"bar-strip\">.*?<b>" + re.escape(t.pct(e)) +
+                         r"</b> <span class=\"ci ltr\" dir=\"ltr\">\(" + re.escape(t.pct_ci(lo, hi)), html), label
+    assert f"{mean[0]:.1f}" in html and t.num_ci(mean[1], mean[2]) in html
+    # region label from the form, methodology and reproducibility facts
+    assert "Karsa North" in html
+    assert f"n = {t.count(n)} households" in html
+    assert "Cells with fewer than 5 households are not shown" in html
+    assert run["run_id"] in html
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    for name, sha in con.execute("SELECT name, sha256 FROM files").fetchall():
+        assert name in html and sha in html
+    con.close()
+    assert "2–13 November 2026" in html  # data collection dates from the submissions
+
+
+def test_region_html_compares_with_national(demo, tmp_path):
+    settings, form, run = demo
+    pages = _html(settings, form, run, tmp_path, regions=["R01"])
+    assert set(pages) == {"national", "Karsa-North"}
+    html = pages["Karsa-North"]
+    t = Text("en", settings.min_cell)
+    est, lo, hi, _ = _estimate(settings.store_path, level="admin1", area="R01", indicator="priority_needs",
+                               option="food")
+    nat = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
+    assert t.pct(est) in html and t.pct_ci(lo, hi) in html and t.pct(nat[0]) in html
+    assert "Breakdown by district" in html and "Harmon" in html  # admin2 inside R01
+    assert "Dunvale" not in html  # another region
+
+
+def test_suppressed_cells_show_n_below_min_cell(demo, tmp_path):
+    settings, form, run = demo
+    store = tmp_path / "copy.duckdb"
+    shutil.copyfile(settings.store_path, store)
+    con = duckdb.connect(str(store))
+    con.execute("UPDATE estimates SET suppressed = true, n = 3 WHERE level = 'admin2' AND area = 'D0101'")
+    con.close()
+    pages = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    html = pages["Karsa-North"]
+    rows = re.findall(r'<th scope="row" class="area-col">Harmon</th>(.*?)</tr>', html)
+    assert rows, "Harmon row missing"
+    for row in rows:
+        assert "n&lt;5" in row
+        assert not re.search(r"\d+%|\d\.\d", row), row  # never a number for a suppressed cell
+    assert re.search(r'class="bar-label">Harmon</th>.*?<span class="supp">n&lt;5</span>', html, re.S)
+
+
+def test_language_switch_to_french(demo, tmp_path):
+    settings, form, run = demo
+    html = _html(settings, form, run, tmp_path, regions=["R01"], language="Français (fr)")
+    assert '<html lang="fr" dir="ltr">' in html["national"]
+    assert "Karsa-Nord" in html["national"] and "Nourriture" in html["national"]
+    assert "Résumé" in html["national"]
+    assert "Karsa-Nord" in html  # the region file is named after the French label
+
+
+def test_arabic_is_right_to_left(demo, tmp_path):
+    settings, form, run = demo
+    html = _html(settings, form, run, tmp_path, regions=["R01"], language="العربية (ar)")
+    assert '<html lang="ar" dir="rtl">' in html["national"]
+    assert "شمال كارسا" in html["national"]
+    assert "شمال-كارسا" in html
+
+
+def test_lang_code_and_file_names():
+    assert lang_code("Français (fr)") == "fr" and lang_code("English") == "en" and lang_code("العربية (ar)") == "ar"
+    names = report.region_file_names(["R1", "R2", "R3", "R4"],
+                                     {"R1": "North / East", "R2": "Same", "R3": "Same", "R4": "../.."})
+    assert names == {"R1": "North-East", "R2": "R2", "R3": "R3", "R4": "R4"}
+
+
+def test_pdfs_render_with_metadata_and_text(demo, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    settings, form, run = demo
+    settings = dataclasses.replace(settings, processed=tmp_path / "processed")
+    con = connect(run["_store"], read_only=True)
+    try:
+        paths = report.build_reports(con, settings, form, run, regions=["R01"], workers=1)
+    finally:
+        con.close()
+    assert [p.name for p in paths] == ["national.pdf", "Karsa-North.pdf"]
+    assert not list(paths[0].parent.glob("*.tmp")) and not list(paths[0].parent.glob(".charts-*"))
+    national = pypdf.PdfReader(paths[0])
+    assert len(national.pages) >= 5
+    assert national.metadata.title.startswith("Community Needs Assessment 2026")
+    assert national.metadata.author == "Demo Red Cross Society"
+    assert str(national.trailer["/Root"].get("/Lang")) == "en"
+    text = " ".join(p.extract_text() for p in national.pages)
+    assert "Executive summary" in text and "Karsa North" in text and "page 2 of" in text
+    region = pypdf.PdfReader(paths[1])
+    assert 1 <= len(region.pages) <= 5
+    assert "Karsa North" in region.metadata.title
+    assert "Harmon" in " ".join(p.extract_text() for p in region.pages)
+
+
+def test_fetcher_serves_only_allowed_files(tmp_path):
+    allowed = tmp_path / "charts"
+    allowed.mkdir()
+    (allowed / "a.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
+    fetcher = report.make_fetcher([str(allowed)], [])
+    assert fetcher.fetch((allowed / "a.svg").as_uri()).read().startswith(b"<svg")
+    for url in ("file:///etc/passwd", "http://example.org/x.png", "https://example.org/x.png",
+                "data:image/svg+xml,<svg/>", (allowed / ".." / "charts" / ".." / "x").as_uri(),
+                "file://evil.example/etc/passwd"):
+        with pytest.raises(ValueError):
+            fetcher.fetch(url)
+
+
+def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monkeypatch):
+    pypdf = pytest.importorskip("pypdf")
+    settings, form, run = demo
+    lang = form.resolve_language(settings.language)
+    choices = dict(form.choices)
+    choices["admin1"] = [Choice(c.name, {lang: PAYLOAD}) if c.name == "R01" else c for c in form.choices["admin1"]]
+    choices["needs"] = [Choice(c.name, {lang: "Food " + PAYLOAD}) if c.name == "food" else c
+                        for c in form.choices["needs"]]
+    questions = dict(form.questions)
+    questions["water_source"] = dataclasses.replace(questions["water_source"], labels={lang: PAYLOAD})
+    evil = dataclasses.replace(form, choices=choices, questions=questions)
+
+    pages = _html(settings, evil, run, tmp_path / "h", regions=["R01"])
+    for html in pages.values():
+        assert "<script" not in html and 'src="file:///etc/passwd"' not in html
+        assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt;&lt;script&gt;" in html
+    assert all(re.fullmatch(r"[\w\-]+", stem) for stem in pages), list(pages)  # file names stay file-safe
+
+    requested: list[str] = []
+    real = report.make_fetcher
+
+    def recording(roots, files):
+        fetcher = real(roots, files)
+        original = fetcher.fetch
+
+        def fetch(url, headers=None):
+            requested.append(url)
+            return original(url, headers)
+
+        fetcher.fetch = fetch
+        return fetcher
+
+    monkeypatch.setattr(report, "make_fetcher", recording)
+    out = dataclasses.replace(settings, processed=tmp_path / "p")
+    con = connect(run["_store"], read_only=True)
+    try:
+        paths = report.build_reports(con, out, evil, run, regions=["R01"], workers=1)
+    finally:
+        con.close()
+    assert requested, "the fetcher was not used"
+    assert not [u for u in requested if "passwd" in u]
+    chart_prefix = (out.reports_dir / out.round).resolve().as_uri() + "/.charts-"
+    assert all(u.startswith((report.TEMPLATES.as_uri(), chart_prefix)) for u in requested), requested
+    text = " ".join(p.extract_text() for p in pypdf.PdfReader(paths[0]).pages)
+    assert "file:///etc/passwd" in text  # shown as text, not loaded

@@ -33,9 +33,13 @@ def stage_and_hand_off(path: Path, config_path: str) -> dict:
     settings = load_settings(config_path)
     form = read_xlsform(settings.xlsform)
     out = ingest.stage_file(path, settings, form)
-    written = handoff.write_outcome(out, settings)
-    get_run_logger().info("%s: %s, %d rows, hand-off %s", ingest.safe_name(out.name), out.status, out.rows,
-                          written.parent)
+    if out.status == "retry":  # changed while being read: no hand-off; the next fan-out picks it up
+        get_run_logger().warning("%s: %s", ingest.safe_name(out.name), out.reason)
+        ingest.cleanup_staging(settings, out)
+    else:
+        written = handoff.write_outcome(out, settings)
+        get_run_logger().info("%s: %s, %d rows, hand-off %s", ingest.safe_name(out.name), out.status, out.rows,
+                              written.parent)
     return {"file": out.name, "sha256": out.sha256, "status": out.status, "rows": out.rows}
 
 

@@ -2,8 +2,8 @@
 
 Each case runs the flow's task bodies in a subprocess (tests/crash_driver.py) that kills itself at a crash
 point (ASSESS_CRASH_AT, see assess/faults.py), then runs it again normally, and compares the store, the
-archive and the receipts with those of a run that was never interrupted. One case does the same with the
-real `assess run` command, killed while rendering the reports.
+archive and the receipts with those of a run that was never interrupted. The real `assess run`, killed
+while rendering the reports, is tested in test_privacy.py (its full run doubles as the privacy run).
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
-from tests.corpus import prefect_api_env
 
 REPO = Path(__file__).resolve().parents[1]
 DRIVER = REPO / "tests" / "crash_driver.py"
@@ -140,32 +138,3 @@ def test_crash_points_cost_nothing_when_unset(monkeypatch):
     faults.crash_point("mid-load-before-commit")  # returns: no kill
     monkeypatch.setenv("ASSESS_CRASH_AT", "some-other-point")
     faults.crash_point("mid-load-before-commit")
-
-
-@pytest.fixture
-def api_env(prefect_harness) -> dict[str, str]:
-    return prefect_api_env()
-
-
-def test_real_assess_run_killed_mid_report(small_demo, tmp_path, api_env):
-    """`assess run` killed while the reports render: the next run completes them; nothing is half written."""
-    root = _copy(small_demo, tmp_path / "demo")
-    assess = Path(sys.executable).with_name("assess")
-    env = {**_env("mid-report"), **api_env}
-    killed = subprocess.run([str(assess), "run"], cwd=root, env=env, capture_output=True, text=True, timeout=600)
-    assert killed.returncode == -signal.SIGKILL, killed.stdout[-2000:] + killed.stderr[-3000:]
-    reports = root / "data/processed/reports"
-    assert not [p for p in reports.rglob("*.pdf")] if reports.exists() else True
-    first = snapshot(root)
-    assert len(first["files"]) == 3 and first["duplicates"] == 0 and first["runs_left_loading"] == 0
-    assert len(first["receipts"]) >= 3
-
-    done = subprocess.run([str(assess), "run"], cwd=root, env={**_env(), **api_env},
-                          capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
-    assert "Traceback" not in done.stdout + done.stderr
-    second = snapshot(root)
-    assert second == first  # nothing loaded twice; the store was complete before the reports
-    pdfs = list(reports.rglob("*.pdf"))
-    assert pdfs and all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
-    assert not second["temp_files"]

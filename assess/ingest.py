@@ -268,12 +268,6 @@ def cleanup_staging(settings: Settings, out: FileOutcome) -> None:
     shutil.rmtree(staging_dir(settings, out.sha256), ignore_errors=True)
 
 
-def problems_for_receipt(out: FileOutcome) -> list[Problem]:
-    if out.status == "rejected":
-        return [Problem(expectation="file_is_usable", reason=out.reason or "", kind="structure")]
-    return list(out.result.problems if out.result else [])
-
-
 def write_json_atomic(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")

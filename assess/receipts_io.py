@@ -1,34 +1,33 @@
-"""Receipts for dropped files and the run summary, as the flow and CLI use them."""
+"""Receipts for dropped files and the run summary, as the flow and CLI use them (see assess/receipts.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from .ingest import FileOutcome, problems_for_receipt, safe_name, write_json_atomic
+from . import receipts
+from .ingest import FileOutcome, safe_name
 from .settings import Settings
 from .xlsform import XLSForm
 
 
-def receipt_stem(out: FileOutcome) -> str:
-    return f"{safe_name(Path(out.name).stem, 60)}.{out.sha256[:8]}"
-
-
-def receipt_data(out: FileOutcome, run_id: str) -> dict:
-    return {
-        **out.summary(),
-        "run_id": run_id,
-        "received_at": out.received_at,
-        "file_warnings": out.warnings,
-        "not_checked": out.result.not_checked if out.result else [],
-        "problems": [p.as_dict() for p in problems_for_receipt(out)],
-    }
-
-
 def write_receipts(out: FileOutcome, settings: Settings, form: XLSForm, run_id: str) -> list[Path]:
-    data = receipt_data(out, run_id)
-    path = settings.receipts_dir / settings.round / f"{receipt_stem(out)}.json"
-    write_json_atomic(path, data)
-    return [path]
+    """HTML + JSON receipt for one dropped file, in receipts/<round>/."""
+    language = form.resolve_language(settings.language)
+    json_path, html_path = receipts.write_receipt(out, settings.receipts_dir / settings.round,
+                                                  language=_lang_code(language))
+    return [json_path, html_path]
+
+
+def _lang_code(language: str) -> str:
+    """'Français (fr)' -> 'fr'; plain names fall back to English."""
+    if "(" in language and language.endswith(")"):
+        return language[language.rindex("(") + 1:-1].strip() or "en"
+    return "en"
+
+
+def format_text(out: FileOutcome) -> str:
+    """The receipt as plain text, for `assess check`."""
+    return receipts.format_receipt_text(out)
 
 
 def run_summary_markdown(run: dict) -> str:
@@ -43,20 +42,10 @@ def run_summary_markdown(run: dict) -> str:
     return "\n".join(lines)
 
 
-def format_text(out: FileOutcome) -> str:
-    """The receipt as plain text, for `assess check`."""
-    summary = out.summary()
-    lines = [f"File: {safe_name(out.name)}  (sha256 {out.sha256[:12]})", f"Status: {summary['status']}"]
-    if out.status == "rejected":
-        lines.append(f"Rejected: {out.reason}")
-        return "\n".join(lines)
-    bad = out.result.quarantined_rows() if out.result else set()
-    lines.append(f"Rows: {out.rows}; would load: {out.rows - len(bad)}; would be quarantined: {len(bad)}")
-    for w in out.warnings:
-        lines.append(f"Warning: {w}")
-    for p in problems_for_receipt(out):
-        where = f"row {p.row}" if p.row else "file"
-        lines.append(f"{'QUARANTINE' if p.action == 'quarantine' else 'warning'}: {where}, {p.column or ''}: {p.reason}")
-    for rule in out.result.not_checked if out.result else []:
-        lines.append(f"Not checked: {rule}")
-    return "\n".join(lines)
+def receipt_stem(out: FileOutcome) -> str:
+    """File name (without extension) of a file's receipt."""
+    return receipts._stem(receipts.receipt_data(out))
+
+
+def validation_summary(outcomes: list[FileOutcome]) -> str:
+    return receipts.validation_summary_markdown(outcomes)

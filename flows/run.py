@@ -68,6 +68,9 @@ def load(outcomes: list[ingest.FileOutcome], settings: Settings, form: XLSForm, 
                           write_receipts=lambda out: receipts_io.write_receipts(out, settings, form, run_id))
     finally:
         con.close()
+    if outcomes:
+        create_markdown_artifact(key="validation-summary", markdown=receipts_io.validation_summary(outcomes),
+                                 description=f"Validation of the files in run {run_id}")
     return [o.summary() for o in outcomes]
 
 

@@ -1,0 +1,73 @@
+"""The demo with injected faults: each faulty row is quarantined with the right reason, all others load."""
+
+from __future__ import annotations
+
+import csv
+
+import duckdb
+
+from assess import ingest, store
+from assess.settings import load_settings
+from assess.xlsform import read_xlsform
+
+
+def test_demo_with_injected_faults(demo_dir):
+    settings = load_settings(demo_dir / "assessment.toml")
+    form = read_xlsform(settings.xlsform)
+    raw = demo_dir / "data/raw"
+    odk = raw / "odk_central_2026-11-14.csv"
+    with open(odk, encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    col = {name: i for i, name in enumerate(header)}
+    consented = [i for i, r in enumerate(body) if r[col["respondent-consent"]] == "yes"]
+    a, b, c, d, e = consented[10], consented[20], consented[30], consented[40], consented[50]
+    body[a][col["household-hh_size"]] = "99"  # out of range (1-30)
+    body[b][col["needs-water_source"]] = "lake"  # not a choice
+    body[c][col["needs-water_source"]] = ""  # required and relevant
+    body[d][col["meta-instanceID"]] = body[d - 1][col["meta-instanceID"]]  # duplicate submission id
+    body[d][col["KEY"]] = body[d - 1][col["KEY"]]
+    body[e][col["location-admin1"]] = "R99"  # unknown region
+    with open(odk, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *body])
+
+    outcomes = [ingest.stage_file(p, settings, form) for p in ingest.discover(settings)]
+    con = store.connect(settings.store_path)
+    for out in outcomes:
+        ingest.load_outcome(con, out, settings, form, "faults", "k")
+    odk_out = next(o for o in outcomes if o.name == odk.name)
+    expected_rows = {a + 1, b + 1, c + 1, d + 1, e + 1}  # 1-based data rows
+    assert odk_out.result.quarantined_rows() == expected_rows
+    reasons = {p.row: (p.kind, p.column, p.reason) for p in odk_out.result.problems if p.action == "quarantine"}
+    assert reasons[a + 1][0] == "constraint" and "99" in reasons[a + 1][2] and "30" in reasons[a + 1][2]
+    assert reasons[b + 1][0] == "choice" and "lake" in reasons[b + 1][2]
+    assert reasons[c + 1][0] == "required"
+    assert reasons[d + 1][0] == "unique"
+    assert reasons[e + 1][0] == "region" and "R99" in reasons[e + 1][2]
+
+    # totals add up: every row of every file is either loaded or quarantined
+    total = sum(o.rows for o in outcomes)
+    loaded = con.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    assert loaded == sum(o.accepted for o in outcomes) == total - len(expected_rows)
+    quarantine = con.execute("SELECT DISTINCT \"row\" FROM quarantine WHERE file = ? AND action = 'quarantine'",
+                             [odk.name]).fetchall()
+    assert {r[0] for r in quarantine} == expected_rows
+    con.close()
+
+    # the coordinator fixes the file and drops it again: the quarantined rows load and are superseded
+    body[a][col["household-hh_size"]] = "9"
+    body[b][col["needs-water_source"]] = "borehole"
+    body[c][col["needs-water_source"]] = "borehole"
+    body[e][col["location-admin1"]] = "R" + body[e][col["location-admin2"]][1:3]  # D0203 lies in R02
+    fixed = raw / "odk_central_2026-11-14_fixed.csv"
+    with open(fixed, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([header, *body])
+    out = ingest.stage_file(fixed, settings, form)
+    con = store.connect(settings.store_path)
+    ingest.load_outcome(con, out, settings, form, "fixed", "k")
+    assert out.result.quarantined_rows() == {d + 1}  # the duplicate is still a duplicate
+    open_rows = con.execute(
+        "SELECT file, \"row\" FROM quarantine WHERE superseded_by IS NULL AND action = 'quarantine'").fetchall()
+    assert open_rows == [(fixed.name, d + 1)]  # only the duplicate, as reported for the corrected file
+    assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == total - 1
+    con.close()

@@ -207,7 +207,10 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], sett
                     out.quarantined)
     crash_point("after-commit-before-receipt")
     for out in [*redo, *outcomes]:
-        write_receipts(out)
+        try:
+            write_receipts(out)
+        except OSError:  # the store is the record; a receipt that cannot be written must not fail every run
+            logger.exception("could not write the receipt of %s", safe_name(out.name))
         cleanup_staging(settings, out)
     finish_load(con, settings, run_id, outcomes)
     return outcomes

@@ -104,7 +104,8 @@ def headline(d: ReceiptData) -> str:
 
 def _stem(d: ReceiptData) -> str:
     base = re.sub(r"[^\w.\-]+", "_", os.path.basename(d.file.replace("\\", "/"))).strip("._") or "file"
-    return f"{base[:60]}.{d.sha256[:12] or 'nohash'}"
+    base = base[:60].encode("utf-8")[:120].decode("utf-8", errors="ignore")  # file names: 255 bytes at most
+    return f"{base}.{d.sha256[:12] or 'nohash'}"
 
 
 def _atomic_write(path: Path, text: str) -> None:

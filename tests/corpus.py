@@ -128,15 +128,21 @@ def longest_name(stem_char: str, suffix: str = ".csv") -> str:
     return stem_char * n + "x" * pad + suffix
 
 
-def write_corpus(demo_dir: Path, dest: Path) -> list[Case]:
-    """Write every corpus case into `dest`; return the cases in a stable order."""
-    dest.mkdir(parents=True, exist_ok=True)
-    header, base = demo_rows(demo_dir)
+_DRY_HEADER = ("comments", "meta-instanceID", "KEY")
+
+
+def write_corpus(demo_dir: Path, dest: Path, *, dry: bool = False) -> list[Case]:
+    """Write every corpus case into `dest`; return the cases in a stable order (`dry`: only return them)."""
+    if not dry:
+        dest.mkdir(parents=True, exist_ok=True)
+    header, base = demo_rows(demo_dir) if not dry else (list(_DRY_HEADER), [[""] * len(_DRY_HEADER)] * 12)
     cases: list[Case] = []
 
     def add(case: Case, data: bytes | str, encoding: str = "utf-8") -> None:
-        (dest / case.name).write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
         cases.append(case)
+        if dry:
+            return
+        (dest / case.name).write_bytes(data if isinstance(data, bytes) else data.encode(encoding))
 
     def rows_for(tag: str) -> list[list[str]]:
         return _fresh_ids(header, base, tag)
@@ -166,7 +172,8 @@ def write_corpus(demo_dir: Path, dest: Path) -> list[Case]:
 
     # --- workbooks that are not workbooks
     add(Case("not_a_zip.xlsx", "rejected", "not a valid Excel"), b"this is not a workbook\n" * 50)
-    zip_bomb(dest / "zip_bomb.xlsx")
+    if not dry:
+        zip_bomb(dest / "zip_bomb.xlsx")
     cases.append(Case("zip_bomb.xlsx", "rejected", "expands to"))
     add(Case("csv_named_xlsx.xlsx", "rejected", "not a valid Excel"), _csv_text(header, rows_for("named")))
     buf = io.BytesIO()

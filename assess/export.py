@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 from pathlib import Path
 
 import duckdb
@@ -11,11 +12,12 @@ import duckdb
 from .store import sql
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def neutralise(value: object) -> object:
     """Prefix text that a spreadsheet would run as a formula; numbers (negative ones too) stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
         return "'" + value
     return value
 
@@ -27,13 +29,16 @@ def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Pat
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     n = 0
-    with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        while batch := cur.fetchmany(10_000):
-            writer.writerows([neutralise(v) for v in row] for row in batch)
-            n += len(batch)
-    os.replace(tmp, out)
+    try:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([neutralise(h) for h in header])
+            while batch := cur.fetchmany(10_000):
+                writer.writerows([neutralise(v) for v in row] for row in batch)
+                n += len(batch)
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
     return n
 
 

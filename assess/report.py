@@ -4,6 +4,8 @@ Store -> plain dicts (`report_data`) -> SVG charts (`charts`) -> Jinja2 HTML (au
 -> WeasyPrint PDF in a small process pool. WeasyPrint may only load files from `templates/`, the run's chart
 files and the configured logo (`SafeFetcher`); anything else, including a URL typed into a survey answer,
 is refused. PDFs are written under a temporary name and renamed, so a reader never sees half a file.
+Speed: about 0.5 s of CPU per page; install `libharfbuzz-subset0` (WeasyPrint's fast font subsetter),
+see benchmarks/bench_reports.py.
 """
 
 from __future__ import annotations
@@ -18,16 +20,27 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
-import duckdb
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from . import charts
-from .report_data import HEAT_COLOURS, HEAT_EDGES, Estimate, StoreData, Text, code_version, lang_code, now_text
+from .report_data import (
+    HEAT_COLOURS,
+    HEAT_EDGES,
+    Estimate,
+    StoreData,
+    Text,
+    code_version,
+    lang_code,
+    now_text,
+)
 from .settings import Settings
 from .xlsform import XLSForm
+
+if TYPE_CHECKING:
+    import duckdb
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TOP_N = 3
@@ -237,6 +250,72 @@ class Builder:
         return {"title": self.d.indicator_label(indicator, self.code), "area_header": area_header,
                 "columns": [self.d.option_label(indicator, o, self.code) for o in options], "rows": rows}
 
+    def matrix(self, title: str, area_header: str, rows: list[tuple[str, str, bool]],
+               cols: list[tuple[str, str, str]]) -> dict:
+        """A heat table of shares: rows (level, area, is_total) x columns (label, indicator, option)."""
+        return {"title": title, "area_header": area_header, "columns": [c[0] for c in cols],
+                "rows": [{"label": self.t["national"] if level == "national" else self.d.area_label(level, area),
+                          "total": total, "cells": [self.value(self.est(level, area, i, o), "prop")
+                                                    for _, i, o in cols]} for level, area, total in rows]}
+
+    def in_need(self) -> tuple[str, str] | None:
+        """(indicator, option) of the share of households in need, when the indicators step wrote one."""
+        if "severity_overall" in self.d.severity_indicators():
+            return "severity_overall", "3+"
+        if "severity_in_need" in self.d.indicator_names():
+            return "severity_in_need", ""
+        return None
+
+    def severity_context(self, level: str, areas: list[str], total: tuple[str, str], area_header: str,
+                         distribution: bool) -> dict | None:
+        sev = self.d.severity_indicators()
+        if not sev:
+            return None
+        rows = [(level, a, False) for a in areas] + [(total[0], total[1], True)]
+        cols = [(self.d.sector_label(i, self.code), i, "3+") for i in sev]
+        out = {"by_area": self.matrix(self.t["severity_title"], area_header, rows, cols), "distribution": None}
+        if distribution:
+            phases = [(self.t.t("phase", p=p), p) for p in ("1", "2", "3", "4", "5")]
+            table = {"title": self.t["severity_dist"], "area_header": self.t["sector"],
+                     "columns": [p[0] for p in phases] + [self.t["in_need_col"]], "rows": []}
+            for i in sev:
+                table["rows"].append({"label": self.d.sector_label(i, self.code), "total": i == "severity_overall",
+                                      "cells": [self.value(self.est(total[0], total[1], i, o), "prop")
+                                                for o in [p[1] for p in phases] + ["3+"]]})
+            out["distribution"] = table
+        return out
+
+    def ranking_context(self, areas: list[str]) -> dict | None:
+        """Top three needs per region from the `ranking` table, ties (overlapping CIs) marked '='."""
+        rows = self.d.ranking()
+        needs = [n for n in self.d.needs() if self.d.kind(n) == "prop"]
+        multi = [n for n in needs if (q := self.form.questions.get(n)) is not None and q.type == "select_multiple"]
+        indicator = (multi or needs or [None])[0]
+        if not rows or indicator is None or not {"level", "area", "indicator", "option", "rank"} <= set(rows[0]):
+            return None
+        by_area: dict[tuple[str, str], list[dict]] = {}
+        for r in rows:
+            if r["indicator"] == indicator and r["rank"] is not None and int(r["rank"]) <= TOP_N:
+                by_area.setdefault((r["level"], r["area"]), []).append(r)
+        keys = [(self.level0, a) for a in areas if (self.level0, a) in by_area] if self.level0 else []
+        keys += [k for k in by_area if k[0] == "national"]
+        if not keys:
+            return None
+        body = []
+        for level, area in keys:
+            cells = []
+            for r in sorted(by_area[(level, area)], key=lambda r: int(r["rank"])):
+                e = self.est(level, area, indicator, r["option"])
+                value = self.t.pct(e.estimate) if e is not None and not e.suppressed else ""
+                tie = "= " if r.get("tied_with_above") else ""
+                cells.append(f"{tie}{self.d.option_label(indicator, r['option'], self.code)} ({value})")
+            cells += [""] * (TOP_N - len(cells))
+            body.append({"label": self.t["national"] if level == "national" else self.d.area_label(level, area),
+                         "total": level == "national", "cells": cells})
+        return {"title": self.d.indicator_label(indicator, self.code), "note": self.t["ranking_note"],
+                "headers": [self.t.t("rank_n", n=i) for i in range(1, TOP_N + 1)],
+                "area_header": self.d.level_label(self.level0) if self.level0 else "", "rows": body}
+
     def value_table(self, items: list[tuple[str, str]], level: str, areas: list[str],
                     total: tuple[str, str] | None, area_header: str, title: str) -> dict | None:
         """Rows = areas, columns = (indicator, option) pairs; cells show value and CI."""
@@ -306,27 +385,30 @@ class Builder:
                                       level_label, t["mean"]) if self.level0 and mean_needs else None
         chart_list = [self.chart_for(n, "national", "all", reference=None,
                                      by_areas=(self.level0, areas) if self.level0 else None) for n in needs]
-        comp = d.composites()
+        sev = d.severity_indicators()
+        comp = [c for c in d.composites() if c not in sev]
         comp_prop = [c for c in comp if d.kind(c) == "prop" and d.options(c) != [""]]
         comp_single = [c for c in comp if c not in comp_prop]
         composite_tables = [self.heat_table(c, self.level0, areas, ("national", "all"), level_label)
                             for c in comp_prop] if self.level0 else []
         composite_values = self.value_table([(c, "") for c in comp_single], self.level0, areas,
-                                            ("national", "all"), level_label, t["composite"]) \
+                                            ("national", "all"), level_label, t["mean"]) \
             if self.level0 and comp_single else None
         trends = self.trends_context(("national", "all"))
-        ranking = self.ranking_context()
+        ranking = self.ranking_context(areas)
+        severity = self.severity_context(self.level0, areas, ("national", "all"), level_label, True) \
+            if self.level0 else None
         toc = [{"id": "s-summary", "title": t["summary"]}]
         if heat or mean_table:
             toc.append({"id": "s-heat", "title": t["heat"]})
         if chart_list:
             toc.append({"id": "s-charts", "title": t["charts"]})
-        if composite_tables or composite_values:
+        if severity or composite_tables or composite_values:
             toc.append({"id": "s-composite", "title": t["composite"]})
         if trends:
             toc.append({"id": "s-trends", "title": t["trends"]})
         if ranking:
-            toc.append({"id": "s-ranking", "title": t["ranking"]})
+            toc.append({"id": "s-ranking", "title": t["ranking_title"]})
         toc += [{"id": "s-methodology", "title": t["methodology"]}, {"id": "s-repro", "title": t["repro"]},
                 {"id": "s-quality", "title": t["quality"]}]
         files = d.files()
@@ -355,7 +437,7 @@ class Builder:
             "heat_tables": heat, "mean_table": mean_table, "legend": self.legend(),
             "heat_note": t.t("heat_note", min=self.s.min_cell),
             "charts": chart_list,
-            "composite_tables": composite_tables, "composite_values": composite_values,
+            "composite_tables": composite_tables, "composite_values": composite_values, "severity": severity,
             "trends": trends, "ranking": ranking,
             "method": self.methodology(first, last, households),
             "quality": quality, "repro": self.repro(),
@@ -383,7 +465,7 @@ class Builder:
                 out.append(t.t("top_needs", items=t.join(items)))
                 top_option = ranked[0][0]
                 by_area = self.area_ranking(n, top_option, areas)
-                if by_area and not self.in_need_indicator():
+                if by_area and not self.in_need():
                     what = d.option_label(n, top_option, self.code)
                     out.append(t.t("highest_in", what=what, items=t.join(by_area)))
             else:
@@ -394,22 +476,21 @@ class Builder:
             if e is not None and not e.suppressed and e.estimate is not None:
                 out.append(t.t("mean_sentence", question=d.indicator_label(n, self.code), value=t.num(e.estimate),
                                ci=t.num_ci(e.ci_low, e.ci_high) or t["not_available"]))
-        need = self.in_need_indicator()
+        need = self.in_need()
         if need:
-            by_area = self.area_ranking(need, "", areas)
+            e = self.est("national", "all", *need)
+            extra = []
+            if e is not None and not e.suppressed and e.estimate is not None:
+                extra.append(t.t("in_need_national", value=t.pct(e.estimate),
+                                 ci=t.pct_ci(e.ci_low, e.ci_high) or t["not_available"]))
+            by_area = self.area_ranking(need[0], need[1], areas)
             if by_area:
-                out.insert(1, t.t("in_need_highest", items=t.join(by_area)))
+                extra.append(t.t("in_need_highest", items=t.join(by_area)))
+            out[1:1] = extra
         if trends and trends["n_significant"] is not None:
             out.append(t.t("trend_sentence", prev=trends["previous_round"], k=trends["n_significant"],
                            m=trends["n_total"]))
         return out
-
-    def in_need_indicator(self) -> str | None:
-        names = self.d.composites()
-        for n in names:
-            if n == "severity_in_need":
-                return n
-        return next((n for n in names if "in_need" in n and self.d.kind(n) == "prop"), None)
 
     def area_ranking(self, indicator: str, option: str, areas: list[str]) -> list[str]:
         if not self.level0:
@@ -444,33 +525,6 @@ class Builder:
         return {"rows": out, "previous_round": prev, "previous_header": f"{t['round']} {prev}",
                 "n_significant": sum(1 for r in rows if r["significant"]), "n_total": len(rows),
                 "note": t.t("trend_sentence", prev=prev, k=sum(1 for r in rows if r["significant"]), m=len(rows))}
-
-    def ranking_context(self, area: str | None = None) -> dict | None:
-        rows = self.d.ranking()
-        if not rows:
-            return None
-        cols = [c for c in rows[0] if c not in ("round",)]
-        if area is not None and "area" in cols:
-            rows = [r for r in rows if r["area"] == area]
-        if not rows:
-            return None
-        headers = {"rank": self.t["rank"], "area": self.t["area"], "indicator": self.t["indicator"],
-                   "level": "", "estimate": self.t["estimate"]}
-        shown = [c for c in cols if c != "level"]
-        body = []
-        for r in rows:
-            line = []
-            for c in shown:
-                v = r[c]
-                if c == "area":
-                    v = self.d.area_label(str(r.get("level") or self.level0 or ""), str(v))
-                elif c == "indicator":
-                    v = self.d.indicator_label(str(v), self.code)
-                elif isinstance(v, float):
-                    v = self.t.num(v, 2)
-                line.append("" if v is None else str(v))
-            body.append(line)
-        return {"headers": [headers.get(c, c.replace("_", " ")) for c in shown], "rows": body}
 
     def methodology(self, first: Any, last: Any, households: int) -> dict:
         t, s, d = self.t, self.s, self.d
@@ -526,10 +580,17 @@ class Builder:
             ranked = self.ranked_options(level, area, n)[:TOP_N]
             for i, (o, e) in enumerate(ranked):
                 key.append(self.key_row(n, o, e, "prop", i == 0))
-        for n in [*mean_needs, *d.composites()]:
+        for n in mean_needs:
             e = self.est(level, area, n, "")
             if e is not None:
                 key.append(self.key_row(n, "", e, d.kind(n), True))
+        sev = d.severity_indicators()
+        for n in [*sev, *(c for c in d.composites() if c not in sev)]:
+            options = ["3+"] if n in sev else d.options(n)
+            for i, o in enumerate(options):
+                e = self.est(level, area, n, o)
+                if e is not None:
+                    key.append(self.key_row(n, o, e, d.kind(n), i == 0))
         children = d.children(level, area, self.level1) if self.level1 else []
         chart_list = [self.chart_for(n, level, area, reference=("national", "all"),
                                      by_areas=(self.level1, children) if children else None) for n in needs]
@@ -540,8 +601,9 @@ class Builder:
                 "title": t.t("breakdown", level=child_label.lower()),
                 "heat_tables": [self.heat_table(n, self.level1, children, (level, area), child_label)
                                 for n in prop_needs],
-                "mean_table": self.value_table([(n, "") for n in mean_needs], self.level1, children, (level, area),
-                                               child_label, t["mean"]) if mean_needs else None,
+                # means by district are already in the charts above (one bar per district)
+                "mean_table": None,
+                "severity": self.severity_context(self.level1, children, (level, area), child_label, False),
             }
         summary = []
         if prop_needs:
@@ -556,6 +618,13 @@ class Builder:
                     summary.append(t.t("region_vs", item=d.option_label(prop_needs[0], o, self.code),
                                        direction=t["higher"] if nat.estimate < e.ci_low else t["lower"],
                                        national=t.pct(nat.estimate)))
+        need = self.in_need()
+        if need:
+            e, nat = self.est(level, area, *need), self.est("national", "all", *need)
+            if e is not None and not e.suppressed and e.estimate is not None:
+                summary.insert(0, t.t("in_need_area", area=name, value=t.pct(e.estimate),
+                                   ci=t.pct_ci(e.ci_low, e.ci_high) or t["not_available"],
+                                   national=self.value(nat, "prop")["text"]))
         quality = {"files": [{"name": f["name"], "households": t.count(f["households"])}
                              for f in d.region_files(level, area)],
                    "warnings": [{**w, "records": t.count(w["records"])} for w in d.region_warnings(level, area)]}

@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
-
-from .analysis import area_expressions, submission_columns
 from .privacy import private_questions
 from .settings import Settings
-from .store import q, sql
 from .xlsform import XLSForm
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Kept light on purpose: the PDF worker processes import `assess.report`, which imports this module; the
+# store and analysis modules (pandas, readers) are imported only where the queries run, in the parent.
 
 RTL_CODES = {"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"}
 DATE_COLUMNS = ("start", "_submission_time", "SubmissionDate", "today")
@@ -91,6 +93,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "region_quality_note": "Records set aside before loading cannot be placed in a region; they are "
                                "listed in the national report's data-quality annex.",
         "no_data": "No data.", "not_available": "n/a", "legend_heat": "Legend",
+        "severity_title": "Households in need by sector and region",
+        "severity_note": "Share of households at severity phase 3 or more (“in need”) in each sector. The overall "
+                         "severity of a household is its worst sector.",
+        "severity_dist": "Severity phases nationally, by sector",
+        "phase": "Phase {p}", "in_need_col": "3+ (in need)",
+        "sector": "Sector", "sector_overall": "Overall (worst sector)",
+        "in_need_national": "Nationally, {value} of households are in need (severity phase 3 or more; 95% CI {ci}).",
+        "in_need_area": "In {area}, {value} of households are in need (severity 3+; 95% CI {ci}), against "
+                        "{national} nationally.",
+        "food_security": "Food consumption", "ranking_title": "Top needs by region",
+        "ranking_note": "“=” marks a need that cannot be told apart from the one ranked above it (their 95% "
+                        "confidence intervals overlap).",
+        "rank_n": "No. {n}",
     },
     "fr": {
         "national_report": "Rapport national", "region_report": "Rapport régional", "round": "Cycle",
@@ -155,6 +170,20 @@ STRINGS: dict[str, dict[str, str]] = {
         "region_quality_note": "Les enregistrements écartés avant chargement ne peuvent pas être rattachés à une "
                                "région ; ils figurent dans l'annexe qualité du rapport national.",
         "no_data": "Pas de données.", "not_available": "n.d.", "legend_heat": "Légende",
+        "severity_title": "Ménages dans le besoin par secteur et par région",
+        "severity_note": "Part des ménages en phase de sévérité 3 ou plus (« dans le besoin ») dans chaque secteur. "
+                         "La sévérité globale d'un ménage est celle de son pire secteur.",
+        "severity_dist": "Phases de sévérité au niveau national, par secteur",
+        "phase": "Phase {p}", "in_need_col": "3+ (dans le besoin)",
+        "sector": "Secteur", "sector_overall": "Globale (pire secteur)",
+        "in_need_national": "Au niveau national, {value} des ménages sont dans le besoin (phase 3 ou plus ; IC à "
+                            "95 % {ci}).",
+        "in_need_area": "Dans la zone {area}, {value} des ménages sont dans le besoin (sévérité 3+ ; IC à 95 % "
+                        "{ci}), contre {national} au niveau national.",
+        "food_security": "Consommation alimentaire", "ranking_title": "Principaux besoins par région",
+        "ranking_note": "« = » signale un besoin qui ne se distingue pas de celui classé au-dessus (intervalles de "
+                        "confiance à 95 % qui se chevauchent).",
+        "rank_n": "N° {n}",
     },
     "ar": {
         "national_report": "التقرير الوطني", "region_report": "التقرير الإقليمي", "round": "الجولة",
@@ -210,6 +239,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "region_quality_note": "لا يمكن نسب السجلات المستبعدة قبل التحميل إلى منطقة؛ وهي مذكورة في ملحق جودة "
                                "البيانات في التقرير الوطني.",
         "no_data": "لا توجد بيانات.", "not_available": "غير متاح", "legend_heat": "مفتاح الألوان",
+        "severity_title": "الأسر المحتاجة حسب القطاع والمنطقة",
+        "severity_note": "نسبة الأسر في مرحلة الشدة 3 أو أكثر («محتاجة») في كل قطاع. الشدة الإجمالية للأسرة هي "
+                         "شدة أسوأ قطاع لديها.",
+        "severity_dist": "مراحل الشدة على المستوى الوطني حسب القطاع",
+        "phase": "المرحلة {p}", "in_need_col": "3+ (محتاجة)",
+        "sector": "القطاع", "sector_overall": "الإجمالي (أسوأ قطاع)",
+        "in_need_national": "على المستوى الوطني، {value} من الأسر محتاجة (مرحلة الشدة 3 أو أكثر؛ فترة الثقة 95% {ci}).",
+        "in_need_area": "في {area}، {value} من الأسر محتاجة (الشدة 3+؛ فترة الثقة 95% {ci}) مقابل {national} على "
+                        "المستوى الوطني.",
+        "food_security": "الاستهلاك الغذائي", "ranking_title": "أهم الاحتياجات حسب المنطقة",
+        "ranking_note": "تشير «=» إلى احتياج لا يمكن تمييزه عن الاحتياج الذي يسبقه (تتداخل فترات الثقة 95%).",
+        "rank_n": "رقم {n}",
     },
 }
 MONTHS = {
@@ -222,19 +263,29 @@ MONTHS = {
 }
 # Built-in names for composite indicators written by the indicators step (not XLSForm questions).
 COMPOSITE_LABELS = {
-    "en": {"fcs": "Food consumption score", "fcs_group": "Food consumption group",
+    "en": {"fcs": "Food consumption score", "fcs_score": "Food consumption score (average)", "fcs_group": "Food consumption group",
            "fcs_category": "Food consumption group", "severity": "Severity phase",
            "severity_in_need": "Households in need (severity)", "poor": "Poor", "borderline": "Borderline",
            "acceptable": "Acceptable"},
-    "fr": {"fcs": "Score de consommation alimentaire", "fcs_group": "Groupe de consommation alimentaire",
+    "fr": {"fcs": "Score de consommation alimentaire", "fcs_score": "Score de consommation alimentaire (moyenne)", "fcs_group": "Groupe de consommation alimentaire",
            "fcs_category": "Groupe de consommation alimentaire", "severity": "Phase de sévérité",
            "severity_in_need": "Ménages dans le besoin (sévérité)", "poor": "Pauvre", "borderline": "Limite",
            "acceptable": "Acceptable"},
-    "ar": {"fcs": "درجة الاستهلاك الغذائي", "fcs_group": "فئة الاستهلاك الغذائي",
+    "ar": {"fcs": "درجة الاستهلاك الغذائي", "fcs_score": "درجة الاستهلاك الغذائي (المتوسط)", "fcs_group": "فئة الاستهلاك الغذائي",
            "fcs_category": "فئة الاستهلاك الغذائي", "severity": "مرحلة الشدة",
            "severity_in_need": "الأسر المحتاجة (الشدة)", "poor": "ضعيف", "borderline": "حدّي",
            "acceptable": "مقبول"},
 }
+SECTOR_LABELS = {
+    "en": {"food": "Food security", "wash": "Water, sanitation, hygiene", "shelter": "Shelter", "health": "Health",
+           "protection": "Protection", "education": "Education", "livelihoods": "Livelihoods", "nutrition": "Nutrition"},
+    "fr": {"food": "Sécurité alimentaire", "wash": "Eau, hygiène, assainissement", "shelter": "Abri",
+           "health": "Santé", "protection": "Protection", "education": "Éducation", "livelihoods": "Moyens d'existence",
+           "nutrition": "Nutrition"},
+    "ar": {"food": "الأمن الغذائي", "wash": "المياه والصرف الصحي والنظافة", "shelter": "المأوى", "health": "الصحة",
+           "protection": "الحماية", "education": "التعليم", "livelihoods": "سبل العيش", "nutrition": "التغذية"},
+}
+SEVERITY_LEVELS = ("1", "2", "3", "4", "5")
 LANGUAGE_NAMES = {"english": "en", "français": "fr", "francais": "fr", "french": "fr", "arabic": "ar",
                   "العربية": "ar", "عربي": "ar", "español": "es", "spanish": "es", "português": "pt"}
 # ColorBrewer-style sequential blues: lightness falls steadily, so bins stay distinct in grey-scale print
@@ -354,6 +405,18 @@ class Estimate:
     df: int | None
 
 
+def q(name: str) -> str:
+    from .store import q as quote
+
+    return quote(name)
+
+
+def sql(name: str) -> str:
+    from .store import sql as named_query
+
+    return named_query(name)
+
+
 def _clean(x: Any) -> float | None:
     if x is None:
         return None
@@ -376,6 +439,8 @@ class StoreData:
         self.estimates = [Estimate(r[0], r[1], r[2], r[3] or "", _clean(r[4]), _clean(r[5]), _clean(r[6]),
                                    r[7], bool(r[8]), r[9]) for r in rows if self.showable(r[2])]
         self.index = {(e.level, e.area, e.indicator, e.option): e for e in self.estimates}
+        from .analysis import area_expressions, submission_columns
+
         self.sub_cols = submission_columns(con)
         self.area_sql = dict(zip(settings.region_levels, area_expressions(con, settings), strict=True))
 
@@ -423,15 +488,34 @@ class StoreData:
         return seen
 
     # -- labels ------------------------------------------------------------------------------------------
+    def severity_indicators(self) -> list[str]:
+        """`severity_<sector>` indicators with phase options, overall first."""
+        names = [n for n in self.composites() if n.startswith("severity_") and "3+" in self.options(n)]
+        return sorted(names, key=lambda n: (n != "severity_overall", names.index(n)))
+
+    def sector_label(self, indicator: str, code: str) -> str:
+        sector = indicator.removeprefix("severity_")
+        strings = {**STRINGS["en"], **STRINGS.get(code, {})}
+        if sector == "overall":
+            return strings["sector_overall"]
+        for item in self.settings.indicators.get("severity", []):
+            if isinstance(item, dict) and item.get("sector") == sector and isinstance(item.get("label"), str):
+                return item["label"]
+        labels = {**SECTOR_LABELS["en"], **SECTOR_LABELS.get(code, {})}
+        return labels.get(sector, sector.replace("_", " ").capitalize())
+
     def composite_label(self, name: str, code: str) -> str:
         conf = self.settings.indicators.get(name)
         if isinstance(conf, dict) and isinstance(conf.get("label"), str):
             return conf["label"]
+        if name.startswith("severity_") and name != "severity_in_need":
+            labels = {**COMPOSITE_LABELS["en"], **COMPOSITE_LABELS.get(code, {})}
+            return f"{labels['severity']} – {self.sector_label(name, code)}"
         labels = {**COMPOSITE_LABELS["en"], **COMPOSITE_LABELS.get(code, {})}
         return labels.get(name) or name.replace("_", " ").strip().capitalize()
 
     def indicator_label(self, name: str, code: str) -> str:
-        if name in self.form.questions:
+        if name in self.form.questions and self.form.label(name, self.language) != name:
             return self.form.label(name, self.language)
         return self.composite_label(name, code)
 
@@ -439,6 +523,9 @@ class StoreData:
         question = self.form.questions.get(indicator)
         if question is not None and question.list_name:
             return self.form.choice_label(question.list_name, option, self.language)
+        if indicator.startswith("severity_") and option:
+            strings = {**STRINGS["en"], **STRINGS.get(code, {})}
+            return strings["in_need_col"] if option == "3+" else strings["phase"].format(p=option)
         return self.composite_label(option, code) if option else ""
 
     def level_label(self, level: str) -> str:
@@ -504,9 +591,8 @@ class StoreData:
                 df = pd.read_parquet(s.frame)
             else:
                 df = pd.read_csv(s.frame, dtype=str)
-            return {str(k).strip(): float(v) for k, v in zip(df[s.strata], pd.to_numeric(df[s.population],
-                                                                                           errors="coerce"))
-                    if v == v}
+            population = pd.to_numeric(df[s.population], errors="coerce")
+            return {str(k).strip(): float(v) for k, v in zip(df[s.strata], population, strict=True) if v == v}
         except Exception:  # the frame was checked when weights were computed; here it is only context
             return {}
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from _store import build_store
+
 from assess import report
 from assess.report_data import Text, lang_code
 from assess.store import connect
@@ -162,7 +162,13 @@ def test_pdfs_render_with_metadata_and_text(demo, tmp_path):
     assert len(national.pages) >= 5
     assert national.metadata.title.startswith("Community Needs Assessment 2026")
     assert national.metadata.author == "Demo Red Cross Society"
-    assert str(national.trailer["/Root"].get("/Lang")) == "en"
+    root = national.trailer["/Root"]
+    assert str(root.get("/Lang")) == "en"
+    assert "/StructTreeRoot" in root  # tagged PDF
+    fonts = [f.get_object() for p in national.pages for f in p["/Resources"]["/Font"].values()]
+    descendants = [d.get_object() for f in fonts for d in f.get("/DescendantFonts", [])]
+    assert descendants and all("/FontFile2" in d["/FontDescriptor"] or "/FontFile3" in d["/FontDescriptor"]
+                               for d in descendants)  # fonts embedded
     text = " ".join(p.extract_text() for p in national.pages)
     assert "Executive summary" in text and "Karsa North" in text and "page 2 of" in text
     region = pypdf.PdfReader(paths[1])
@@ -229,3 +235,43 @@ def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monk
     assert all(u.startswith((report.TEMPLATES.as_uri(), chart_prefix)) for u in requested), requested
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(paths[0]).pages)
     assert "file:///etc/passwd" in text  # shown as text, not loaded
+
+
+def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
+    settings, form, run = demo
+    store = tmp_path / "trends.duckdb"
+    shutil.copyfile(settings.store_path, store)
+    con = duckdb.connect(str(store))
+    con.execute("CREATE OR REPLACE TABLE trends (round VARCHAR, previous_round VARCHAR, level VARCHAR, area VARCHAR, "
+                "indicator VARCHAR, option VARCHAR, estimate DOUBLE, previous_estimate DOUBLE, change DOUBLE, "
+                "se_change DOUBLE, significant BOOLEAN, ci_overlap BOOLEAN)")
+    con.execute("INSERT INTO trends VALUES (?, '2026-R0', 'national', 'all', 'priority_needs', 'food', 0.34, 0.22, "
+                "0.12, 0.02, true, false), (?, '2026-R0', 'national', 'all', 'hh_size', '', 5.9, 6.1, -0.2, 0.1, "
+                "false, true)", [settings.round, settings.round])
+    con.close()
+    html = _html(settings, form, {**run, "_store": store}, tmp_path, regions=False)["national"]
+    assert "Change since the previous round" in html and "Round 2026-R0" in html
+    assert "+12 pts" in html and "−0.2" in html
+    assert "Compared with round 2026-R0, 1 of 2 national figures changed" in html
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    con.close()
+    if "ranking" in tables:
+        assert "Top needs by region" in html
+    if settings.indicators.get("severity"):
+        assert "Households in need by sector and region" in html and "3+ (in need)" in html
+
+
+def test_sections_are_skipped_without_optional_tables(demo, tmp_path):
+    settings, form, run = demo
+    store = tmp_path / "bare.duckdb"
+    shutil.copyfile(settings.store_path, store)
+    con = duckdb.connect(str(store))
+    for table in ("trends", "ranking"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DELETE FROM estimates WHERE NOT list_contains(?, indicator)", [list(settings.needs)])
+    con.close()
+    html = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    assert "Change since the previous round" not in html["national"]
+    assert "Top needs by region" not in html["national"]
+    assert "Households in need" not in html["national"] and "Households in need" not in html["Karsa-North"]

@@ -11,6 +11,7 @@ import logging
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -46,6 +47,7 @@ class FileOutcome:
     staged: Staged | None = None
     result: ValidationResult | None = None
     warnings: list[str] = field(default_factory=list)
+    workdir: Path | None = None  # this staging's own folder (under staging_dir)
 
     def summary(self) -> dict:
         return {
@@ -114,8 +116,10 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
             "downloaded from KoboToolbox or ODK Central."
         )
         return out
-    work = staging_dir(settings, sha)
+    # a folder of this run's own: two runs may stage the same file at once (a watcher and a schedule)
+    work = staging_dir(settings, sha) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True, exist_ok=True)
+    out.workdir = work
     try:
         staged = stage_export(archive, form, work / "rows.parquet", id_column=settings.id_column)
         out.staged, out.format, out.rows = staged, staged.format, staged.rows
@@ -212,8 +216,23 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], sett
         except OSError:  # the store is the record; a receipt that cannot be written must not fail every run
             logger.exception("could not write the receipt of %s", safe_name(out.name))
         cleanup_staging(settings, out)
+    sweep_staging(con, settings)
     finish_load(con, settings, run_id, outcomes)
     return outcomes
+
+
+def sweep_staging(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Remove staging left by killed runs for files already in the store (it holds raw answers).
+
+    Safe beside a concurrent run staging the same file: its load finds the file recorded and reads nothing.
+    """
+    root = settings.processed / "staging" / settings.round
+    if not root.is_dir():
+        return
+    done = {r[0] for r in con.execute("SELECT sha256 FROM files WHERE round = ?", [settings.round]).fetchall()}
+    for d in root.iterdir():
+        if d.name in done:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def begin_load(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) -> list[FileOutcome]:
@@ -268,7 +287,14 @@ def stored_outcome(con: duckdb.DuckDBPyConnection, sha: str, settings: Settings)
 def cleanup_staging(settings: Settings, out: FileOutcome) -> None:
     if not out.sha256:
         return  # never read (changed or vanished): no staging folder of its own
-    shutil.rmtree(staging_dir(settings, out.sha256), ignore_errors=True)
+    if out.workdir is None:  # a hand-off or a killed run's file: the whole folder of that file is done
+        shutil.rmtree(staging_dir(settings, out.sha256), ignore_errors=True)
+        return
+    shutil.rmtree(out.workdir, ignore_errors=True)  # not another run's staging of the same file
+    try:
+        out.workdir.parent.rmdir()
+    except OSError:
+        pass  # not empty: another run is staging the same file
 
 
 def write_json_atomic(path: Path, data: dict) -> None:

@@ -1,13 +1,14 @@
 """Run the assessment's load path in this process, without Prefect (for crash tests).
 
-    python tests/crash_driver.py CONFIG [--fast-validation]
+    python tests/crash_driver.py CONFIG [--fast-validation] [--drop-from DIR]
 
 The library calls of `flows.run.run_assessment` up to the store (discover -> stage -> lock ->
 `ingest.load_batch`), so a test can SIGKILL it at a crash point (ASSESS_CRASH_AT, assess/faults.py)
 without paying Prefect's import and server start for every case; one test in test_crash.py kills the real
 `assess run`. `--fast-validation` swaps the Great Expectations suite for the submission-id checks only:
 crash tests are about what the store and the archive hold, not about which rows fail which rule.
-Prints one JSON line: the run's file summaries.
+`--drop-from DIR` copies DIR's files into the inbox after staging, as if dropped while the run is in
+progress. Prints one JSON line: the run's file summaries.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def main(argv: list[str]) -> None:
     seen = ingest.seen_files(settings)
     paths = [p for p in ingest.discover(settings) if store.sha256_file(p) not in seen]
     outcomes = [ingest.stage_file(p, settings, form) for p in paths]
+    if "--drop-from" in argv:  # files dropped into the inbox while this run is in progress
+        import shutil
+
+        for f in sorted(Path(argv[argv.index("--drop-from") + 1]).iterdir()):
+            shutil.copy2(f, settings.inbox / f.name)
     with store_lock(settings.lock_path, wait=120):
         con = store.connect(settings.store_path)
         try:

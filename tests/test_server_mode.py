@@ -146,39 +146,48 @@ def test_two_workers_ingest_in_parallel_then_one_aggregation(server, demo):
 
 
 def test_folder_drop_event_triggers_the_served_deployment(server, demo, tmp_path):
-    from prefect.settings import PREFECT_API_URL, temporary_settings
-
+    """`assess serve` + `assess watch --emit-event` as separate processes, as a data officer runs them."""
     from flows.deploy import deployment_name
-    from flows.watch import event_emitter
 
     url, env, home = server
     config = demo / "assessment.toml"
     config.write_text(config.read_text() + '\n[schedule]\ncron = "0 2 * * *"\ntimezone = "Africa/Nairobi"\n')
     settings = load_settings(config)
+    held = demo / "held"
+    held.mkdir()
+    target, *others = sorted(settings.inbox.iterdir())
+    for p in others:
+        shutil.move(p, held / p.name)
+    serve_log, watch_log = tmp_path / "serve.log", tmp_path / "watch.log"
     serve = subprocess.Popen([str(BIN / "assess"), "serve", "--config", str(config)], env=env, cwd=demo,
-                             stdout=open(tmp_path / "serve.log", "wb"), stderr=subprocess.STDOUT,
-                             start_new_session=True)
+                             stdout=open(serve_log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    watch = None
     try:
-        log = tmp_path / "serve.log"
-        _wait_for_trigger(url, f"assessment-run/{deployment_name(settings)}", serve, log)
-        target = sorted(settings.inbox.iterdir())[-1]
-        with temporary_settings({PREFECT_API_URL: url}):
-            event_emitter(settings)([target])
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if settings.store_path.exists():
-                try:
-                    files, _, _ = _store_counts(settings)
-                except duckdb.Error:
-                    files = []
-                if files:
-                    break
-            assert serve.poll() is None, log.read_text(errors="replace")
+        _wait_for_trigger(url, f"assessment-run/{deployment_name(settings)}", serve, serve_log)
+        watch = subprocess.Popen([str(BIN / "assess"), "watch", "--config", str(config), "--emit-event",
+                                  "--stable-seconds", "1", "--debounce", "0.5"], env=env, cwd=demo,
+                                 stdout=open(watch_log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+
+        def logs() -> str:
+            return f"serve:\n{serve_log.read_text(errors='replace')}\nwatch:\n{watch_log.read_text(errors='replace')}"
+
+        files: list = []
+        deadline = time.monotonic() + 300
+        while not files and time.monotonic() < deadline:
+            assert serve.poll() is None and watch.poll() is None, logs()
             time.sleep(1)
+            try:
+                files = _store_counts(settings)[0] if settings.store_path.exists() else []
+            except duckdb.Error:
+                files = []  # the run is writing it right now
+        assert "event" in watch_log.read_text(errors="replace"), logs()
+        # the store is readable while serve and watch keep running: they hold no connection
         files, n, distinct = _store_counts(settings)
-        assert files == [(target.name, "loaded")], log.read_text(errors="replace")  # only the named file
+        assert files == [(target.name, "loaded")], logs()
         assert n == distinct > 0
     finally:
+        if watch is not None:
+            stop_group(watch, signal.SIGINT, timeout=30)
         stop_group(serve, signal.SIGINT, timeout=30)
 
 

@@ -273,7 +273,8 @@ class Builder:
             return None
         rows = [(level, a, False) for a in areas] + [(total[0], total[1], True)]
         cols = [(self.d.sector_label(i, self.code), i, "3+") for i in sev]
-        out = {"by_area": self.matrix(self.t["severity_title"], area_header, rows, cols), "distribution": None}
+        title = self.t.t("severity_by", level=area_header.lower() if self.code != "de" else area_header)
+        out = {"by_area": self.matrix(title, area_header, rows, cols), "distribution": None}
         if distribution:
             phases = [(self.t.t("phase", p=p), p) for p in ("1", "2", "3", "4", "5")]
             table = {"title": self.t["severity_dist"], "area_header": self.t["sector"],

@@ -45,7 +45,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "region_charts": "Results by question", "breakdown": "Breakdown by {level}",
         "region_quality": "Data quality in this region", "this_area": "This area",
         "national_marker": "National figure", "share": "Share of households",
-        "heat_note": "Share of households in each region (%). Darker cells are higher shares. "
+        "heat_note": "Share of households in each area (%). Darker cells are higher shares. "
                      "Cells with fewer than {min} households are not shown (n<{min}).",
         "arrow_note": "▲ / ▼: the national figure lies below / above this area's 95% confidence interval.",
         "sample_sentence": "This report is based on {n} households interviewed from {start} to {end} in {k} "
@@ -94,6 +94,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                "listed in the national report's data-quality annex.",
         "no_data": "No data.", "not_available": "n/a", "legend_heat": "Legend",
         "severity_title": "Households in need by sector and region",
+        "severity_by": "Households in need (severity 3+) by sector and {level}",
         "severity_note": "Share of households at severity phase 3 or more (“in need”) in each sector. The overall "
                          "severity of a household is its worst sector.",
         "severity_dist": "Severity phases nationally, by sector",
@@ -120,7 +121,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "region_charts": "Résultats par question", "breakdown": "Détail par {level}",
         "region_quality": "Qualité des données dans cette région", "this_area": "Cette zone",
         "national_marker": "Valeur nationale", "share": "Part des ménages",
-        "heat_note": "Part des ménages dans chaque région (%). Plus la case est foncée, plus la part est élevée. "
+        "heat_note": "Part des ménages dans chaque zone (%). Plus la case est foncée, plus la part est élevée. "
                      "Les cases de moins de {min} ménages ne sont pas affichées (n<{min}).",
         "arrow_note": "▲ / ▼ : la valeur nationale est en dessous / au-dessus de l'intervalle de confiance à "
                       "95 % de cette zone.",
@@ -171,6 +172,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                "région ; ils figurent dans l'annexe qualité du rapport national.",
         "no_data": "Pas de données.", "not_available": "n.d.", "legend_heat": "Légende",
         "severity_title": "Ménages dans le besoin par secteur et par région",
+        "severity_by": "Ménages dans le besoin (sévérité 3+) par secteur et par {level}",
         "severity_note": "Part des ménages en phase de sévérité 3 ou plus (« dans le besoin ») dans chaque secteur. "
                          "La sévérité globale d'un ménage est celle de son pire secteur.",
         "severity_dist": "Phases de sévérité au niveau national, par secteur",
@@ -240,6 +242,7 @@ STRINGS: dict[str, dict[str, str]] = {
                                "البيانات في التقرير الوطني.",
         "no_data": "لا توجد بيانات.", "not_available": "غير متاح", "legend_heat": "مفتاح الألوان",
         "severity_title": "الأسر المحتاجة حسب القطاع والمنطقة",
+        "severity_by": "الأسر المحتاجة (الشدة 3+) حسب القطاع و{level}",
         "severity_note": "نسبة الأسر في مرحلة الشدة 3 أو أكثر («محتاجة») في كل قطاع. الشدة الإجمالية للأسرة هي "
                          "شدة أسوأ قطاع لديها.",
         "severity_dist": "مراحل الشدة على المستوى الوطني حسب القطاع",

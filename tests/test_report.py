@@ -259,7 +259,7 @@ def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
     if "ranking" in tables:
         assert "Top needs by region" in html
     if settings.indicators.get("severity"):
-        assert "Households in need by sector and region" in html and "3+ (in need)" in html
+        assert "Households in need (severity 3+) by sector and region" in html and "3+ (in need)" in html
 
 
 def test_sections_are_skipped_without_optional_tables(demo, tmp_path):

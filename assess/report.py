@@ -382,8 +382,7 @@ class Builder:
         mean_needs = [n for n in needs if n not in prop_needs]
         heat = [self.heat_table(n, self.level0, areas, ("national", "all"), level_label)
                 for n in prop_needs] if self.level0 else []
-        mean_table = self.value_table([(n, "") for n in mean_needs], self.level0, areas, ("national", "all"),
-                                      level_label, t["mean"]) if self.level0 and mean_needs else None
+        mean_table = None  # averages by region are charted (one bar per region, with CIs) in the next section
         chart_list = [self.chart_for(n, "national", "all", reference=None,
                                      by_areas=(self.level0, areas) if self.level0 else None) for n in needs]
         sev = d.severity_indicators()

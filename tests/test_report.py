@@ -275,3 +275,25 @@ def test_sections_are_skipped_without_optional_tables(demo, tmp_path):
     assert "Change since the previous round" not in html["national"]
     assert "Top needs by region" not in html["national"]
     assert "Households in need" not in html["national"] and "Households in need" not in html["Karsa-North"]
+
+
+def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
+    settings, form, run = demo
+    store = tmp_path / "dq.duckdb"
+    shutil.copyfile(settings.store_path, store)
+    con = duckdb.connect(str(store))
+    sid = con.execute("SELECT submission_id FROM submissions WHERE admin1 = 'R01' LIMIT 1").fetchone()[0]
+    con.execute("INSERT INTO quarantine (round, submission_id, file, sha256, \"row\", \"column\", value, expectation, "
+                "reason, kind, action) VALUES "
+                "(?, 'q1', 'f.csv', 'x', 3, 'hh_size', '<script>', 'e', 'household size out of range', 'constraint', "
+                "'quarantine'), (?, 'q2', 'f.csv', 'x', 4, 'hh_size', '0', 'e', 'household size out of range', "
+                "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'unusually large household', "
+                "'custom', 'warn')", [settings.round, settings.round, settings.round, sid])
+    con.close()
+    pages = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    national = pages["national"]
+    assert re.search(r"<td>quarantined</td><td>constraint</td><td>household size out of range</td>"
+                     r"<td class=\"num\">2</td>", national)
+    assert "flagged, kept" in national and "unusually large household" in national
+    assert "&lt;script&gt;" not in national and "<script" not in national  # answers are never shown
+    assert "unusually large household" in pages["Karsa-North"]  # the warning is placed in its region

@@ -74,8 +74,14 @@ def serve_assessment(settings: Settings, *, trigger: bool = True, port: int = 42
     if PREFECT_API_URL.value():
         serve(deployment)
         return
+    # stop the local server on `kill` / systemd stop too, not only on Ctrl-C (it runs in its own session)
+    signal.signal(signal.SIGTERM, _interrupt)
     with local_server(port) as url, temporary_settings({PREFECT_API_URL: url}):
         serve(deployment)
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def free_port() -> int:

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from .settings import DEFAULT_ID_COLUMNS
 from .xlsform import STRUCTURE_TYPES, XLSForm

@@ -243,11 +243,13 @@ def test_hash_key_file_is_created_once_with_0600(tmp_path, monkeypatch):
     from assess.settings import Settings
 
     monkeypatch.delenv("ASSESS_HASH_KEY", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     settings = replace(Settings(config_path=tmp_path / "a.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx"),
                        processed=tmp_path / "processed")
     key = hash_key(settings)
-    key_file = tmp_path / "processed" / ".hash_key"
+    key_file = tmp_path / "config" / "assess" / "hash_key"
     assert len(key) >= 32 and key_file.stat().st_mode & 0o777 == 0o600
+    assert not (tmp_path / "processed").exists()  # never beside the data that gets shared
     assert hash_key(settings) == key  # the same key on every run: hashes stay joinable across rounds
     monkeypatch.setenv("ASSESS_HASH_KEY", "from-the-environment")
     assert hash_key(settings) == "from-the-environment"

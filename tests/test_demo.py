@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import time
 import tomllib
 from pathlib import Path
 
@@ -242,8 +241,3 @@ def test_refuses_to_overwrite(tmp_path):
     assert (tmp_path / "assessment.toml").read_text(encoding="utf-8").startswith("[survey]")
     assert not (tmp_path / "data").exists()
 
-
-def test_fast_enough(tmp_path):
-    t0 = time.perf_counter()
-    write_demo(tmp_path, households=2000)
-    assert time.perf_counter() - t0 < 3.0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import duckdb
@@ -286,35 +285,6 @@ def test_design_weights_decimal_weight_column_and_csv_frame(tmp_path):
     assert w[2] == pytest.approx((1000 / 100000) / (98 / 100))
     with pytest.raises(ValueError, match="not found"):
         design_weights(con, "est_units", tmp_path / "nope.csv", "strat", "population")
-
-
-# --------------------------------------------------------------------------------------------------
-# Speed
-# --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("clustered", [False, True])
-def test_speed_large(clustered):
-    n_units, n_ind = 200_000, 10
-    con = duckdb.connect()
-    psu = "CAST(i // 15 AS VARCHAR)" if clustered else "CAST(i AS VARCHAR)"
-    con.execute(
-        f"""CREATE TABLE est_units AS
-            SELECT i AS _rid, 0.5 + (hash(i) % 100) / 50.0 AS _weight, CAST(i % 7 AS VARCHAR) AS _stratum,
-                   {psu} AS _psu, 'r' || (i % 5) AS admin1, 'd' || (i % 40) AS admin2
-            FROM range({n_units}) t(i)"""
-    )
-    con.execute(
-        f"""CREATE TABLE est_values AS
-            SELECT i AS _rid, 'ind' || k AS indicator, 'o' AS option, 'prop' AS kind,
-                   CASE WHEN hash(i * 31 + k) % 10 = 0 THEN NULL ELSE CAST(hash(i + k) % 2 AS DOUBLE) END AS y
-            FROM range({n_units}) t(i), range({n_ind}) s(k)"""
-    )
-    t0 = time.perf_counter()
-    compute_estimates(con, ["admin1", "admin2"])
-    elapsed = time.perf_counter() - t0
-    assert con.execute("SELECT count(*) FROM estimates").fetchone()[0] == n_ind * (1 + 5 + 40)
-    assert elapsed < 30, elapsed
 
 
 def test_large_means_keep_precision():

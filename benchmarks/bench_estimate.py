@@ -1,0 +1,54 @@
+"""Benchmark: design-based estimates for many households (the speed target lives here, not in tests).
+
+    .venv/bin/python benchmarks/bench_estimate.py [--households 1000000] [--indicators 20]
+
+Builds synthetic `est_units` / `est_values` tables in DuckDB (7 strata, 5 regions x 40 districts, 10%
+missing answers, unequal weights) and times `compute_estimates` with and without clusters.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from assess.estimate import compute_estimates  # noqa: E402
+
+
+def build(con: duckdb.DuckDBPyConnection, households: int, indicators: int, clustered: bool) -> None:
+    psu = "CAST(i // 15 AS VARCHAR)" if clustered else "CAST(i AS VARCHAR)"
+    con.execute(
+        f"CREATE OR REPLACE TABLE est_units AS SELECT i AS _rid, 0.5 + (hash(i) % 100) / 50.0 AS _weight, "
+        f"CAST(i % 7 AS VARCHAR) AS _stratum, {psu} AS _psu, 'r' || (i % 5) AS admin1, 'd' || (i % 200) AS admin2 "
+        f"FROM range({households}) t(i)")
+    con.execute(
+        "CREATE OR REPLACE TABLE est_values AS SELECT i AS _rid, 'ind' || k AS indicator, 'o' AS option, "
+        "'prop' AS kind, CASE WHEN hash(i * 31 + k) % 10 = 0 THEN NULL ELSE CAST(hash(i + k) % 2 AS DOUBLE) END AS y "
+        f"FROM range({households}) t(i), range({indicators}) s(k)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--households", type=int, default=1_000_000)
+    ap.add_argument("--indicators", type=int, default=20)
+    args = ap.parse_args()
+    print("| households | indicators | design | estimate rows | seconds |")
+    print("|---:|---:|---|---:|---:|")
+    for clustered in (False, True):
+        con = duckdb.connect()
+        build(con, args.households, args.indicators, clustered)
+        t0 = time.perf_counter()
+        compute_estimates(con, ["admin1", "admin2"])
+        seconds = time.perf_counter() - t0
+        rows = con.execute("SELECT count(*) FROM estimates").fetchone()[0]
+        design = "stratified, clustered" if clustered else "stratified"
+        print(f"| {args.households:,} | {args.indicators} | {design} | {rows:,} | {seconds:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

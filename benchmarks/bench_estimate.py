@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_estimate.py [--households 1000000] [--indicators 20]
 
-Builds synthetic `est_units` / `est_values` tables in DuckDB (7 strata, 5 regions x 40 districts, 10%
+Builds synthetic `est_units` / `est_values` tables in DuckDB (5 regions = strata, ~200 districts, 10%
 missing answers, unequal weights) and times `compute_estimates` with and without clusters.
 """
 
@@ -21,11 +21,14 @@ from assess.estimate import compute_estimates  # noqa: E402
 
 
 def build(con: duckdb.DuckDBPyConnection, households: int, indicators: int, clustered: bool) -> None:
+    # households come in blocks of one district; clusters of 15 households nest in districts, districts in
+    # regions, and the strata are the regions (the usual two-stage design of a needs assessment)
+    block = max(1, households // 200)
     psu = "CAST(i // 15 AS VARCHAR)" if clustered else "CAST(i AS VARCHAR)"
     con.execute(
         f"CREATE OR REPLACE TABLE est_units AS SELECT i AS _rid, 0.5 + (hash(i) % 100) / 50.0 AS _weight, "
-        f"CAST(i % 7 AS VARCHAR) AS _stratum, {psu} AS _psu, 'r' || (i % 5) AS admin1, 'd' || (i % 200) AS admin2 "
-        f"FROM range({households}) t(i)")
+        f"'r' || ((i // {block}) % 5) AS _stratum, {psu} AS _psu, 'r' || ((i // {block}) % 5) AS admin1, "
+        f"'d' || (i // {block}) AS admin2 FROM range({households}) t(i)")
     con.execute(
         "CREATE OR REPLACE TABLE est_values AS SELECT i AS _rid, 'ind' || k AS indicator, 'o' AS option, "
         "'prop' AS kind, CASE WHEN hash(i * 31 + k) % 10 = 0 THEN NULL ELSE CAST(hash(i + k) % 2 AS DOUBLE) END AS y "

@@ -26,7 +26,7 @@ test: $(STAMP)
 	bash scripts/run-tests.sh
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 lint: $(STAMP)
 	$(BIN)/ruff check assess flows tests

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
-import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app

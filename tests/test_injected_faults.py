@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import csv
 
-import duckdb
-
 from assess import ingest, store
 from assess.settings import load_settings
 from assess.xlsform import read_xlsform

@@ -116,7 +116,7 @@ def test_submission_id_not_unique_is_a_clear_file_rejection(demo_dir):
     raw = demo_dir / "data/raw"
     for p in list(raw.iterdir()):
         p.unlink()
-    rows = ["admin1,admin2,cluster_id,hh_size,uuid"] + [f"R01,D0101,EA-01-001,3,form-v1" for _ in range(20)]
+    rows = ["admin1,admin2,cluster_id,hh_size,uuid"] + ["R01,D0101,EA-01-001,3,form-v1" for _ in range(20)]
     (raw / "bad_ids.csv").write_text("\n".join(rows) + "\n")
     (out,) = ingest_inbox(settings, form)
     assert out.status == "rejected"

@@ -265,7 +265,9 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
         if header.lower() in (n.lower() for n in RESERVED_NAMES):
             warnings.append(f"column {idx + 1} '{header}' has a name the pipeline uses itself; kept as '{name}'")
         elif name != header:
-            warnings.append(f"column {idx + 1} '{header}' appears more than once; the copy was kept as '{name}'")
+            # DuckDB (like Excel) ignores case in column names: 'deviceid' and ODK's 'DeviceID' are one name
+            warnings.append(f"column {idx + 1} '{header}' repeats an earlier column name (upper/lower case "
+                            f"ignored); the copy was kept as '{name}'")
         columns.append(Column(header=raw, name=name))
     return columns, warnings
 

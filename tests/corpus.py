@@ -186,7 +186,7 @@ def write_corpus(demo_dir: Path, dest: Path, *, dry: bool = False) -> list[Case]
     add(Case("ten_thousand_columns.csv", "rejected", "columns"),
         _csv_text(header + wide, [r + [""] * len(wide) for r in rows_for("wide")]))
     dup = [*header, "household-hh_size", "household-hh_size"]
-    add(Case("duplicated_columns.csv", "loaded", "more than once", rows=len(base)),
+    add(Case("duplicated_columns.csv", "loaded", "repeats an earlier column name", rows=len(base)),
         _csv_text(dup, [[*r, "99", "98"] for r in rows_for("dup")]))
     reserved = [*header, "round", "source_file", "submission_id", "_row", "_sid"]
     add(Case("reserved_column_names.csv", "loaded", rows=len(base)),

@@ -4,8 +4,9 @@
 
 Generates (in a temp dir) an XLSForm with 56 questions (numbers with range and cross-question constraints,
 select_one/select_multiple, relevance, a regex, regions with a choice filter) and a staged Parquet file
-with ~0.1% faulty cells, then prints one results table. The GX import (~5 s) is timed separately: it is
-paid once per process, not per file.
+with ~0.1% faulty cells, then prints the results table, the seconds per phase of `validate` and the number
+of SQL statements run (GX's, counted at duckdb-engine's cursor, and ours). The GX import (~5 s) is timed
+separately: it is paid once per process, not per file.
 """
 
 from __future__ import annotations
@@ -111,6 +112,21 @@ def write_staged(path: Path, cols: list[tuple[str, str]], rows: int) -> None:
     )
 
 
+def count_gx_statements() -> dict[str, int]:
+    """Count the statements GX sends to DuckDB (through duckdb-engine's cursor)."""
+    import duckdb_engine
+
+    counter = {"n": 0}
+    execute = duckdb_engine.CursorWrapper.execute
+
+    def counted(self, statement, parameters=None, context=None):
+        counter["n"] += 1
+        return execute(self, statement, parameters, context)
+
+    duckdb_engine.CursorWrapper.execute = counted
+    return counter
+
+
 def main() -> None:
     import logging
     logging.basicConfig(level=logging.WARNING)
@@ -141,8 +157,10 @@ def main() -> None:
 
         from assess.validation import validate
         import_s = time.perf_counter() - t0
+        gx_sql = count_gx_statements()
+        timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        result = validate(staged, form, settings, workdir=tmp / "work", route=args.route)
+        result = validate(staged, form, settings, workdir=tmp / "work", route=args.route, timings=timings)
         seconds = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         bad_rows = len(result.quarantined_rows())
@@ -151,6 +169,13 @@ def main() -> None:
         print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
         print(f"| {args.rows:,} | {len(columns)} | {result.rules} | {args.route} | {seconds:.1f} | {peak_mb:.0f} | "
               f"{len(result.problems):,} | {bad_rows:,} | {import_s:.1f} | {gen_s:.1f} |")
+        phases = ("rules", "prepare", "gx_setup", "gx", "rows_sql", "rows", "docs")
+        print()
+        # gx includes gx_setup (context, data source); rows includes rows_sql (the one statement listing rows)
+        print("| " + " | ".join(f"{p} s" for p in phases) + " | SQL statements (GX / ours) |")
+        print("|" + "---:|" * (len(phases) + 1))
+        print("| " + " | ".join(f"{timings.get(p, 0):.2f}" for p in phases)
+              + f" | {gx_sql['n'] + int(timings['statements'])} ({gx_sql['n']} / {int(timings['statements'])}) |")
         from collections import Counter
         print(Counter((p.kind, p.question if hasattr(p, "question") else p.column) for p in result.problems).most_common(8))
         if result.not_checked:

@@ -228,3 +228,122 @@ def test_gx_duckdb_persisted_connection_fix_still_works(tmp_path):
              .add_table_asset("t", table_name="t").add_batch_definition_whole_table("all"))
     result = batch.get_batch().validate(gx.expectations.ExpectColumnValuesToNotBeNull(column="a"))
     assert result.result["element_count"] == 100 and result.result["unexpected_count"] == 10
+
+
+def test_gx_receives_sql_with_colons_unchanged():
+    """SQLAlchemy's text() (GX wraps UnexpectedRows queries in it) must give back our SQL byte for byte.
+
+    An unescaped `(?:food|water)` became the bind parameter `:food`; the metric failed and GX re-ran every
+    ready metric up to three times per failure (~25x the statements).
+    """
+    import sqlalchemy as sa
+
+    from assess.validation import _gx_query_text
+
+    dialect = sa.create_engine("duckdb:///:memory:").dialect
+    for sql in ["regexp_full_match(m, '\\s*(?:food|water)(?:\\s+(?:food|water))*\\s*')",
+                "t = '12:30:00' AND x::INTEGER > 1 AND y = ':abc:' AND z = 'a\\:b' AND w = ':a' AND v = '{x}'",
+                "regexp_full_match(c, '^EA-[0-9]{2}$')"]:
+        compiled = sa.text(_gx_query_text(sql).format(batch="data")).compile(dialect=dialect)
+        assert str(compiled) == sql and not compiled.params, sql
+
+
+def test_count_selected_rewrite_is_exact():
+    import duckdb
+
+    from assess.validation import _cheap_token_counts
+    from assess.xpath import to_sql
+
+    sql = to_sql("count-selected(.)", lambda n: ('"m"', "select_multiple"), current="m")
+    cheap = _cheap_token_counts(sql)
+    assert "regexp_split_to_array" in sql and cheap != sql
+    values = [None, "", " ", "  ", "a", "a b", " a  b ", "\ta b", "a\tb ", "a\nb c", "a\x0bb", "a\x0cb c", "a\rb",
+              "é ü  x", "a \t b", "it's (x)", "a b c d e"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (m VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    assert con.execute(f"SELECT list(({sql}) IS NOT DISTINCT FROM ({cheap})) FROM t").fetchone()[0] == [True] * len(values)
+    # untouched when the shape is not xpath's token count
+    assert _cheap_token_counts("len(regexp_split_to_array(trim(x), ','))") == "len(regexp_split_to_array(trim(x), ','))"
+
+
+def test_gx_metric_errors_are_reported_not_hidden():
+    from assess.validation import _exception_message
+
+    class Info:
+        exception_message = "Binder Error: no such column"
+
+    assert _exception_message({"MetricConfigurationID(...)": Info()}) == "Binder Error: no such column"
+    assert _exception_message({"raised_exception": True, "exception_message": "boom"}) == "boom"
+    assert _exception_message({"raised_exception": False, "exception_message": None}) is None
+
+
+def test_statements_per_rule_stay_bounded(env, tmp_path):
+    """GX runs two statements per UnexpectedRows rule (count, rows) and bundles the built-ins; a metric that
+    fails makes GX retry whole batches, which shows here first."""
+    import duckdb_engine
+
+    counted = []
+    execute = duckdb_engine.CursorWrapper.execute
+
+    def counting(self, statement, parameters=None, context=None):
+        counted.append(statement)
+        return execute(self, statement, parameters, context)
+
+    duckdb_engine.CursorWrapper.execute = counting
+    try:
+        timings: dict[str, float] = {}
+        form_dir, form = env
+        staged = stage(tmp_path, form, [good_row(i) for i in range(1, 5)] + [{**good_row(5), "needs": "food soap"}])
+        result = validate(staged, form, make_settings(tmp_path, form_dir / "form.xlsx"), workdir=tmp_path / "w",
+                          route="sql", timings=timings)
+    finally:
+        duckdb_engine.CursorWrapper.execute = execute
+    rules, _ = build_rules(staged, form, make_settings(tmp_path, form_dir / "form.xlsx"))
+    sql_rules = sum(r.flag is not None for r in rules)
+    assert {p.kind for p in result.problems} == {"choice", "consistency"}
+    assert len(counted) <= 2 * sql_rules + 2 * (len(rules) - sql_rules) + 10, len(counted)
+    assert timings["statements"] <= 4 and {"prepare", "gx", "rows"} <= set(timings)
+
+
+def test_cheaper_choice_and_window_sql_is_exact():
+    """The fast paths for select_multiple tokens and the window day give the same answer as the plain SQL."""
+    import re
+
+    import duckdb
+
+    from assess.validation import _all_tokens_in, _first10_trimmed
+
+    choices = ("food", "water", "other", "a.b")
+    alt = "(?:" + "|".join(re.escape(c) for c in choices) + ")"
+    plain_tokens = rf"regexp_full_match(v, '\s*{alt}(?:\s+{alt})*\s*')"
+    values = [None, "", " ", "food", "food water", " food", "food ", "food  water", "food\twater", "\tfood",
+              "foodwater", "food soap", "a.b", "axb", "food\x0bwater", "food\nwater", "other other", "FOOD",
+              "2026-11-10T09:00:00", " 2026-11-10", "2026-11-10 ", "2026-11-1 x", "2026-11-1", "\t2026-11-10",
+              "2026-11-10\t", "2026-02-30", "é2026-11-10"]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (v VARCHAR)")
+    con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
+    differ = con.execute(f"SELECT v FROM t WHERE ({_all_tokens_in('v', choices)}) IS DISTINCT FROM ({plain_tokens}) "
+                         f"OR ({_first10_trimmed('v')}) IS DISTINCT FROM left(trim(v), 10)").fetchall()
+    assert differ == []
+    assert "list_has_all" not in _all_tokens_in("v", ("a b", "c"))  # a choice with a space: regex only
+
+
+def test_cheaper_consistency_sql_is_exact():
+    import duckdb
+
+    from assess.validation import _options_as_text, _summary_disagrees, _tokens
+
+    options = {"food": "o_food", "water": "o_water", "other": "o_other"}
+    plain = (f"list_sort(list_filter({_tokens('m')}, lambda t: t <> '')) <> "
+             f"list_sort(list_filter({_tokens(_options_as_text(options))}, lambda t: t <> ''))")
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (m VARCHAR, o_food VARCHAR, o_water VARCHAR, o_other VARCHAR)")
+    summaries = [None, "", " ", "food", "food water", "water food", "food food", " food", "food  water", "food\twater",
+                 "food soap", "foodwater", "food\x0bwater", "other", "water food "]
+    columns = [("1", "1", "0"), ("1", "0", "0"), (None, None, None), ("True", "yes", "FALSE"), ("0", "0", "0"),
+               ("1", "", "0")]
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [[m, *c] for m in summaries for c in columns])
+    assert con.execute(f"SELECT count(*) FILTER (WHERE ({plain}) IS DISTINCT FROM ({_summary_disagrees('m', options)})),"
+                       f" count(*) FILTER (WHERE {plain}) FROM t").fetchone() == (0, 68)

@@ -45,6 +45,8 @@ if TYPE_CHECKING:
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TOP_N = 3
 
+MAX_HEAT_COLUMNS = 9  # answers per heat table on an A4 page; longer lists continue in a second table
+
 
 # ---------------------------------------------------------------------------------------------- fetcher
 def _fetcher_base():  # imported lazily: WeasyPrint is slow to import and only needed when rendering
@@ -250,6 +252,24 @@ class Builder:
         return {"title": self.d.indicator_label(indicator, self.code), "area_header": area_header,
                 "columns": [self.d.option_label(indicator, o, self.code) for o in options], "rows": rows}
 
+    def heat_tables(self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None,
+                    area_header: str) -> list[dict]:
+        """The heat table, split into parts of at most MAX_HEAT_COLUMNS answers so it fits the A4 width."""
+        whole = self.heat_table(indicator, level, areas, total, area_header)
+        n = len(whole["columns"])
+        if n <= MAX_HEAT_COLUMNS:
+            return [whole]
+        parts = []
+        for start in range(0, n, MAX_HEAT_COLUMNS):
+            end = min(n, start + MAX_HEAT_COLUMNS)
+            parts.append({
+                **whole,
+                "title": whole["title"] if start == 0 else f"{whole['title']} ({start + 1}–{end} / {n})",
+                "columns": whole["columns"][start:end],
+                "rows": [{**r, "cells": r["cells"][start:end]} for r in whole["rows"]],
+            })
+        return parts
+
     def matrix(self, title: str, area_header: str, rows: list[tuple[str, str, bool]],
                cols: list[tuple[str, str, str]]) -> dict:
         """A heat table of shares: rows (level, area, is_total) x columns (label, indicator, option)."""
@@ -380,8 +400,9 @@ class Builder:
         needs = d.needs()
         prop_needs = [n for n in needs if d.kind(n) == "prop" and d.options(n) != [""]]
         mean_needs = [n for n in needs if n not in prop_needs]
-        heat = [self.heat_table(n, self.level0, areas, ("national", "all"), level_label)
-                for n in prop_needs] if self.level0 else []
+        heat = [part for n in prop_needs
+                for part in self.heat_tables(n, self.level0, areas, ("national", "all"), level_label)
+                ] if self.level0 else []
         mean_table = None  # averages by region are charted (one bar per region, with CIs) in the next section
         chart_list = [self.chart_for(n, "national", "all", reference=None,
                                      by_areas=(self.level0, areas) if self.level0 else None) for n in needs]
@@ -389,8 +410,9 @@ class Builder:
         comp = [c for c in d.composites() if c not in sev]
         comp_prop = [c for c in comp if d.kind(c) == "prop" and d.options(c) != [""]]
         comp_single = [c for c in comp if c not in comp_prop]
-        composite_tables = [self.heat_table(c, self.level0, areas, ("national", "all"), level_label)
-                            for c in comp_prop] if self.level0 else []
+        composite_tables = [part for c in comp_prop
+                            for part in self.heat_tables(c, self.level0, areas, ("national", "all"), level_label)
+                            ] if self.level0 else []
         composite_values = self.value_table([(c, "") for c in comp_single], self.level0, areas,
                                             ("national", "all"), level_label, t["mean"]) \
             if self.level0 and comp_single else None
@@ -599,8 +621,8 @@ class Builder:
             child_label = d.level_label(self.level1)
             breakdown = {
                 "title": t.t("breakdown", level=child_label.lower()),
-                "heat_tables": [self.heat_table(n, self.level1, children, (level, area), child_label)
-                                for n in prop_needs],
+                "heat_tables": [part for n in prop_needs
+                                for part in self.heat_tables(n, self.level1, children, (level, area), child_label)],
                 # means by district are already in the charts above (one bar per district)
                 "mean_table": None,
                 "severity": self.severity_context(self.level1, children, (level, area), child_label, False),
@@ -704,7 +726,7 @@ def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
             **builder.national()))]
         if regions and builder.level0:
             areas = data.areas(builder.level0)
-            names = region_file_names(areas, {a: data.area_label(builder.level0, a) for a in areas})
+            names = region_file_names(areas, {a: data.plain_area_label(builder.level0, a) for a in areas})
             if not isinstance(regions, bool):
                 areas = [a for a in areas if a in set(regions)]
             region_tpl = env.get_template("region.html.j2")

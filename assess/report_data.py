@@ -537,11 +537,30 @@ class StoreData:
     def area_label(self, level: str, area: str) -> str:
         if level == "national":
             return ""
+        label = self.plain_area_label(level, area)
+        # templates often ship placeholder labels ("To be updated by country") shared by several areas:
+        # add the code where a label is not unique, so that no two rows read the same
+        if self._label_counts(level).get(label, 0) > 1:
+            return f"{label} ({area.rsplit('/', 1)[-1]})"
+        return label
+
+    def plain_area_label(self, level: str, area: str) -> str:
+        """The area's label from the form, even where other areas share it."""
         code = area.rsplit("/", 1)[-1]
         question = self.form.questions.get(level)
         if question is not None and question.list_name and level not in self.private:
             return self.form.choice_label(question.list_name, code, self.language)
         return code
+
+    def _label_counts(self, level: str) -> dict[str, int]:
+        cache = self.__dict__.setdefault("_label_cache", {})
+        if level not in cache:
+            counts: dict[str, int] = {}
+            for a in self.areas(level):
+                lab = self.plain_area_label(level, a)
+                counts[lab] = counts.get(lab, 0) + 1
+            cache[level] = counts
+        return cache[level]
 
     def areas(self, level: str) -> list[str]:
         return list(dict.fromkeys(e.area for e in self.estimates if e.level == level))

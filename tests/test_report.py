@@ -297,3 +297,24 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
     assert "flagged, kept" in national and "unusually large household" in national
     assert "&lt;script&gt;" not in national and "<script" not in national  # answers are never shown
     assert "unusually large household" in pages["Karsa-North"]  # the warning is placed in its region
+
+
+def test_long_choice_lists_split_into_tables_that_fit_the_page(demo, tmp_path, monkeypatch):
+    settings, form, run = demo
+    monkeypatch.setattr(report, "MAX_HEAT_COLUMNS", 4)
+    html = _html(settings, form, run, tmp_path / "h", regions=[])["national"]
+    # priority_needs has 9 options: 4 + 4 + 1 columns, every option still shown once per heat table part
+    assert "(5–8 / 9)" in html and "(9–9 / 9)" in html
+    assert "(10–" not in html
+
+
+def test_areas_sharing_a_label_show_their_code_and_files_use_the_code(demo, tmp_path):
+    settings, form, run = demo
+    lang = form.resolve_language(settings.language)
+    choices = dict(form.choices)
+    choices["admin1"] = [Choice(c.name, {lang: "To be updated"}) if c.name in ("R01", "R02") else c
+                         for c in form.choices["admin1"]]
+    placeholder = dataclasses.replace(form, choices=choices)
+    pages = _html(settings, placeholder, run, tmp_path / "h", regions=["R01", "R02"])
+    assert {"R01", "R02"} <= set(pages)
+    assert "To be updated (R01)" in pages["national"] and "To be updated (R02)" in pages["national"]

@@ -175,9 +175,11 @@ def check(file: Annotated[Path, typer.Argument(help="An export to check without 
     with tempfile.TemporaryDirectory(prefix="assess-check-") as tmp:
         scratch = replace(settings, processed=Path(tmp))  # check never touches the real store or archive
         out = ingest.stage_file(file, scratch, form)
+        if out.result is not None:
+            out.result.docs_path = None  # lives in the scratch folder, gone when check ends
         text = receipts_io.format_text(out)
         shutil.rmtree(tmp, ignore_errors=True)
-    out_console.print(text, highlight=False, markup=False)
+    out_console.print(text, highlight=False, markup=False, soft_wrap=True)
     bad = out.status == "rejected" or bool(out.result and out.result.quarantined_rows())
     raise typer.Exit(1 if bad else 0)
 

@@ -195,7 +195,7 @@ class Builder:
         name = hashlib.sha1(svg.encode("utf-8")).hexdigest()[:16] + ".svg"
         if name not in self._written:
             path = self.chart_dir / name
-            path.write_text(svg, encoding="utf-8")
+            _atomic_write_text(path, svg)  # parallel region renders may write the same chart
             self._written[name] = path.as_uri()
         return self._written[name]
 

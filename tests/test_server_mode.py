@@ -181,8 +181,12 @@ def test_folder_drop_event_triggers_the_served_deployment(server, demo, tmp_path
             except duckdb.Error:
                 files = []  # the run is writing it right now
         assert "event" in watch_log.read_text(errors="replace"), logs()
-        # the store is readable while serve and watch keep running: they hold no connection
-        files, n, distinct = _store_counts(settings)
+        # the files row commits before the run's estimates and reports: wait for the run to release the
+        # store lock; then the store is readable while serve and watch keep running (they hold no connection)
+        from assess.lock import store_lock
+
+        with store_lock(settings.lock_path, wait=300):
+            files, n, distinct = _store_counts(settings)
         assert files == [(target.name, "loaded")], logs()
         assert n == distinct > 0
     finally:

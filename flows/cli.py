@@ -184,29 +184,28 @@ def check(file: Annotated[Path, typer.Argument(help="An export to check without 
     raise typer.Exit(1 if bad else 0)
 
 
-@export_app.command("estimates")
-def export_estimates(out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
-                     config: ConfigOpt = DEFAULT_CONFIG,
-                     all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round, not just this.")] = False):
-    """Estimates by level, area, indicator and option (suppressed cells blank)."""
-    from assess import export, store
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")]
+AllRoundsOpt = Annotated[bool, typer.Option("--all-rounds", help="Every round, not just this one.")]
 
-    settings, _ = _settings(config)
-    con = _read_store(settings, store)
-    n = export.export_estimates(con, None if all_rounds else settings.round, out)
-    out_console.print(f"Wrote {n} rows to {out}", highlight=False)
+
+@export_app.command("estimates")
+def export_estimates(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
+    """Estimates by level, area, indicator and option (suppressed cells blank)."""
+    _export("export_estimates", out, config, all_rounds)
 
 
 @export_app.command("quarantine")
-def export_quarantine(out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
-                      config: ConfigOpt = DEFAULT_CONFIG,
-                      all_rounds: Annotated[bool, typer.Option("--all-rounds", help="Every round, not just this.")] = False):
+def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
     """Every quarantined row and rejected file, one line per problem, with the reason."""
+    _export("export_quarantine", out, config, all_rounds)
+
+
+def _export(function: str, out: Path, config: Path, all_rounds: bool) -> None:
     from assess import export, store
 
     settings, _ = _settings(config)
     con = _read_store(settings, store)
-    n = export.export_quarantine(con, None if all_rounds else settings.round, out)
+    n = getattr(export, function)(con, None if all_rounds else settings.round, out)
     out_console.print(f"Wrote {n} rows to {out}", highlight=False)
 
 

@@ -72,7 +72,7 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
             if len(run_flow.NOTIFIED) == notified:  # failed before the flow's own hook could run
                 run_flow.notify_outside_flow(settings, exc)
             _fail(f"the run failed: {type(exc).__name__}: {exc}", code=1)
-    _print_run(result)
+    _print_run(result, settings.receipts_dir)
 
 
 @app.command()
@@ -124,10 +124,11 @@ def watch(config: ConfigOpt = DEFAULT_CONFIG,
         console.print("Stopped.")
 
 
-def _print_run(result: dict) -> None:
+def _print_run(result: dict, receipts_dir: Path) -> None:
     table = Table(title=f"Run {result['run_id']} - round {result['round']}")
     for col in ("file", "status", "rows", "accepted", "quarantined", "warnings"):
-        table.add_column(col, justify="right" if col in ("rows", "accepted", "quarantined", "warnings") else "left")
+        numeric = col in ("rows", "accepted", "quarantined", "warnings")
+        table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
     for f in result["files"]:
         style = {"loaded": "green", "rejected": "red", "duplicate": "dim"}.get(f["status"], "")
         table.add_row(escape(f["file"]), f"[{style}]{f['status']}[/]", str(f["rows"]), str(f["accepted"]),
@@ -136,6 +137,11 @@ def _print_run(result: dict) -> None:
         out_console.print("No new files in the inbox.")
     else:
         out_console.print(table)
+    for f in result["files"]:
+        if f["status"] in ("rejected", "retry") and f.get("reason"):
+            out_console.print(f"[red]{escape(f['file'])}[/]: {escape(f['reason'])}", highlight=False)
+    if any(f["status"] in ("rejected", "loaded") for f in result["files"]):
+        out_console.print(f"Receipts for coordinators: {receipts_dir / result['round']}", highlight=False)
     est = result.get("estimates", {})
     out_console.print(f"Households in estimates: {est.get('households', 0)}")
     for w in est.get("warnings", []):

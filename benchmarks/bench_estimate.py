@@ -17,7 +17,7 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assess.estimate import compute_estimates  # noqa: E402
+from assess.estimate.design import compute_estimates  # noqa: E402
 
 
 def build(con: duckdb.DuckDBPyConnection, households: int, indicators: int, clustered: bool) -> None:

@@ -26,17 +26,18 @@ from pathlib import Path
 
 os.environ.setdefault("ASSESS_HASH_KEY", "bench-key-not-secret")
 
-from assess import report, store  # noqa: E402
-from assess.analysis import ESTIMATE_COLUMNS  # noqa: E402
+from assess.core.settings import load_settings  # noqa: E402
+from assess.core.xlsform import read_form  # noqa: E402
 from assess.demo import write_demo  # noqa: E402
-from assess.settings import load_settings  # noqa: E402
-from assess.xlsform import read_xlsform  # noqa: E402
+from assess.estimate.run import ESTIMATE_COLUMNS  # noqa: E402
+from assess.report.build import build_reports
+from assess.store.load import connect
 
 
 def synthetic_store(path: Path, settings, form, regions: int) -> None:
     """A store with `regions` regions x 3 districts: files, submissions, estimates (no quarantine)."""
     rng = random.Random(6)
-    con = store.connect(path)
+    con = connect(path)
     for col in ("admin1", "admin2", "start", "cluster_id"):
         con.execute(f'ALTER TABLE submissions ADD COLUMN IF NOT EXISTS "{col}" VARCHAR')
     files = ["kobo_export_a.csv", "kobo_export_b.xlsx", "odk_central_c.csv"]
@@ -96,14 +97,14 @@ def main() -> None:
         write_demo(root)
         settings = load_settings(root / "assessment.toml")
         settings = dataclasses.replace(settings, processed=Path(tmp) / "processed", frame=None)
-        form = read_xlsform(settings.xlsform)
+        form = read_form(settings)
         synthetic_store(settings.store_path, settings, form, args.regions)
         results = []
         for workers in workers_list:
-            con = store.connect(settings.store_path, read_only=True)
+            con = connect(settings.store_path, read_only=True)
             cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0, c0 = time.perf_counter(), time.process_time()
-            paths = report.build_reports(con, settings, form, {"run_id": "bench"}, workers=workers)
+            paths = build_reports(con, settings, form, {"run_id": "bench"}, workers=workers)
             seconds = time.perf_counter() - t0
             cpu1 = resource.getrusage(resource.RUSAGE_CHILDREN)
             cpu = time.process_time() - c0 + (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)

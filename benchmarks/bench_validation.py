@@ -23,9 +23,9 @@ from openpyxl import Workbook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from assess.readers import Column, Staged  # noqa: E402
-from assess.settings import ExpectSpec, Settings  # noqa: E402
-from assess.xlsform import read_xlsform  # noqa: E402
+from assess.core.settings import ExpectSpec, Settings  # noqa: E402
+from assess.core.xlsform import read_xlsform  # noqa: E402
+from assess.read.export import Column, Staged  # noqa: E402
 
 N_INT, N_SEL, N_MULTI, N_TEXT = 20, 18, 6, 10
 
@@ -155,7 +155,7 @@ def main() -> None:
         t0 = time.perf_counter()
         import great_expectations  # noqa: F401
 
-        from assess.validation import validate
+        from assess.validate.suite import validate
         import_s = time.perf_counter() - t0
         gx_sql = count_gx_statements()
         timings: dict[str, float] = {}

@@ -32,14 +32,13 @@ def _fail(message: str, code: int = 2) -> None:
 
 
 def _settings(config: Path):
-    from assess.analysis import check_config_against_form
-    from assess.settings import ConfigError, load_settings
-    from assess.xlsform import FormError, read_xlsform
+    from assess.core.settings import ConfigError, load_settings
+    from assess.core.xlsform import FormError, read_form
+    from assess.estimate.run import check_config_against_form
 
     try:
         settings = load_settings(config)
-        form = read_xlsform(settings.xlsform)
-        form.resolve_language(settings.language)
+        form = read_form(settings)
         check_config_against_form(settings, form)
     except (ConfigError, FormError) as exc:
         _fail(str(exc))
@@ -52,8 +51,8 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
         wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that is writing the "
                                             "store before giving up with exit code 3.")] = 600.0):
     """Process every new export in the inbox, then refresh estimates and reports."""
-    from assess.lock import StoreBusy
-    from assess.settings import ConfigError
+    from assess.core.settings import ConfigError
+    from assess.ops.lock import StoreBusy
 
     settings, form = _settings(config)
     for warning in form.warnings:
@@ -124,31 +123,32 @@ def watch(config: ConfigOpt = DEFAULT_CONFIG,
         console.print("Stopped.")
 
 
-def _print_run(result: dict, receipts_dir: Path) -> None:
-    table = Table(title=f"Run {result['run_id']} - round {result['round']}")
+def _print_run(result, receipts_dir: Path) -> None:
+    from assess.core.problems import FileStatus
+
+    table = Table(title=f"Run {result.run_id} - round {result.round}")
     for col in ("file", "status", "rows", "accepted", "quarantined", "warnings"):
         numeric = col in ("rows", "accepted", "quarantined", "warnings")
         table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
-    for f in result["files"]:
-        style = {"loaded": "green", "rejected": "red", "duplicate": "dim"}.get(f["status"], "")
-        table.add_row(escape(f["file"]), f"[{style}]{f['status']}[/]", str(f["rows"]), str(f["accepted"]),
-                      str(f["quarantined"]), str(f["warnings"]))
-    if not result["files"]:
+    styles = {FileStatus.LOADED: "green", FileStatus.REJECTED: "red", FileStatus.DUPLICATE: "dim"}
+    for f in result.files:
+        table.add_row(escape(f.file), f"[{styles.get(f.status, '')}]{f.status}[/]", str(f.rows), str(f.accepted),
+                      str(f.quarantined), str(f.warnings))
+    if not result.files:
         out_console.print("No new files in the inbox.")
     else:
         out_console.print(table)
-    for f in result["files"]:
-        if f["status"] in ("rejected", "retry") and f.get("reason"):
-            out_console.print(f"[red]{escape(f['file'])}[/]: {escape(f['reason'])}", highlight=False)
-    if any(f["status"] in ("rejected", "loaded") for f in result["files"]):
-        out_console.print(f"Receipts for coordinators: {receipts_dir / result['round']}", highlight=False)
-    est = result.get("estimates", {})
-    out_console.print(f"Households in estimates: {est.get('households', 0)}")
-    for w in est.get("warnings", []):
+    for f in result.files:
+        if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
+            out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)
+    if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
+        out_console.print(f"Receipts for coordinators: {receipts_dir / result.round}", highlight=False)
+    out_console.print(f"Households in estimates: {result.estimates.households}")
+    for w in result.estimates.warnings:
         out_console.print(f"[yellow]design warning:[/] {escape(w)}", highlight=False)
-    for path in result.get("reports", []):
+    for path in result.reports:
         out_console.print(f"Report: {path}", highlight=False)
-    out_console.print(f"Done in {result.get('duration_s', '?')} s.")
+    out_console.print(f"Done in {result.duration_s} s.")
 
 
 @app.command()
@@ -173,21 +173,21 @@ def check(file: Annotated[Path, typer.Argument(help="An export to check without 
     import tempfile
     from dataclasses import replace
 
-    from assess import ingest, receipts_io
+    from assess.report.receipts import format_receipt_text
+    from assess.validate.stage import stage_file, would_load_every_row
 
     settings, form = _settings(config)
     if not file.exists() or not file.is_file():
         _fail(f"{file}: no such file.")
     with tempfile.TemporaryDirectory(prefix="assess-check-") as tmp:
         scratch = replace(settings, processed=Path(tmp))  # check never touches the real store or archive
-        out = ingest.stage_file(file, scratch, form)
+        out = stage_file(file, scratch, form)
         if out.result is not None:
             out.result.docs_path = None  # lives in the scratch folder, gone when check ends
-        text = receipts_io.format_text(out)
+        text = format_receipt_text(out)
         shutil.rmtree(tmp, ignore_errors=True)
     out_console.print(text, highlight=False, markup=False, soft_wrap=True)
-    bad = out.status == "rejected" or bool(out.result and out.result.quarantined_rows())
-    raise typer.Exit(1 if bad else 0)
+    raise typer.Exit(0 if would_load_every_row(out) else 1)
 
 
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")]
@@ -207,19 +207,21 @@ def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_round
 
 
 def _export(function: str, out: Path, config: Path, all_rounds: bool) -> None:
-    from assess import export, store
+    from assess.report import exports
 
     settings, _ = _settings(config)
-    con = _read_store(settings, store)
-    n = getattr(export, function)(con, None if all_rounds else settings.round, out)
+    con = _read_store(settings)
+    n = getattr(exports, function)(con, None if all_rounds else settings.round, out)
     out_console.print(f"Wrote {n} rows to {out}", highlight=False)
 
 
-def _read_store(settings, store):
+def _read_store(settings):
     import duckdb
 
+    from assess.store.load import connect
+
     try:
-        return store.connect(settings.store_path, read_only=True)
+        return connect(settings.store_path, read_only=True)
     except FileNotFoundError as exc:
         _fail(str(exc))
     except duckdb.IOException:

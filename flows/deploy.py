@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from assess.settings import Settings
+from assess.core.settings import Settings
 
 SETTLED_EVENT = "assess.inbox.settled"
 

@@ -18,10 +18,16 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from assess import handoff, ingest, receipts_io, store, watching
-from assess.lock import store_lock
-from assess.settings import load_settings
-from assess.xlsform import read_xlsform
+from assess.core.names import safe_name
+from assess.core.problems import FileStatus
+from assess.core.settings import load_settings
+from assess.core.summary import RunSummary
+from assess.core.xlsform import read_form
+from assess.inbox.discover import new_files
+from assess.ops.lock import store_lock
+from assess.store.runs import cleanup_staging
+from assess.validate import handoff
+from assess.validate.stage import FileOutcome, stage_file
 from flows.run import estimate, load, render_reports, transient_io
 
 INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
@@ -31,16 +37,16 @@ INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
 def stage_and_hand_off(path: Path, config_path: str) -> dict:
     settings = load_settings(config_path)
-    form = read_xlsform(settings.xlsform)
-    out = ingest.stage_file(path, settings, form)
-    if out.status == "retry":  # changed while being read: no hand-off; the next fan-out picks it up
-        get_run_logger().warning("%s: %s", ingest.safe_name(out.name), out.reason)
-        ingest.cleanup_staging(settings, out)
+    form = read_form(settings)
+    out = stage_file(path, settings, form)
+    if out.status == FileStatus.RETRY:  # changed while being read: no hand-off; the next fan-out picks it up
+        get_run_logger().warning("%s: %s", safe_name(out.name), out.reason)
+        cleanup_staging(settings, out)
     else:
         written = handoff.write_outcome(out, settings)
-        get_run_logger().info("%s: %s, %d rows, hand-off %s", ingest.safe_name(out.name), out.status, out.rows,
+        get_run_logger().info("%s: %s, %d rows, hand-off %s", safe_name(out.name), out.status, out.rows,
                               written.parent)
-    return {"file": out.name, "sha256": out.sha256, "status": out.status, "rows": out.rows}
+    return {"file": out.name, "sha256": out.sha256, "status": str(out.status), "rows": out.rows}
 
 
 @flow(name="assess-ingest-file", log_prints=True)
@@ -50,7 +56,7 @@ def ingest_file(config_path: str, file_path: str) -> dict:
 
 
 @task(name="read-hand-offs", cache_policy=NO_CACHE)
-def read_hand_offs(config_path: str) -> list[ingest.FileOutcome]:
+def read_hand_offs(config_path: str) -> list[FileOutcome]:
     settings = load_settings(config_path)
     outs = [handoff.read_outcome(p, settings) for p in handoff.staged_outcomes(settings)]
     get_run_logger().info("%d staged file(s) waiting to be loaded", len(outs))
@@ -58,47 +64,40 @@ def read_hand_offs(config_path: str) -> list[ingest.FileOutcome]:
 
 
 @flow(name="assess-aggregate", log_prints=True)
-def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) -> dict:
+def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) -> RunSummary:
     """Load every staged hand-off into the store (one writer, under the lock), then estimates and reports."""
     started = time.monotonic()
     settings = load_settings(config_path)
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     run_id = uuid.uuid4().hex[:12]
     with store_lock(settings.lock_path, wait=lock_wait):
         outcomes = read_hand_offs(config_path)
-        summaries = load(outcomes, settings, form, run_id)
-        est = estimate(settings, form)
-        run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
-        run["reports"] = render_reports(settings, form, run) if reports else []
-    run["duration_s"] = round(time.monotonic() - started, 1)
-    create_markdown_artifact(key="run-summary", markdown=receipts_io.run_summary_markdown(run),
+        run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
+                         estimates=estimate(settings, form))
+        run.reports = render_reports(settings, form, run) if reports else []
+    run.duration_s = round(time.monotonic() - started, 1)
+    create_markdown_artifact(key="run-summary", markdown=run.markdown("Aggregation run"),
                              description=f"Aggregation run {run_id}")
     return run
 
 
 @task(name="new-files", cache_policy=NO_CACHE)
-def new_files(config_path: str) -> list[str]:
+def files_to_ingest(config_path: str) -> list[str]:
     settings = load_settings(config_path)
-    seen = ingest.seen_files(settings)
-    ready, growing = watching.split_settled(ingest.discover(settings))
-    todo = []
-    for p in ready:
-        sha = store.sha256_file(p)
-        if sha not in seen and not handoff.is_staged(settings, sha):
-            todo.append(str(p))
-    get_run_logger().info("%d new file(s) to ingest; %d still being written", len(todo), len(growing))
-    return todo
+    inbox = new_files(settings, staged=lambda sha: handoff.is_staged(settings, sha))
+    get_run_logger().info("%d new file(s) to ingest; %d still being written", len(inbox.new), len(inbox.growing))
+    return [str(p) for p in inbox.new]
 
 
 @flow(name="assess-fan-out", log_prints=True)
 def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, reports: bool = True,
-            timeout_s: float = 3600.0) -> dict:
+            timeout_s: float = 3600.0) -> RunSummary:
     """Start one ingest run per new file on the work pool, wait for them, then aggregate once."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
     logger = get_run_logger()
-    files = new_files(config_path)
+    files = files_to_ingest(config_path)
     runs = [run_deployment(ingest_deployment, parameters={"config_path": config_path, "file_path": f},
                            timeout=0, flow_run_name=f"ingest {Path(f).name}") for f in files]
     finals = _wait_all([fr.id for fr in runs], get_client, timeout_s)
@@ -107,8 +106,8 @@ def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, report
     if failed:
         logger.warning("ingest runs that did not complete (their files stay in the inbox): %s", "; ".join(failed))
     result = aggregate(config_path, reports=reports)
-    result["ingest_runs"] = [str(fr.id) for fr in runs]
-    result["failed_ingest_runs"] = failed
+    result.ingest_runs = [str(fr.id) for fr in runs]
+    result.failed_ingest_runs = failed
     return result
 
 

@@ -15,12 +15,22 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from assess import analysis, ingest, notify, receipts_io, report, store, watching
-from assess.faults import crash_point
-from assess.lock import store_lock
-from assess.privacy import hash_key
-from assess.settings import Settings, load_settings
-from assess.xlsform import XLSForm, read_xlsform
+from assess.core.names import safe_name
+from assess.core.privacy import hash_key
+from assess.core.problems import FileStatus
+from assess.core.settings import Settings, load_settings
+from assess.core.summary import EstimateSummary, FileSummary, RunSummary
+from assess.core.xlsform import XLSForm, read_form
+from assess.estimate.run import check_config_against_form, run_estimates
+from assess.inbox.discover import new_files
+from assess.ops import notify
+from assess.ops.faults import crash_point
+from assess.ops.lock import store_lock
+from assess.report.build import build_reports
+from assess.report.receipts import validation_summary_markdown, write_receipts
+from assess.store.load import connect
+from assess.store.runs import load_batch
+from assess.validate.stage import FileOutcome, stage_file
 
 
 def transient_io(task, task_run, state) -> bool:
@@ -32,63 +42,57 @@ def transient_io(task, task_run, state) -> bool:
 
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(settings: Settings, only: list[str] | None = None) -> list[Path]:
-    seen = ingest.seen_files(settings)
-    files = ingest.discover(settings)
-    if only is not None:  # the folder watcher names the files it saw settle
-        wanted = {Path(f).resolve() for f in only}
-        files = [p for p in files if p.resolve() in wanted]
-    files, growing = watching.split_settled(files)
+    inbox = new_files(settings, only)
     logger = get_run_logger()
-    for p in growing:
-        logger.warning("%s is still being written; the next run picks it up", ingest.safe_name(p.name))
-    new = [p for p in files if store.sha256_file(p) not in seen]
-    logger.info("%d file(s) in the inbox, %d new", len(files), len(new))
-    return new
+    for p in inbox.growing:
+        logger.warning("%s is still being written; the next run picks it up", safe_name(p.name))
+    logger.info("%d file(s) in the inbox, %d new", len(inbox.new) + inbox.seen, len(inbox.new))
+    return inbox.new
 
 
 @task(name="stage", cache_policy=NO_CACHE, task_run_name="stage {path.name}",
       retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
-def stage(path: Path, settings: Settings, form: XLSForm) -> ingest.FileOutcome:
-    out = ingest.stage_file(path, settings, form)
+def stage(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
+    out = stage_file(path, settings, form)
     logger = get_run_logger()
-    if out.status in ("rejected", "retry"):
-        logger.warning("%s %s: %s", ingest.safe_name(out.name), out.status, out.reason)
+    if out.status in (FileStatus.REJECTED, FileStatus.RETRY):
+        logger.warning("%s %s: %s", safe_name(out.name), out.status, out.reason)
     else:
         problems = len(out.result.problems) if out.result else 0
-        logger.info("%s: %d rows read, %d problem(s)", ingest.safe_name(out.name), out.rows, problems)
+        logger.info("%s: %d rows read, %d problem(s)", safe_name(out.name), out.rows, problems)
     return out
 
 
 @task(name="load", cache_policy=NO_CACHE)
-def load(outcomes: list[ingest.FileOutcome], settings: Settings, form: XLSForm, run_id: str) -> list[dict]:
-    key = hash_key(settings)
-    con = store.connect(settings.store_path)
+def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id: str) -> list[FileSummary]:
+    key = hash_key()
+    con = connect(settings.store_path)
     try:
-        ingest.load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(),
-                          write_receipts=lambda out: receipts_io.write_receipts(out, settings, form, run_id))
+        load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(),
+                   write_receipts=lambda out: write_receipts(out, settings, form))
     finally:
         con.close()
     if outcomes:
-        create_markdown_artifact(key="validation-summary", markdown=receipts_io.validation_summary(outcomes),
+        create_markdown_artifact(key="validation-summary", markdown=validation_summary_markdown(outcomes),
                                  description=f"Validation of the files in run {run_id}")
     return [o.summary() for o in outcomes]
 
 
 @task(name="estimate", cache_policy=NO_CACHE)
-def estimate(settings: Settings, form: XLSForm) -> dict:
-    con = store.connect(settings.store_path)
+def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
+    con = connect(settings.store_path)
     try:
-        return analysis.run_estimates(con, settings, form)
+        return run_estimates(con, settings, form)
     finally:
         con.close()
 
 
 @task(name="report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
-def render_reports(settings: Settings, form: XLSForm, run: dict) -> list[str]:
-    con = store.connect(settings.store_path, read_only=True)
+def render_reports(settings: Settings, form: XLSForm, run: RunSummary) -> list[str]:
+    con = connect(settings.store_path, read_only=True)
     try:
         crash_point("mid-report")
-        return [str(p) for p in report.build_reports(con, settings, form, run)]
+        return [str(p) for p in build_reports(con, settings, form, run)]
     finally:
         con.close()
 
@@ -126,12 +130,12 @@ def notify_failure(flow, flow_run, state) -> None:
 
 @flow(name="assessment-run", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def run_assessment(config_path: str, reports: bool = True, files: list[str] | None = None,
-                   lock_wait: float = 600.0) -> dict:
+                   lock_wait: float = 600.0) -> RunSummary:
     """Process every new export in the inbox (or just `files`) and refresh estimates and reports."""
     started = time.monotonic()
     settings = load_settings(config_path)
-    form = read_xlsform(settings.xlsform)
-    analysis.check_config_against_form(settings, form)
+    form = read_form(settings)
+    check_config_against_form(settings, form)
     run_id = uuid.uuid4().hex[:12]
     # One run at a time per store, from discovery to reports: a second run waits, then finds the files the
     # first loaded already done (two runs staging the same file would share, and delete, one staging dir).
@@ -139,17 +143,10 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
     with store_lock(settings.lock_path, wait=lock_wait):
         paths = discover(settings, files)
         outcomes = [stage(p, settings, form) for p in paths]
-        summaries = load(outcomes, settings, form, run_id)
-        est = estimate(settings, form)
-        run = {"run_id": run_id, "round": settings.round, "files": summaries, "estimates": est}
-        written = render_reports(settings, form, run) if reports else []
-    run["reports"] = written
-    run["duration_s"] = round(time.monotonic() - started, 1)
-    create_markdown_artifact(key="run-summary", markdown=receipts_io.run_summary_markdown(run),
-                             description=f"Assessment run {run_id}")
-    create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[{
-        "files": len(summaries), "accepted": sum(f["accepted"] for f in summaries),
-        "quarantined": sum(f["quarantined"] for f in summaries),
-        "rejected files": sum(f["status"] == "rejected" for f in summaries),
-        "reports written": len(written), "duration_s": run["duration_s"]}])
+        run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
+                         estimates=estimate(settings, form))
+        run.reports = render_reports(settings, form, run) if reports else []
+    run.duration_s = round(time.monotonic() - started, 1)
+    create_markdown_artifact(key="run-summary", markdown=run.markdown(), description=f"Assessment run {run_id}")
+    create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[run.totals()])
     return run

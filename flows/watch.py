@@ -21,9 +21,10 @@ from pathlib import Path
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from assess import ingest, store
-from assess.settings import Settings
-from assess.watching import Settler, wanted
+from assess.core.names import safe_name
+from assess.core.settings import Settings
+from assess.inbox.discover import new_files, wanted
+from assess.inbox.settle import Settler
 
 log = logging.getLogger("assess.watch")
 Batch = Callable[[list[Path]], None]
@@ -43,26 +44,18 @@ class _Handler(FileSystemEventHandler):
 
 def unseen(settings: Settings, paths: list[Path]) -> list[Path]:
     """Drop files whose exact content is already in the store (a re-saved or re-touched file)."""
-    seen = ingest.seen_files(settings)  # read-only and brief; empty when a run holds the store
-    out = []
-    for p in paths:
-        try:
-            if store.sha256_file(p) not in seen:
-                out.append(p)
-        except OSError:
-            continue  # vanished meanwhile
-    return out
+    return new_files(settings, only=paths, settle=False).new
 
 
 def local_runner(settings: Settings, reports: bool = True) -> Batch:
     """Run the flow in this process for each batch; a failed run is logged (and notified by the flow hook)."""
     def run(files: list[Path]) -> None:
-        from assess.lock import StoreBusy
+        from assess.ops.lock import StoreBusy
         from flows.run import run_assessment
 
         try:
             result = run_assessment(str(settings.config_path), reports=reports, files=[str(f) for f in files])
-            log.info("run %s: %d file(s) processed", result["run_id"], len(result["files"]))
+            log.info("run %s: %d file(s) processed", result.run_id, len(result.files))
         except StoreBusy as exc:
             log.error("%s", exc)
         except Exception:
@@ -98,14 +91,14 @@ def watch(settings: Settings, on_batch: Batch, *, stable_seconds: float = 5.0, d
     observer.start()
     try:
         if scan_existing:  # files dropped while nobody watched
-            for p in unseen(settings, ingest.discover(settings)):
+            for p in new_files(settings, settle=False).new:
                 settler.touch(p)
         while not stop.wait(poll_seconds):
             batch = settler.poll()
             if batch:
                 batch = unseen(settings, batch)
             if batch:
-                log.info("%d file(s) ready: %s", len(batch), ", ".join(ingest.safe_name(p.name) for p in batch))
+                log.info("%d file(s) ready: %s", len(batch), ", ".join(safe_name(p.name) for p in batch))
                 on_batch(batch)
     finally:
         observer.stop()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from openpyxl import Workbook
 
-from assess.readers import Staged, stage_export
-from assess.settings import ExpectSpec, Settings
-from assess.xlsform import XLSForm, read_xlsform
+from assess.core.settings import ExpectSpec, Settings
+from assess.core.xlsform import XLSForm, read_xlsform
+from assess.read.export import Staged, stage_export
 
 SURVEY_HEADER = ("type", "name", "label::English (en)", "required", "relevant", "constraint",
                  "constraint_message::English (en)", "choice_filter")

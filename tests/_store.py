@@ -8,28 +8,33 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from assess import analysis, ingest, store
-from assess.privacy import hash_key
-from assess.settings import Settings, load_settings
-from assess.xlsform import XLSForm, read_xlsform
+from assess.core.privacy import hash_key
+from assess.core.settings import Settings, load_settings
+from assess.core.summary import RunSummary
+from assess.core.xlsform import XLSForm, read_form
+from assess.estimate.run import check_config_against_form, run_estimates
+from assess.inbox.discover import inbox_files
+from assess.store.load import connect
+from assess.store.runs import cleanup_staging, load_outcome
+from assess.validate.stage import stage_file
 
 
-def build_store(root: Path, run_id: str = "test-run") -> tuple[Settings, XLSForm, dict]:
-    """Load every export in `root`'s inbox and compute the estimates; returns (settings, form, run dict)."""
+def build_store(root: Path, run_id: str = "test-run") -> tuple[Settings, XLSForm, RunSummary]:
+    """Load every export in `root`'s inbox and compute the estimates; returns (settings, form, run summary)."""
     settings = load_settings(Path(root) / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
-    analysis.check_config_against_form(settings, form)
-    outcomes = [ingest.stage_file(p, settings, form) for p in ingest.discover(settings)]
-    con = store.connect(settings.store_path)
+    form = read_form(settings)
+    check_config_against_form(settings, form)
+    outcomes = [stage_file(p, settings, form) for p in inbox_files(settings)]
+    con = connect(settings.store_path)
     try:
-        key = hash_key(settings)
+        key = hash_key()
         for out in outcomes:
-            ingest.load_outcome(con, out, settings, form, run_id, key)
-        estimates = analysis.run_estimates(con, settings, form)
+            load_outcome(con, out, settings, form, run_id, key)
+        estimates = run_estimates(con, settings, form)
     finally:
         con.close()
     for out in outcomes:
-        ingest.cleanup_staging(settings, out)
-    run = {"run_id": run_id, "round": settings.round, "files": [o.summary() for o in outcomes],
-           "estimates": estimates}
+        cleanup_staging(settings, out)
+    run = RunSummary(run_id=run_id, round=settings.round, files=[o.summary() for o in outcomes],
+                     estimates=estimates)
     return settings, form, run

@@ -3,7 +3,7 @@
     python tests/crash_driver.py CONFIG [--fast-validation] [--drop-from DIR]
 
 The library calls of `flows.run.run_assessment` up to the store (discover -> stage -> lock ->
-`ingest.load_batch`), so a test can SIGKILL it at a crash point (ASSESS_CRASH_AT, assess/faults.py)
+`load_batch`), so a test can SIGKILL it at a crash point (ASSESS_CRASH_AT, assess/faults.py)
 without paying Prefect's import and server start for every case; one test in test_crash.py kills the real
 `assess run`. `--fast-validation` swaps the Great Expectations suite for the submission-id checks only:
 crash tests are about what the store and the archive hold, not about which rows fail which rule.
@@ -19,13 +19,20 @@ import sys
 import uuid
 from pathlib import Path
 
+from assess.inbox.archive import sha256_file
+from assess.inbox.discover import inbox_files, seen_files
+from assess.report.receipts import write_receipts
+from assess.store.load import connect
+from assess.store.runs import load_batch
+from assess.validate.stage import stage_file
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def fast_validate(staged, form, settings, *, workdir):
     import duckdb
 
-    from assess.problems import Problem, ValidationResult
+    from assess.core.problems import Problem, ValidationResult
 
     con = duckdb.connect()
     path = str(staged.path).replace("'", "''")
@@ -42,30 +49,31 @@ def fast_validate(staged, form, settings, *, workdir):
 
 
 def main(argv: list[str]) -> None:
-    from assess import ingest, receipts_io, store
-    from assess.lock import store_lock
-    from assess.settings import load_settings
-    from assess.xlsform import read_xlsform
+    from assess.core.settings import load_settings
+    from assess.core.xlsform import read_form
+    from assess.ops.lock import store_lock
 
     config = argv[0]
     if "--fast-validation" in argv:
-        ingest.validate = fast_validate
+        import assess.validate.stage as stage_module
+
+        stage_module.validate = fast_validate
     settings = load_settings(config)
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     run_id = uuid.uuid4().hex[:12]
-    seen = ingest.seen_files(settings)
-    paths = [p for p in ingest.discover(settings) if store.sha256_file(p) not in seen]
-    outcomes = [ingest.stage_file(p, settings, form) for p in paths]
+    seen = seen_files(settings)
+    paths = [p for p in inbox_files(settings) if sha256_file(p) not in seen]
+    outcomes = [stage_file(p, settings, form) for p in paths]
     if "--drop-from" in argv:  # files dropped into the inbox while this run is in progress
         import shutil
 
         for f in sorted(Path(argv[argv.index("--drop-from") + 1]).iterdir()):
             shutil.copy2(f, settings.inbox / f.name)
     with store_lock(settings.lock_path, wait=120):
-        con = store.connect(settings.store_path)
+        con = connect(settings.store_path)
         try:
-            ingest.load_batch(con, outcomes, settings, form, run_id, os.environ["ASSESS_HASH_KEY"],
-                              write_receipts=lambda out: receipts_io.write_receipts(out, settings, form, run_id))
+            load_batch(con, outcomes, settings, form, run_id, os.environ["ASSESS_HASH_KEY"],
+                              write_receipts=lambda out: write_receipts(out, settings, form))
         finally:
             con.close()
     print(json.dumps([o.summary() for o in outcomes], default=str))

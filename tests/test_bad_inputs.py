@@ -1,6 +1,6 @@
 """Bad inputs (tests/corpus.py): readable ones load with a warning, the rest get a clear receipt, none stop a run.
 
-Every case goes through `ingest.stage_file` and `ingest.load_outcome` into one temporary store, with the
+Every case goes through `stage_file` and `load_outcome` into one temporary store, with the
 Great Expectations suite swapped for the submission-id checks (validation has its own tests; here the
 question is whether reading, checking and loading survive the file). A few go through the real CLI.
 """
@@ -19,9 +19,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assess import ingest, receipts_io, store
-from assess.settings import load_settings
-from assess.xlsform import read_xlsform
+import assess.validate.stage as stage_module
+from assess.core.names import safe_name
+from assess.core.settings import load_settings
+from assess.core.xlsform import read_form, read_xlsform
+from assess.inbox.archive import FileChanged, archive_file, sha256_file
+from assess.report.receipts import write_receipts
+from assess.store.load import connect
+from assess.store.runs import load_batch, load_outcome
+from assess.validate.stage import stage_file
 from tests.corpus import MEGA, NASTY, demo_rows, prefect_api_env, write_corpus
 from tests.crash_driver import fast_validate
 
@@ -40,14 +46,14 @@ def loaded(corpus, demo_template, tmp_path_factory):
     inbox, cases = corpus
     processed = tmp_path_factory.mktemp("processed")
     settings = replace(load_settings(demo_template / "assessment.toml"), processed=processed, inbox=inbox)
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(ingest, "validate", fast_validate)
-        outcomes = {name: ingest.stage_file(inbox / name, settings, form) for name in cases}
-    con = store.connect(settings.store_path)
+        mp.setattr(stage_module, "validate", fast_validate)
+        outcomes = {name: stage_file(inbox / name, settings, form) for name in cases}
+    con = connect(settings.store_path)
     try:
-        ingest.load_batch(con, list(outcomes.values()), settings, form, "bad-inputs", KEY,
-                          write_receipts=lambda o: receipts_io.write_receipts(o, settings, form, "bad-inputs"))
+        load_batch(con, list(outcomes.values()), settings, form, "bad-inputs", KEY,
+                          write_receipts=lambda o: write_receipts(o, settings, form))
     finally:
         con.close()
     return settings, outcomes
@@ -125,7 +131,7 @@ def test_reserved_column_names_do_not_overwrite_lineage(loaded):
 def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path, monkeypatch):
     settings = replace(load_settings(demo_template / "assessment.toml"), processed=tmp_path / "p",
                        inbox=tmp_path / "in")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     header, rows = demo_rows(demo_template)
     settings.inbox.mkdir()
     path = settings.inbox / "growing.csv"
@@ -133,7 +139,7 @@ def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path
 
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header, *rows[:5]])
-    real_stage = ingest.stage_export
+    real_stage = stage_module.stage_export
 
     def stage_while_writer_appends(*args, **kwargs):
         staged = real_stage(*args, **kwargs)
@@ -141,17 +147,17 @@ def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path
             csv.writer(fh).writerows(rows[5:])
         return staged
 
-    monkeypatch.setattr(ingest, "validate", fast_validate)
-    monkeypatch.setattr(ingest, "stage_export", stage_while_writer_appends)
-    out = ingest.stage_file(path, settings, form)
+    monkeypatch.setattr(stage_module, "validate", fast_validate)
+    monkeypatch.setattr(stage_module, "stage_export", stage_while_writer_appends)
+    out = stage_file(path, settings, form)
     assert out.status == "retry" and "changed while it was being read" in out.reason
-    con = store.connect(settings.store_path)
+    con = connect(settings.store_path)
     try:
-        ingest.load_outcome(con, out, settings, form, "r1", KEY)
+        load_outcome(con, out, settings, form, "r1", KEY)
         assert con.execute("SELECT count(*) FROM files").fetchone()[0] == 0  # not recorded: the next run reads it
-        monkeypatch.setattr(ingest, "stage_export", real_stage)
-        again = ingest.stage_file(path, settings, form)
-        ingest.load_outcome(con, again, settings, form, "r2", KEY)
+        monkeypatch.setattr(stage_module, "stage_export", real_stage)
+        again = stage_file(path, settings, form)
+        load_outcome(con, again, settings, form, "r2", KEY)
         assert again.status == "loaded" and again.accepted == len(rows)
     finally:
         con.close()
@@ -160,14 +166,14 @@ def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path
 def test_archive_refuses_a_copy_that_does_not_match_its_hash(tmp_path):
     src = tmp_path / "a.csv"
     src.write_text("a,b\n1,2\n")
-    with pytest.raises(store.FileChanged):
-        store.archive_file(src, "0" * 64, tmp_path / "archive")
+    with pytest.raises(FileChanged):
+        archive_file(src, "0" * 64, tmp_path / "archive")
     assert not [p for p in (tmp_path / "archive").rglob("*") if p.is_file()]
 
 
 def test_file_gone_before_reading_is_retried(demo_template, tmp_path):
     settings = replace(load_settings(demo_template / "assessment.toml"), processed=tmp_path / "p")
-    out = ingest.stage_file(tmp_path / "vanished.csv", settings, read_xlsform(settings.xlsform))
+    out = stage_file(tmp_path / "vanished.csv", settings, read_form(settings))
     assert out.status == "retry" and "disappeared" in out.reason
 
 
@@ -189,7 +195,7 @@ def test_form_with_unknown_question_types_reads_with_a_warning(demo_template, tm
 
 def test_safe_name_keeps_names_short_and_inside_the_folder():
     for name in ("../../etc/passwd", "..%2f..%2fx.csv", "a\\..\\b.csv", "\U00020000" * 200, "é" * 300, ""):
-        safe = ingest.safe_name(name, 60)
+        safe = safe_name(name, 60)
         assert "/" not in safe and "\\" not in safe and safe not in ("", ".", "..")
         assert len(safe.encode()) <= 120
 
@@ -234,5 +240,5 @@ def test_assess_run_with_bad_files_finishes_and_writes_receipts(corpus, demo_tem
                 for p in (root / "data/processed/receipts").rglob("*.json")]
     by_sha = {r["sha256"]: r for r in receipts}
     for name in CLI_CASES:
-        receipt = by_sha[store.sha256_file(raw / name)]
+        receipt = by_sha[sha256_file(raw / name)]
         assert receipt["status"] == cases[name].expect, (name, receipt.get("reason"))

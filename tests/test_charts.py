@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from assess import charts
-from assess.charts import Bar
+from assess.report import charts
+from assess.report.charts import Bar
 
 NS = "{http://www.w3.org/2000/svg}"
 

@@ -132,7 +132,7 @@ def test_two_crashes_in_a_row_then_a_clean_run(small_demo, clean, tmp_path):
 
 
 def test_crash_points_cost_nothing_when_unset(monkeypatch):
-    from assess import faults
+    from assess.ops import faults
 
     monkeypatch.delenv("ASSESS_CRASH_AT", raising=False)
     faults.crash_point("mid-load-before-commit")  # returns: no kill

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assess.estimate import compute_estimates, design_weights, t_quantiles
+from assess.estimate.design import compute_estimates, design_weights, t_quantiles
 
 try:
     from _shared import shared_dir

@@ -8,7 +8,8 @@ import io
 import duckdb
 import pytest
 
-from assess import export
+from assess.report import exports as export
+from assess.store.load import connect
 
 
 @pytest.mark.parametrize("text", [
@@ -67,9 +68,8 @@ def test_a_failed_export_leaves_the_previous_file_and_no_temp(tmp_path, monkeypa
 
 
 def test_quarantine_export_of_hostile_values(tmp_path):
-    from assess import store
 
-    con = store.connect(tmp_path / "s.duckdb")
+    con = connect(tmp_path / "s.duckdb")
     con.execute(
         "INSERT INTO quarantine VALUES ('1', 'u1', '=cmd.csv', 'abc', 3, 'notes', '=HYPERLINK(\"x\")', 'e', "
         "'+bad reason', 'custom', 'quarantine', NULL, 'r', NULL)"

@@ -19,21 +19,21 @@ def run_flow(prefect_harness):
 
 def test_demo_run_end_to_end(run_flow, demo_dir):
     result = run_flow(str(demo_dir / "assessment.toml"))
-    assert [f["status"] for f in result["files"]] == ["loaded"] * 3
-    assert sum(f["accepted"] + f["quarantined"] for f in result["files"]) == 2000
+    assert [f.status for f in result.files] == ["loaded"] * 3
+    assert sum(f.accepted + f.quarantined for f in result.files) == 2000
     con = duckdb.connect(str(demo_dir / "data/processed/assessment.duckdb"), read_only=True)
     households = con.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    assert households == sum(f["accepted"] for f in result["files"])
+    assert households == sum(f.accepted for f in result.files)
     national = con.execute(
         "SELECT count(*), sum(n_option) FILTER (WHERE option = 'food') FROM estimates "
         "WHERE level = 'national' AND indicator = 'priority_needs'").fetchone()
     assert national[0] == 9 and national[1] > 0  # one row per choice, zero counts included
     con.close()
-    assert result["reports"] and all(p.endswith(".pdf") for p in result["reports"])
+    assert result.reports and all(p.endswith(".pdf") for p in result.reports)
     assert (demo_dir / "data/processed/reports/2026-R1").is_dir()
     # a second run finds nothing new and changes nothing
     again = run_flow(str(demo_dir / "assessment.toml"), reports=False)
-    assert again["files"] == []
+    assert again.files == []
     con = duckdb.connect(str(demo_dir / "data/processed/assessment.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == households
     con.close()
@@ -63,11 +63,11 @@ def test_real_epfl_households_load_once(run_flow, tmp_path):
     cfg = tmp_path / "assessment.toml"
     cfg.write_text(EPFL_CONFIG.format(form=real / "questionnaires/Abidjan_2022.xls"))
     result = run_flow(str(cfg), reports=False)
-    (f,) = result["files"]
-    assert f["status"] == "loaded" and f["rows"] == 1714
+    (f,) = result.files
+    assert f.status == "loaded" and f.rows == 1714
     con = duckdb.connect(str(tmp_path / "processed/assessment.duckdb"), read_only=True)
     total, distinct = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM submissions").fetchone()
-    assert total == distinct == f["accepted"] == 1714  # warn mode keeps every household
+    assert total == distinct == f.accepted == 1714  # warn mode keeps every household
     # 'NA' is a real choice of HHITEMS, read from its option column
     na = con.execute("SELECT count(*) FROM selections WHERE question = 'HHITEMS' AND option = 'NA' "
                      "AND selected IS NOT NULL").fetchone()[0]
@@ -76,4 +76,4 @@ def test_real_epfl_households_load_once(run_flow, tmp_path):
                               "AND option = 'Radio'").fetchall())
     assert cities == {"Abidjan": 567, "Nairobi": 1147}
     con.close()
-    assert run_flow(str(cfg), reports=False)["files"] == []
+    assert run_flow(str(cfg), reports=False).files == []

@@ -7,11 +7,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assess import analysis, store
-from assess.indicators import add_indicator_values
-from assess.settings import ConfigError, Settings
-from assess.trends import compute_ranking, compute_trends
-from assess.xlsform import Question, XLSForm
+from assess.core.settings import ConfigError, Settings
+from assess.core.xlsform import Question, XLSForm
+from assess.estimate.indicators import add_indicator_values
+from assess.estimate.run import submission_columns
+from assess.estimate.trends import compute_ranking, compute_trends
+from assess.store.load import sql
 
 FCS = ["c", "p", "v", "f", "m", "d", "s", "o"]
 
@@ -32,7 +33,7 @@ def settings(**indicators) -> Settings:
 @pytest.fixture
 def con():
     c = duckdb.connect()
-    c.execute(store.sql("schema"))
+    c.execute(sql("schema"))
     c.execute("ALTER TABLE submissions ADD COLUMN water VARCHAR")
     c.execute("ALTER TABLE submissions ADD COLUMN enough VARCHAR")
     for n in FCS:
@@ -61,7 +62,7 @@ def values(con, indicator):
 
 def test_food_consumption_score_and_categories(con):
     s = settings(fcs={"groups": FCS})
-    add_indicator_values(con, s, make_form(), analysis.submission_columns(con))
+    add_indicator_values(con, s, make_form(), submission_columns(con))
     assert values(con, "fcs_score") == {"h1:": 14.0, "h2:": 39.0, "h3:": 27.0, "h4:": None}
     cats = values(con, "fcs_category")
     assert cats["h1:poor"] == 1 and cats["h3:borderline"] == 1 and cats["h2:acceptable"] == 1
@@ -74,7 +75,7 @@ def test_severity_worst_rule_wins_and_unanswered_is_missing(con):
                                      {"level": 3, "when": "${enough} = 'no'"}]},
         {"sector": "food", "rules": [{"level": 3, "when": "${c} * 2 + ${p} * 3 <= 14"}]},
     ])
-    add_indicator_values(con, s, make_form(), analysis.submission_columns(con))
+    add_indicator_values(con, s, make_form(), submission_columns(con))
     wash, overall = values(con, "severity_wash"), values(con, "severity_overall")
     assert wash["h1:4"] == 1 and wash["h1:4+"] == 1 and wash["h1:3+"] == 1
     assert wash["h2:3"] == 1 and wash["h2:4+"] == 0
@@ -86,10 +87,10 @@ def test_severity_worst_rule_wins_and_unanswered_is_missing(con):
 def test_bad_severity_config_names_the_rule(con):
     s = settings(severity=[{"sector": "wash", "rules": [{"level": 7, "when": "${water} = 'x'"}]}])
     with pytest.raises(ConfigError, match="level = 1..5"):
-        add_indicator_values(con, s, make_form(), analysis.submission_columns(con))
+        add_indicator_values(con, s, make_form(), submission_columns(con))
     s = settings(severity=[{"sector": "wash", "rules": [{"level": 3, "when": "${nope} = 'x'"}]}])
     with pytest.raises(ConfigError, match="nope"):
-        add_indicator_values(con, s, make_form(), analysis.submission_columns(con))
+        add_indicator_values(con, s, make_form(), submission_columns(con))
 
 
 def _estimates(con, round_, rows):

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 
-from assess import ingest, store
-from assess.settings import load_settings
-from assess.xlsform import read_xlsform
+from assess.core.settings import load_settings
+from assess.core.xlsform import read_form
+from assess.inbox.discover import inbox_files
+from assess.store.load import connect
+from assess.store.runs import load_outcome
+from assess.validate.stage import stage_file
 
 
 def test_demo_with_injected_faults(demo_dir):
     settings = load_settings(demo_dir / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     raw = demo_dir / "data/raw"
     odk = raw / "odk_central_2026-11-14.csv"
     with open(odk, encoding="utf-8", newline="") as fh:
@@ -29,10 +32,10 @@ def test_demo_with_injected_faults(demo_dir):
     with open(odk, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *body])
 
-    outcomes = [ingest.stage_file(p, settings, form) for p in ingest.discover(settings)]
-    con = store.connect(settings.store_path)
+    outcomes = [stage_file(p, settings, form) for p in inbox_files(settings)]
+    con = connect(settings.store_path)
     for out in outcomes:
-        ingest.load_outcome(con, out, settings, form, "faults", "k")
+        load_outcome(con, out, settings, form, "faults", "k")
     odk_out = next(o for o in outcomes if o.name == odk.name)
     expected_rows = {a + 1, b + 1, c + 1, d + 1, e + 1}  # 1-based data rows
     assert odk_out.result.quarantined_rows() == expected_rows
@@ -60,9 +63,9 @@ def test_demo_with_injected_faults(demo_dir):
     fixed = raw / "odk_central_2026-11-14_fixed.csv"
     with open(fixed, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([header, *body])
-    out = ingest.stage_file(fixed, settings, form)
-    con = store.connect(settings.store_path)
-    ingest.load_outcome(con, out, settings, form, "fixed", "k")
+    out = stage_file(fixed, settings, form)
+    con = connect(settings.store_path)
+    load_outcome(con, out, settings, form, "fixed", "k")
     assert out.result.quarantined_rows() == {d + 1}  # the duplicate is still a duplicate
     open_rows = con.execute(
         "SELECT file, \"row\" FROM quarantine WHERE superseded_by IS NULL AND action = 'quarantine'").fetchall()

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from assess.lock import StoreBusy, store_lock
+from assess.ops.lock import StoreBusy, store_lock
 
 
 def _hold(path, ready, release):

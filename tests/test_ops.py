@@ -15,9 +15,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assess import handoff, ingest, notify, store
-from assess.settings import load_settings
-from assess.watching import Settler, split_settled, wanted
+from assess.core.settings import load_settings
+from assess.inbox.discover import inbox_files, wanted
+from assess.inbox.settle import Settler, split_settled
+from assess.ops import notify
+from assess.store.load import connect
+from assess.store.runs import load_outcome
+from assess.validate import handoff
+from assess.validate.stage import stage_file
 
 REPO = Path(__file__).resolve().parents[1]
 ASSESS = str(Path(sys.executable).with_name("assess"))
@@ -215,13 +220,13 @@ def test_notify_posts_json_and_runs_the_command(webhook, tmp_path):
 
 def test_hand_off_round_trip_loads_like_the_direct_route(small_demo, tmp_path):
     settings = load_settings(small_demo / "assessment.toml")
-    from assess.privacy import hash_key
-    from assess.xlsform import read_xlsform
+    from assess.core.privacy import hash_key
+    from assess.core.xlsform import read_form
 
-    form = read_xlsform(settings.xlsform)
-    files = ingest.discover(settings)[1:]  # the two smaller exports: the order and the round trip are the point
+    form = read_form(settings)
+    files = inbox_files(settings)[1:]  # the two smaller exports: the order and the round trip are the point
     for p in files:  # the workers' side
-        handoff.write_outcome(ingest.stage_file(p, settings, form), settings)
+        handoff.write_outcome(stage_file(p, settings, form), settings)
     # a worker on another machine mounted the share elsewhere: paths in outcome.json are relative
     moved = tmp_path / "elsewhere"
     shutil.copytree(small_demo, moved)
@@ -231,10 +236,10 @@ def test_hand_off_round_trip_loads_like_the_direct_route(small_demo, tmp_path):
     assert [json.loads(p.read_text())["name"] for p in staged] == [p.name for p in files]  # file order kept
     outs = [handoff.read_outcome(p, settings) for p in staged]
     assert all(o.staged and o.staged.path.is_file() for o in outs)
-    con = store.connect(settings.store_path)
+    con = connect(settings.store_path)
     try:
         for o in outs:
-            ingest.load_outcome(con, o, settings, form, "run1", hash_key(settings))
+            load_outcome(con, o, settings, form, "run1", hash_key())
     finally:
         con.close()
     counts = _counts(settings)
@@ -334,7 +339,7 @@ def _runs_done(settings) -> int:
 def test_busy_store_exits_3_and_the_failure_is_notified(prefect_harness, small_demo, webhook, tmp_path):
     from typer.testing import CliRunner
 
-    from assess.lock import store_lock
+    from assess.ops.lock import store_lock
     from flows.cli import app
 
     url, received = webhook

@@ -23,6 +23,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from assess.report.build import build_reports
+from assess.store.load import connect
 from tests.corpus import prefect_api_env
 
 KEY = "privacy-test-key"
@@ -126,17 +128,17 @@ def privacy_run(tmp_path_factory, prefect_harness) -> dict:
 def _render_reports(root: Path) -> None:
     """The national PDF, and the HTML of every report (PDF text comes from it): rendering all region PDFs
     takes minutes, and what could leak into them is in their HTML and charts."""
-    from assess import report, store
-    from assess.settings import load_settings
-    from assess.xlsform import read_xlsform
+    from assess.core.settings import load_settings
+    from assess.core.summary import RunSummary
+    from assess.core.xlsform import read_form
 
     settings = load_settings(root / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
-    con = store.connect(settings.store_path, read_only=True)
+    form = read_form(settings)
+    con = connect(settings.store_path, read_only=True)
     try:
-        run = {"run_id": "privacy", "round": settings.round, "files": [], "estimates": {}}
-        report.build_reports(con, settings, form, run, regions=False, workers=1)
-        report.build_reports(con, settings, form, run, html_only=True)
+        run = RunSummary(run_id="privacy", round=settings.round)
+        build_reports(con, settings, form, run, regions=False, workers=1)
+        build_reports(con, settings, form, run, html_only=True)
     finally:
         con.close()
 
@@ -239,17 +241,17 @@ def test_quarantined_private_values_are_redacted(privacy_run):
 def test_hash_key_file_is_created_once_with_0600(tmp_path, monkeypatch):
     from dataclasses import replace
 
-    from assess.privacy import hash_key
-    from assess.settings import Settings
+    from assess.core.privacy import hash_key
+    from assess.core.settings import Settings
 
     monkeypatch.delenv("ASSESS_HASH_KEY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    settings = replace(Settings(config_path=tmp_path / "a.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx"),
+    replace(Settings(config_path=tmp_path / "a.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx"),
                        processed=tmp_path / "processed")
-    key = hash_key(settings)
+    key = hash_key()
     key_file = tmp_path / "config" / "assess" / "hash_key"
     assert len(key) >= 32 and key_file.stat().st_mode & 0o777 == 0o600
     assert not (tmp_path / "processed").exists()  # never beside the data that gets shared
-    assert hash_key(settings) == key  # the same key on every run: hashes stay joinable across rounds
+    assert hash_key() == key  # the same key on every run: hashes stay joinable across rounds
     monkeypatch.setenv("ASSESS_HASH_KEY", "from-the-environment")
-    assert hash_key(settings) == "from-the-environment"
+    assert hash_key() == "from-the-environment"

@@ -8,8 +8,8 @@ import duckdb
 import pytest
 from openpyxl import Workbook
 
-from assess.readers import StructuralError, is_ignored, map_columns, stage_export
-from assess.xlsform import read_xlsform
+from assess.core.xlsform import read_xlsform
+from assess.read.export import StructuralError, is_ignored, map_columns, stage_export
 
 UUID1 = "0b6f5c1e-2f7a-4d55-9a43-2a9a52f0a001"
 UUID2 = "0b6f5c1e-2f7a-4d55-9a43-2a9a52f0a002"

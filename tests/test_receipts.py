@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from assess.problems import Problem, ValidationResult
-from assess.receipts import format_receipt_text, validation_summary_markdown, write_receipt
+from assess.core.problems import Problem, ValidationResult
+from assess.report.receipts import format_receipt_text, validation_summary_markdown, write_receipt
 
 BAD = Problem(expectation="expect_column_values_to_be_between", kind="constraint", row=14, submission_id="u14",
               column="hh_size", value="99", reason="household size 99: must be between 1 and 30")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import re
 import shutil
@@ -11,10 +12,13 @@ import duckdb
 import pytest
 from _store import build_store
 
-from assess import report
-from assess.report_data import Text, lang_code
-from assess.store import connect
-from assess.xlsform import Choice
+import assess.report.build as report_build
+from assess.core.xlsform import Choice
+from assess.core.xlsform import language_code as lang_code
+from assess.report.build import build_reports, make_fetcher, region_file_names
+from assess.report.queries import Text
+from assess.report.templates import templates_dir
+from assess.store.load import connect
 
 PAYLOAD = '<img src="file:///etc/passwd"><script>alert(1)</script>'
 
@@ -34,20 +38,27 @@ def _html(settings, form, run, tmp_path, **kw) -> dict[str, str]:
     src = _store_path(run)
     con = duckdb.connect(str(src), read_only=True)
     try:
-        paths = report.build_reports(con, settings, form, run, html_only=True, **kw)
+        paths = build_reports(con, settings, form, run, html_only=True, **kw)
     finally:
         con.close()
     return {p.stem: p.read_text(encoding="utf-8") for p in paths}
 
 
 def _store_path(run) -> Path:
-    return run["_store"]
+    return run.store_path
+
+
+def _with_store(run, store: Path):
+    """The run summary, tagged with the store file a test renders from."""
+    tagged = copy.copy(run)
+    tagged.store_path = store
+    return tagged
 
 
 @pytest.fixture(scope="session")
 def demo(loaded):
     settings, form, run = loaded
-    return settings, form, {**run, "_store": settings.store_path}
+    return settings, form, _with_store(run, settings.store_path)
 
 
 def _estimate(store: Path, **where) -> tuple:
@@ -84,7 +95,7 @@ def test_national_html_shows_the_estimates(demo, tmp_path):
     assert "Karsa North" in html
     assert f"n = {t.count(n)} households" in html
     assert "Cells with fewer than 5 households are not shown" in html
-    assert run["run_id"] in html
+    assert run.run_id in html
     con = duckdb.connect(str(settings.store_path), read_only=True)
     for name, sha in con.execute("SELECT name, sha256 FROM files").fetchall():
         assert name in html and sha in html
@@ -113,7 +124,7 @@ def test_suppressed_cells_show_n_below_min_cell(demo, tmp_path):
     con = duckdb.connect(str(store))
     con.execute("UPDATE estimates SET suppressed = true, n = 3 WHERE level = 'admin2' AND area = 'D0101'")
     con.close()
-    pages = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    pages = _html(settings, form, _with_store(run, store), tmp_path, regions=["R01"])
     html = pages["Karsa-North"]
     rows = re.findall(r'<th scope="row" class="area-col">Harmon</th>(.*?)</tr>', html)
     assert rows, "Harmon row missing"
@@ -142,7 +153,7 @@ def test_arabic_is_right_to_left(demo, tmp_path):
 
 def test_lang_code_and_file_names():
     assert lang_code("Français (fr)") == "fr" and lang_code("English") == "en" and lang_code("العربية (ar)") == "ar"
-    names = report.region_file_names(["R1", "R2", "R3", "R4"],
+    names = region_file_names(["R1", "R2", "R3", "R4"],
                                      {"R1": "North / East", "R2": "Same", "R3": "Same", "R4": "../.."})
     assert names == {"R1": "North-East", "R2": "R2", "R3": "R3", "R4": "R4"}
 
@@ -151,9 +162,9 @@ def test_pdfs_render_with_metadata_and_text(demo, tmp_path):
     pypdf = pytest.importorskip("pypdf")
     settings, form, run = demo
     settings = dataclasses.replace(settings, processed=tmp_path / "processed")
-    con = connect(run["_store"], read_only=True)
+    con = connect(run.store_path, read_only=True)
     try:
-        paths = report.build_reports(con, settings, form, run, regions=["R01"], workers=1)
+        paths = build_reports(con, settings, form, run, regions=["R01"], workers=1)
     finally:
         con.close()
     assert [p.name for p in paths] == ["national.pdf", "Karsa-North.pdf"]
@@ -181,7 +192,7 @@ def test_fetcher_serves_only_allowed_files(tmp_path):
     allowed = tmp_path / "charts"
     allowed.mkdir()
     (allowed / "a.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
-    fetcher = report.make_fetcher([str(allowed)], [])
+    fetcher = make_fetcher([str(allowed)], [])
     assert fetcher.fetch((allowed / "a.svg").as_uri()).read().startswith(b"<svg")
     for url in ("file:///etc/passwd", "http://example.org/x.png", "https://example.org/x.png",
                 "data:image/svg+xml,<svg/>", (allowed / ".." / "charts" / ".." / "x").as_uri(),
@@ -209,7 +220,7 @@ def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monk
     assert all(re.fullmatch(r"[\w\-]+", stem) for stem in pages), list(pages)  # file names stay file-safe
 
     requested: list[str] = []
-    real = report.make_fetcher
+    real = make_fetcher
 
     def recording(roots, files):
         fetcher = real(roots, files)
@@ -222,17 +233,17 @@ def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monk
         fetcher.fetch = fetch
         return fetcher
 
-    monkeypatch.setattr(report, "make_fetcher", recording)
+    monkeypatch.setattr(report_build, "make_fetcher", recording)
     out = dataclasses.replace(settings, processed=tmp_path / "p")
-    con = connect(run["_store"], read_only=True)
+    con = connect(run.store_path, read_only=True)
     try:
-        paths = report.build_reports(con, out, evil, run, regions=["R01"], workers=1)
+        paths = build_reports(con, out, evil, run, regions=["R01"], workers=1)
     finally:
         con.close()
     assert requested, "the fetcher was not used"
     assert not [u for u in requested if "passwd" in u]
     chart_prefix = (out.reports_dir / out.round).resolve().as_uri() + "/.charts-"
-    assert all(u.startswith((report.TEMPLATES.as_uri(), chart_prefix)) for u in requested), requested
+    assert all(u.startswith((templates_dir().as_uri(), chart_prefix)) for u in requested), requested
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(paths[0]).pages)
     assert "file:///etc/passwd" in text  # shown as text, not loaded
 
@@ -249,7 +260,7 @@ def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
                 "0.12, 0.02, true, false), (?, '2026-R0', 'national', 'all', 'hh_size', '', 5.9, 6.1, -0.2, 0.1, "
                 "false, true)", [settings.round, settings.round])
     con.close()
-    html = _html(settings, form, {**run, "_store": store}, tmp_path, regions=False)["national"]
+    html = _html(settings, form, _with_store(run, store), tmp_path, regions=False)["national"]
     assert "Change since the previous round" in html and "Round 2026-R0" in html
     assert "+12 pts" in html and "−0.2" in html
     assert "Compared with round 2026-R0, 1 of 2 national figures changed" in html
@@ -271,7 +282,7 @@ def test_sections_are_skipped_without_optional_tables(demo, tmp_path):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     con.execute("DELETE FROM estimates WHERE NOT list_contains(?, indicator)", [list(settings.needs)])
     con.close()
-    html = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    html = _html(settings, form, _with_store(run, store), tmp_path, regions=["R01"])
     assert "Change since the previous round" not in html["national"]
     assert "Top needs by region" not in html["national"]
     assert "Households in need" not in html["national"] and "Households in need" not in html["Karsa-North"]
@@ -290,7 +301,7 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
                 "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'unusually large household', "
                 "'custom', 'warn')", [settings.round, settings.round, settings.round, sid])
     con.close()
-    pages = _html(settings, form, {**run, "_store": store}, tmp_path, regions=["R01"])
+    pages = _html(settings, form, _with_store(run, store), tmp_path, regions=["R01"])
     national = pages["national"]
     assert re.search(r"<td>quarantined</td><td>constraint</td><td>household size out of range</td>"
                      r"<td class=\"num\">2</td>", national)
@@ -301,7 +312,7 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
 
 def test_long_choice_lists_split_into_tables_that_fit_the_page(demo, tmp_path, monkeypatch):
     settings, form, run = demo
-    monkeypatch.setattr(report, "MAX_HEAT_COLUMNS", 4)
+    monkeypatch.setattr(report_build, "MAX_HEAT_COLUMNS", 4)
     html = _html(settings, form, run, tmp_path / "h", regions=[])["national"]
     # priority_needs has 9 options: 4 + 4 + 1 columns, every option still shown once per heat table part
     assert "(5–8 / 9)" in html and "(9–9 / 9)" in html and "/ 10)" not in html

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assess.settings import load_settings
+from assess.core.settings import load_settings
 from flows.deploy import free_port, start_server, stop_group, wait_healthy
 
 REPO = Path(__file__).resolve().parents[1]
@@ -123,16 +123,16 @@ def test_two_workers_ingest_in_parallel_then_one_aggregation(server, demo):
             result = fan_out(str(config), ingest_deployment="assess-ingest-file/ingest-file", reports=False,
                              timeout_s=400)
             with get_client(sync_client=True) as client:
-                runs = [client.read_flow_run(i) for i in result["ingest_runs"]]
+                runs = [client.read_flow_run(i) for i in result.ingest_runs]
     finally:
         for w in workers:
             stop_group(w, signal.SIGINT, timeout=30)
     settings = load_settings(config)
     names = sorted(p.name for p in settings.inbox.iterdir())
-    assert result["failed_ingest_runs"] == []
+    assert result.failed_ingest_runs == []
     assert len(runs) == 3 and all(r.state.is_completed() for r in runs)
-    assert sorted(f["file"] for f in result["files"]) == names
-    assert {f["status"] for f in result["files"]} == {"loaded"}
+    assert sorted(f.file for f in result.files) == names
+    assert {f.status for f in result.files} == {"loaded"}
     files, n, distinct = _store_counts(settings)
     assert [f for f, _ in files] == names and {s for _, s in files} == {"loaded"}
     assert n == distinct == 300
@@ -183,7 +183,7 @@ def test_folder_drop_event_triggers_the_served_deployment(server, demo, tmp_path
         assert "event" in watch_log.read_text(errors="replace"), logs()
         # the files row commits before the run's estimates and reports: wait for the run to release the
         # store lock; then the store is readable while serve and watch keep running (they hold no connection)
-        from assess.lock import store_lock
+        from assess.ops.lock import store_lock
 
         with store_lock(settings.lock_path, wait=300):
             files, n, distinct = _store_counts(settings)

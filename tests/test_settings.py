@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assess.settings import ConfigError, load_settings
+from assess.core.settings import ConfigError, load_settings
 
 
 def write(tmp_path, text):

@@ -10,20 +10,24 @@ from pathlib import Path
 
 import duckdb
 
-from assess import ingest, store
-from assess.settings import load_settings
-from assess.xlsform import read_xlsform
+from assess.core.settings import load_settings
+from assess.core.xlsform import read_form
+from assess.inbox.archive import sha256_file
+from assess.inbox.discover import inbox_files, seen_files
+from assess.store.load import connect
+from assess.store.runs import load_outcome
+from assess.validate.stage import FileOutcome, stage_file
 
 
-def ingest_inbox(settings, form) -> list[ingest.FileOutcome]:
+def ingest_inbox(settings, form) -> list[FileOutcome]:
     """What the run flow does, without Prefect: discover -> stage -> load."""
-    seen = ingest.seen_files(settings)
-    outcomes = [ingest.stage_file(p, settings, form) for p in ingest.discover(settings)
-                if store.sha256_file(p) not in seen]
-    con = store.connect(settings.store_path)
+    seen = seen_files(settings)
+    outcomes = [stage_file(p, settings, form) for p in inbox_files(settings)
+                if sha256_file(p) not in seen]
+    con = connect(settings.store_path)
     try:
         for out in outcomes:
-            ingest.load_outcome(con, out, settings, form, "test", "k")
+            load_outcome(con, out, settings, form, "test", "k")
     finally:
         con.close()
     return outcomes
@@ -50,7 +54,7 @@ def raw_rows(path: Path) -> int:
 
 def test_demo_loads_every_household_once_and_rerun_adds_nothing(demo_dir):
     settings = load_settings(demo_dir / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     expected = sum(raw_rows(p) for p in (demo_dir / "data/raw").iterdir())
     outcomes = ingest_inbox(settings, form)
     assert [o.status for o in outcomes] == ["loaded"] * 3
@@ -75,7 +79,7 @@ def test_demo_loads_every_household_once_and_rerun_adds_nothing(demo_dir):
 
 def test_cumulative_export_loads_only_new_submissions(demo_dir, tmp_path):
     settings = load_settings(demo_dir / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     raw = demo_dir / "data/raw"
     odk = raw / "odk_central_2026-11-14.csv"
     lines = odk.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -107,12 +111,12 @@ def test_files_in_one_run_load_in_modification_time_order(demo_dir):
     names = sorted(p.name for p in raw.iterdir())
     for i, name in enumerate(reversed(names)):
         os.utime(raw / name, (1_700_000_000 + i, 1_700_000_000 + i))
-    assert [p.name for p in ingest.discover(settings)] == list(reversed(names))
+    assert [p.name for p in inbox_files(settings)] == list(reversed(names))
 
 
 def test_submission_id_not_unique_is_a_clear_file_rejection(demo_dir):
     settings = load_settings(demo_dir / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     raw = demo_dir / "data/raw"
     for p in list(raw.iterdir()):
         p.unlink()
@@ -129,10 +133,10 @@ def test_submission_id_not_unique_is_a_clear_file_rejection(demo_dir):
 
 def test_archive_is_content_addressed_and_read_only(demo_dir):
     settings = load_settings(demo_dir / "assessment.toml")
-    form = read_xlsform(settings.xlsform)
+    form = read_form(settings)
     outcomes = ingest_inbox(settings, form)
     for out in outcomes:
         assert out.archive_path.name.startswith(out.sha256)
-        assert store.sha256_file(out.archive_path) == out.sha256
+        assert sha256_file(out.archive_path) == out.sha256
         assert not os.access(out.archive_path, os.W_OK) or os.geteuid() == 0
         assert (out.archive_path.stat().st_mode & 0o222) == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from _forms import good_row, load_form, make_settings, stage
 
-from assess.validation import build_rules, enable_gx_duckdb, validate
+from assess.validate.suite import build_rules, enable_gx_duckdb, validate
 
 
 @pytest.fixture(scope="module")
@@ -238,7 +238,7 @@ def test_gx_receives_sql_with_colons_unchanged():
     """
     import sqlalchemy as sa
 
-    from assess.validation import _gx_query_text
+    from assess.validate.suite import _gx_query_text
 
     dialect = sa.create_engine("duckdb:///:memory:").dialect
     for sql in ["regexp_full_match(m, '\\s*(?:food|water)(?:\\s+(?:food|water))*\\s*')",
@@ -251,8 +251,8 @@ def test_gx_receives_sql_with_colons_unchanged():
 def test_count_selected_rewrite_is_exact():
     import duckdb
 
-    from assess.validation import _cheap_token_counts
-    from assess.xpath import to_sql
+    from assess.core.xpath import to_sql
+    from assess.validate.suite import _cheap_token_counts
 
     sql = to_sql("count-selected(.)", lambda n: ('"m"', "select_multiple"), current="m")
     cheap = _cheap_token_counts(sql)
@@ -268,7 +268,7 @@ def test_count_selected_rewrite_is_exact():
 
 
 def test_gx_metric_errors_are_reported_not_hidden():
-    from assess.validation import _exception_message
+    from assess.validate.suite import _exception_message
 
     class Info:
         exception_message = "Binder Error: no such column"
@@ -312,7 +312,7 @@ def test_cheaper_choice_and_window_sql_is_exact():
 
     import duckdb
 
-    from assess.validation import _all_tokens_in, _first10_trimmed
+    from assess.validate.suite import _all_tokens_in, _first10_trimmed
 
     choices = ("food", "water", "other", "a.b")
     alt = "(?:" + "|".join(re.escape(c) for c in choices) + ")"
@@ -333,7 +333,7 @@ def test_cheaper_choice_and_window_sql_is_exact():
 def test_cheaper_consistency_sql_is_exact():
     import duckdb
 
-    from assess.validation import _options_as_text, _summary_disagrees, _tokens
+    from assess.validate.suite import _options_as_text, _summary_disagrees, _tokens
 
     options = {"food": "o_food", "water": "o_water", "other": "o_other"}
     plain = (f"list_sort(list_filter({_tokens('m')}, lambda t: t <> '')) <> "

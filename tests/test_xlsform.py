@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from openpyxl import Workbook
 
-from assess.xlsform import FormError, match_language, normalise_type, read_xlsform
+from assess.core.xlsform import FormError, match_language, normalise_type, read_xlsform
 from tests._shared import shared_dir
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from assess.xpath import Range, Untranslatable, simple_range, to_sql
+from assess.core.xpath import Range, Untranslatable, simple_range, to_sql
 
 TYPES = {"consent": "select_one", "hh_size": "integer", "kids": "integer", "needs": "select_multiple",
          "name": "text", "dob": "date"}

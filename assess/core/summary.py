@@ -1,0 +1,79 @@
+"""The run summary: one typed object that the flow builds, the CLI prints, Prefect shows as artifacts and
+the report's reproducibility line quotes. Every count a user sees about a run is read from here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from .names import safe_name
+from .problems import FileStatus
+
+
+@dataclass
+class FileSummary:
+    """One file of a run, as the run table and the receipts count it."""
+
+    file: str
+    sha256: str
+    status: FileStatus
+    reason: str | None = None
+    format: str | None = None
+    rows: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    warnings: int = 0
+
+
+@dataclass
+class EstimateSummary:
+    estimates: int = 0  # rows written to `estimates`
+    households: int = 0  # households in the estimates
+    warnings: list[str] = field(default_factory=list)  # design warnings (e.g. a stratum with one PSU)
+    trends: int = 0
+
+
+@dataclass
+class RunSummary:
+    run_id: str
+    round: str
+    files: list[FileSummary] = field(default_factory=list)
+    estimates: EstimateSummary = field(default_factory=EstimateSummary)
+    reports: list[str] = field(default_factory=list)
+    duration_s: float | None = None
+    ingest_runs: list[str] = field(default_factory=list)  # work-pool route: the ingest flow runs it started
+    failed_ingest_runs: list[str] = field(default_factory=list)
+
+    @property
+    def accepted(self) -> int:
+        return sum(f.accepted for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def rejected_files(self) -> int:
+        return sum(f.status == FileStatus.REJECTED for f in self.files)
+
+    def totals(self) -> dict[str, object]:
+        """The `run-totals` artifact row."""
+        return {"files": len(self.files), "accepted": self.accepted, "quarantined": self.quarantined,
+                "rejected files": self.rejected_files, "reports written": len(self.reports),
+                "duration_s": self.duration_s}
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def markdown(self, title: str = "Assessment run") -> str:
+        """The `run-summary` artifact: per file status and counts, then the totals."""
+        lines = [f"# {title} {self.run_id} (round {self.round})", "",
+                 "| file | status | rows | accepted | quarantined | warnings |", "|---|---|---|---|---|---|"]
+        for f in self.files:
+            lines.append(f"| {safe_name(f.file)} | {f.status} | {f.rows} | {f.accepted} | {f.quarantined} | "
+                         f"{f.warnings} |")
+        lines += ["", f"Households in estimates: {self.estimates.households}; estimate rows: "
+                      f"{self.estimates.estimates}.",
+                  f"Reports written: {len(self.reports)}. Duration: "
+                  f"{'?' if self.duration_s is None else self.duration_s} s."]
+        return "\n".join(lines)

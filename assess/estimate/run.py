@@ -1,0 +1,159 @@
+"""From the store to the estimator's inputs: households with their design, and the needs variables.
+
+Builds `est_units` (one row per accepted household of the round: weight, stratum, PSU, areas) and
+`est_values` (one row per household x indicator x option: y = 0/1 or the value, NULL when missing), then
+runs `estimate.compute_estimates` and stores the result in `estimates` for the round.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from ..core.settings import ConfigError, Settings
+from ..core.sqlutil import quote as q
+from ..core.sqlutil import transaction
+from ..core.summary import EstimateSummary
+from ..core.xlsform import XLSForm
+from .design import compute_estimates, design_weights
+from .indicators import add_indicator_values
+from .trends import compute_ranking, compute_trends
+
+ESTIMATE_COLUMNS = ("round", "level", "area", "indicator", "option", "estimate", "ci_low", "ci_high", "n",
+                    "n_option", "se", "weighted_n", "df", "suppressed")
+
+
+def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
+    """Config names that the form must know. Errors for needs questions; region levels may be extra columns."""
+    problems = []
+    for name in settings.needs:
+        question = form.questions.get(name)
+        if question is None:
+            problems.append(f"[needs] question '{name}' is not in the form {form.path.name}")
+        elif question.type not in ("select_one", "select_multiple", "integer", "decimal"):
+            problems.append(
+                f"[needs] question '{name}' is a {question.type} question; only select_one, select_multiple, "
+                "integer and decimal questions can be estimated"
+            )
+    if problems:
+        raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
+    return []
+
+
+def submission_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {r[0] for r in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions'").fetchall()}
+
+
+def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """SQL for each region level's area key: the value, or `<parent>/<value>` where names repeat across parents."""
+    cols = submission_columns(con)
+    exprs: list[str] = []
+    for i, level in enumerate(settings.region_levels):
+        col = q(level) if level in cols else "NULL"
+        expr = f"CAST({col} AS VARCHAR)"
+        if i > 0 and level in cols and settings.region_levels[i - 1] in cols:
+            parent = q(settings.region_levels[i - 1])
+            repeats = con.execute(
+                f"SELECT count(*) FROM (SELECT {col} FROM submissions WHERE round = ? AND {col} IS NOT NULL "
+                f"GROUP BY {col} HAVING count(DISTINCT {parent}) > 1)",
+                [settings.round],
+            ).fetchone()[0]
+            if repeats:
+                expr = f"CAST({parent} AS VARCHAR) || '/' || CAST({col} AS VARCHAR)"
+        exprs.append(expr)
+    return exprs
+
+
+def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
+    """Create `est_units` for the round; returns design warnings (e.g. frame strata without sample)."""
+    cols = submission_columns(con)
+    for name, what in ((settings.strata, "strata"), (settings.cluster, "cluster"), (settings.weight, "weight")):
+        if name and name not in cols:
+            raise ConfigError(
+                f"{settings.config_path}: [design] {what} = '{name}' is not a column of the loaded data."
+            )
+    stratum = f"COALESCE(CAST({q(settings.strata)} AS VARCHAR), '(missing)')" if settings.strata else "'1'"
+    psu = (f"COALESCE(CAST({q(settings.cluster)} AS VARCHAR), submission_id)" if settings.cluster
+           else "submission_id")
+    weight = f"TRY_CAST({q(settings.weight)} AS DOUBLE)" if settings.weight else "1.0"
+    areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_expressions(con, settings)))
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE est_units AS SELECT row_number() OVER (ORDER BY submission_id) AS _rid, "
+        f"submission_id, {weight} AS _weight, {stratum} AS _stratum, {psu} AS _psu"
+        f"{', ' + areas if areas else ''} FROM submissions WHERE round = ?",
+        [settings.round],
+    )
+    warnings: list[str] = []
+    if settings.weight:
+        bad = con.execute("SELECT count(*) FROM est_units WHERE _weight IS NULL OR _weight <= 0").fetchone()[0]
+        if bad:
+            warnings.append(f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out")
+            con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
+    elif settings.frame:
+        try:
+            warnings += design_weights(con, "est_units", settings.frame, settings.strata or "", settings.population)
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            raise ConfigError(f"{settings.config_path}: sampling frame {settings.frame}: {exc}") from exc
+    return warnings
+
+
+def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> None:
+    """Create `est_values` for the configured needs questions."""
+    con.execute("CREATE OR REPLACE TEMP TABLE est_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, "
+                "kind VARCHAR, y DOUBLE)")
+    cols = submission_columns(con)
+    for name in settings.needs:
+        question = form.questions[name]
+        if question.type == "select_multiple":
+            options = form.choice_names(name)
+            extra = [r[0] for r in con.execute(
+                "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? ORDER BY 1",
+                [settings.round, name]).fetchall() if r[0] not in options]
+            con.execute(
+                "INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', CAST(s.selected AS DOUBLE) "
+                "FROM est_units u CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o "
+                "LEFT JOIN selections s ON s.round = $round AND s.submission_id = u.submission_id "
+                "AND s.question = $q AND s.option = o.option",
+                {"q": name, "opts": options + extra, "round": settings.round},
+            )
+        elif name not in cols:
+            continue  # no export carried this question yet: nothing to estimate
+        elif question.type == "select_one":
+            con.execute(
+                f"INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', "
+                f"CASE WHEN s.{q(name)} IS NULL THEN NULL WHEN s.{q(name)} = o.option THEN 1.0 ELSE 0.0 END "
+                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id "
+                "CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o",
+                {"q": name, "opts": form.choice_names(name), "round": settings.round},
+            )
+        else:
+            con.execute(
+                f"INSERT INTO est_values SELECT u._rid, $q, '', 'mean', "
+                f"CASE WHEN CAST(s.{q(name)} AS DOUBLE) IN (SELECT unnest($missing::DOUBLE[])) THEN NULL "
+                f"ELSE CAST(s.{q(name)} AS DOUBLE) END "
+                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id",
+                {"q": name, "missing": list(settings.missing_codes), "round": settings.round},
+            )
+
+
+def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
+    """Compute and store the round's estimates; return a small summary for the run log."""
+    warnings = build_units(con, settings)
+    build_values(con, settings, form)
+    add_indicator_values(con, settings, form, submission_columns(con))
+    aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
+    compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
+    for alias, level in zip(aliases, settings.region_levels, strict=True):
+        con.execute("UPDATE _est SET level = ? WHERE level = ?", [level, alias])
+    cols = ", ".join(c for c in ESTIMATE_COLUMNS if c != "round")
+    con.execute(f"CREATE TABLE IF NOT EXISTS estimates AS SELECT ''::VARCHAR AS round, {cols} FROM _est LIMIT 0")
+    with transaction(con):
+        con.execute("DELETE FROM estimates WHERE round = ?", [settings.round])
+        con.execute(f"INSERT INTO estimates ({', '.join(ESTIMATE_COLUMNS)}) SELECT ?, {cols} FROM _est",
+                    [settings.round])
+    trends = compute_trends(con, settings.round)
+    compute_ranking(con, settings.round)
+    rows, households = con.execute(
+        "SELECT (SELECT count(*) FROM _est), (SELECT count(*) FROM est_units)").fetchone()
+    con.execute("DROP TABLE _est")
+    return EstimateSummary(estimates=rows, households=households, warnings=warnings, trends=trends)

@@ -1,0 +1,213 @@
+"""The DuckDB store: files log, typed submissions with lineage, per-option selections, quarantine.
+
+Each file loads in one transaction. A later file replaces earlier rows with the same (round, submission
+id), so cumulative Kobo exports never double count, and the same file dropped twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ..core.privacy import is_private_column, private_questions
+from ..core.problems import Action, FileStatus, Kind, ValidationResult
+from ..core.settings import Settings
+from ..core.sqlutil import named_query, table_columns, transaction
+from ..core.sqlutil import quote as q
+from ..core.xlsform import XLSForm
+from ..ops.faults import crash_point
+from ..read.export import Staged, truthy_sql
+
+
+def sql(name: str) -> str:
+    """A named query from assess/store/sql/."""
+    return named_query("assess.store", name)
+
+
+def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if read_only:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no store yet. Run `assess run` first.")
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    con.execute(sql("schema"))
+    return con
+
+
+def file_status(con: duckdb.DuckDBPyConnection, sha: str, round_: str) -> str | None:
+    row = con.execute(sql("file_status"), {"sha256": sha, "round": round_}).fetchone()
+    return row[0] if row else None
+
+
+@dataclass
+class FileInfo:
+    name: str
+    sha256: str
+    archive_path: Path
+    received_at: datetime
+
+
+@dataclass
+class LoadCounts:
+    rows: int
+    accepted: int
+    quarantined: int
+    warnings: int
+
+
+def _column_sql(col: str, qtype: str | None, private: bool, key_param: str) -> tuple[str, str]:
+    """(SQL type, SQL expression) for one staged text column."""
+    ref = q(col)
+    if private:
+        return "VARCHAR", f"CASE WHEN {ref} IS NOT NULL THEN sha256({key_param} || ':' || {ref}) END"
+    if qtype == "integer":
+        d = f"TRY_CAST({ref} AS DOUBLE)"
+        return "BIGINT", f"CASE WHEN {d} = floor({d}) AND abs({d}) < 9e15 THEN CAST({d} AS BIGINT) END"
+    if qtype in ("decimal", "range"):
+        return "DOUBLE", f"TRY_CAST({ref} AS DOUBLE)"
+    return "VARCHAR", ref
+
+
+def ensure_columns(con: duckdb.DuckDBPyConnection, wanted: dict[str, str]) -> dict[str, str]:
+    """Add missing submission columns; return the column types as they are in the table."""
+    by_lower = {name.lower(): typ for name, typ in table_columns(con, "submissions").items()}  # DuckDB identifiers are case-insensitive
+    out = {}
+    for name, typ in wanted.items():
+        if name.lower() not in by_lower:
+            con.execute(f"ALTER TABLE submissions ADD COLUMN {q(name)} {typ}")
+            by_lower[name.lower()] = typ
+        out[name] = by_lower[name.lower()]
+    return out
+
+
+class _Params:
+    """Named parameters collected while SQL text is built: values never go into the text itself."""
+
+    def __init__(self, **fixed: object) -> None:
+        self.values: dict[str, object] = dict(fixed)
+
+    def add(self, value: object) -> str:
+        name = f"p{len(self.values)}"
+        self.values[name] = value
+        return f"${name}"
+
+    def used(self, text: str) -> dict[str, object]:
+        """The parameters `text` refers to (DuckDB refuses unused named parameters)."""
+        return {k: v for k, v in self.values.items() if f"${k}" in text}
+
+
+def load_staged(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    staged: Staged,
+    result: ValidationResult,
+    form: XLSForm,
+    settings: Settings,
+    info: FileInfo,
+    run_id: str,
+    key: str,
+) -> LoadCounts:
+    """Load the accepted rows of one staged file and its problems, in one transaction."""
+    private = private_questions(form, settings)
+    bad_rows = sorted(result.quarantined_rows())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    params = _Params(round=settings.round, file=info.name, sha=info.sha256, now=now, key=key)
+    selects: list[tuple[str, str]] = []
+    wanted: dict[str, str] = {}
+    for c in staged.columns:
+        if c.option is not None:
+            continue  # option columns live in `selections`
+        qtype = form.questions[c.question].type if c.question and c.part is None else None
+        priv = is_private_column(c.name, c.question, private) or (c.question is None and c.header in private)
+        typ, expr = _column_sql(c.name, qtype, priv, "$key")
+        if qtype == "select_multiple" and staged.option_columns(c.question or ""):
+            # option columns win over the summary column (hand-cleaned data can disagree)
+            parts = [f"CASE WHEN {truthy_sql(q(col))} THEN {params.add(opt)} END"
+                     for opt, col in staged.option_columns(c.question or "").items()]
+            expr = f"NULLIF(concat_ws(' ', {', '.join(parts)}), '')"
+        wanted[c.name] = typ
+        selects.append((c.name, expr))
+    with transaction(con):
+        existing = ensure_columns(con, wanted)
+        con.execute(sql("accepted_rows"), {"path": str(staged.path), "bad": bad_rows})
+        con.execute(sql("replace_submissions"), {"round": settings.round})
+        con.execute(sql("replace_selections"), {"round": settings.round})
+        cols = ["round", "submission_id", "source_file", "source_sha256", "source_row", "loaded_at"]
+        exprs = ["$round", "_sid", "$file", "$sha", "_row", "$now"]
+        for name, expr in selects:
+            cols.append(q(name))
+            exprs.append(f"CAST({expr} AS {existing[name]})")
+        insert = f"INSERT INTO submissions ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM _accepted"
+        con.execute(insert, params.used(insert))
+        _load_selections(con, staged, form, settings.round)
+        accepted = con.execute("SELECT count(*) FROM _accepted").fetchone()[0]
+        _load_problems(con, result, info, settings.round, run_id, now)
+        con.execute(sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256})
+        quarantined = staged.rows - accepted
+        warnings = result.warnings
+        con.execute(sql("record_file"), {
+            "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": staged.format,
+            "rows": staged.rows, "acc": accepted, "quar": quarantined, "warn": warnings,
+            "status": FileStatus.LOADED.value, "reason": None, "archive": str(info.archive_path),
+            "received": info.received_at, "now": now, "run": run_id})
+        con.execute("DROP TABLE _accepted")
+        crash_point("mid-load-before-commit")
+    return LoadCounts(rows=staged.rows, accepted=accepted, quarantined=quarantined, warnings=warnings)
+
+
+def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSForm, round_: str) -> None:
+    """One row per household x select_multiple option: selected true/false, NULL when not offered."""
+    params = _Params(round=round_)
+    parts: list[str] = []
+    for question in form.questions.values():
+        if question.type != "select_multiple":
+            continue
+        options = staged.option_columns(question.name)
+        if options:
+            qn = params.add(question.name)
+            for opt, col in options.items():
+                parts.append(f"SELECT _sid, {qn}, {params.add(opt)}, {truthy_sql(q(col))} FROM _accepted")
+        elif question.name in staged.question_columns:
+            col = q(staged.question_columns[question.name])
+            qn = params.add(question.name)
+            for opt in form.choice_names(question.name):
+                parts.append(
+                    f"SELECT _sid, {qn}, {(o := params.add(opt))}, CASE WHEN {col} IS NOT NULL THEN "
+                    f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), {o}) END "
+                    "FROM _accepted"
+                )
+    for i in range(0, len(parts), 200):
+        statement = "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts[i:i + 200]) + ")"
+        con.execute(statement, params.used(statement))
+
+
+def _load_problems(con: duckdb.DuckDBPyConnection, result: ValidationResult, info: FileInfo, round_: str,
+                   run_id: str, now: datetime) -> None:
+    if not result.problems:
+        return
+    rows = [
+        (round_, p.submission_id, info.name, info.sha256, p.row, p.column, p.value, p.expectation, p.reason,
+         str(p.kind), str(p.action), None, run_id, now)
+        for p in result.problems
+    ]
+    con.executemany(sql("insert_problem"), rows)
+
+
+def record_rejected(con: duckdb.DuckDBPyConnection, *, info: FileInfo, settings: Settings, reason: str,
+                    rows: int | None, fmt: str | None, run_id: str) -> None:
+    """A structurally unusable file: one quarantine line, and the files log says why."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with transaction(con):
+        con.execute(sql("forget_file_problems"), {"sha": info.sha256, "round": settings.round})
+        con.executemany(sql("insert_problem"), [(
+            settings.round, None, info.name, info.sha256, None, None, None, "file_is_usable", reason,
+            Kind.STRUCTURE.value, Action.QUARANTINE.value, None, run_id, now)])
+        con.execute(sql("record_file"), {
+            "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": fmt, "rows": rows, "acc": 0,
+            "quar": rows, "warn": 0, "status": FileStatus.REJECTED.value, "reason": reason,
+            "archive": str(info.archive_path), "received": info.received_at, "now": now, "run": run_id})

@@ -1,0 +1,1 @@
+DELETE FROM quarantine WHERE sha256 = $sha AND round = $round;

@@ -1,0 +1,131 @@
+"""Stage one dropped file: archive it, read it, check its structure, validate its rows.
+
+Needs no store access, so parallel workers can stage files while one writer loads them (`store.runs`).
+Never raises for a bad file: the `FileOutcome` says what happened and why.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from ..core.names import safe_name
+from ..core.problems import Action, FileStatus, ValidationResult
+from ..core.settings import Settings
+from ..core.summary import FileSummary
+from ..core.xlsform import XLSForm
+from ..inbox.archive import FileChanged, archive_file, sha256_file
+from ..ops.faults import crash_point
+from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export
+from ..read.structure import structural_checks
+from .suite import validate
+
+log = logging.getLogger(__name__)
+
+RETRY = "it was not loaded and will be read again on the next run"
+
+
+@dataclass
+class FileOutcome:
+    """One dropped file on its way through a run: staged, then loaded, rejected or left for a retry."""
+
+    name: str
+    source: Path
+    sha256: str
+    archive_path: Path
+    received_at: datetime
+    status: FileStatus = FileStatus.STAGED
+    reason: str | None = None
+    format: str | None = None
+    rows: int = 0
+    accepted: int = 0
+    quarantined: int = 0
+    staged: Staged | None = None
+    result: ValidationResult | None = None
+    warnings: list[str] = field(default_factory=list)  # reader notes (encoding, separators, duplicate headers)
+    workdir: Path | None = None  # this staging's own folder (under settings.staging_dir)
+
+    @property
+    def warning_count(self) -> int:
+        """Reader notes plus rows kept with a warning: the one count the CLI, receipts and reports show."""
+        return len(self.warnings) + (self.result.warnings if self.result else 0)
+
+    def summary(self) -> FileSummary:
+        return FileSummary(file=self.name, sha256=self.sha256, status=FileStatus(self.status), reason=self.reason,
+                           format=self.format, rows=self.rows, accepted=self.accepted,
+                           quarantined=self.quarantined, warnings=self.warning_count)
+
+
+def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
+    """Archive, read, check and validate one file. Never raises for a bad file: the outcome says why."""
+    path = Path(path)
+    try:
+        sha = sha256_file(path)
+        received = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
+        archive = archive_file(path, sha, settings.archive_dir)
+    except OSError as exc:
+        # still being written, moved away or unreadable: not recorded as processed, so a later run retries it
+        return FileOutcome(name=path.name, source=path, sha256="", archive_path=Path(),
+                           received_at=datetime.now(UTC).replace(tzinfo=None), status=FileStatus.RETRY,
+                           reason=_retry_reason(exc))
+    crash_point("after-archive")
+    out = FileOutcome(name=path.name, source=path, sha256=sha, archive_path=archive, received_at=received)
+    if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+        out.status, out.reason = FileStatus.REJECTED, (
+            f"'{path.suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export "
+            "downloaded from KoboToolbox or ODK Central."
+        )
+        return out
+    # a folder of this run's own: two runs may stage the same file at once (a watcher and a schedule)
+    work = settings.staging_dir(sha) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    work.mkdir(parents=True, exist_ok=True)
+    out.workdir = work
+    try:
+        staged = stage_export(archive, form, work / "rows.parquet", id_column=settings.id_column)
+        out.staged, out.format, out.rows = staged, staged.format, staged.rows
+        out.warnings.extend(staged.warnings)
+        structural_checks(staged, form, settings)
+        out.result = validate(staged, form, settings, workdir=work)
+    except StructuralError as exc:
+        out.status, out.reason = FileStatus.REJECTED, str(exc)
+    except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
+        log.exception("unexpected error reading %s", safe_name(path.name))
+        out.status, out.reason = FileStatus.REJECTED, (
+            f"the file could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+            "Export it again as CSV or XLSX; if it keeps failing, send it to the data officer."
+        )
+    if _changed_since(path, sha):
+        out.status, out.reason, out.staged, out.result = FileStatus.RETRY, _retry_reason(FileChanged()), None, None
+    return out
+
+
+def _retry_reason(exc: OSError) -> str:
+    if isinstance(exc, FileChanged):
+        return f"the file changed while it was being read (still being copied or saved?); {RETRY}"
+    if isinstance(exc, FileNotFoundError):
+        return f"the file disappeared before it could be read (moved or renamed?); {RETRY} if it is back"
+    return f"the file could not be opened ({exc.strerror or type(exc).__name__}); {RETRY}"
+
+
+def _changed_since(path: Path, sha: str) -> bool:
+    """True when the dropped file no longer has the content that was read (a writer was still at it)."""
+    try:
+        return sha256_file(path) != sha
+    except FileNotFoundError:
+        return False  # moved away after it was archived: the archived copy is complete and consistent
+    except OSError:
+        return True
+
+
+def would_load_every_row(out: FileOutcome) -> bool:
+    """`assess check`'s answer: the file is usable and no row would be kept aside."""
+    return out.status != FileStatus.REJECTED and not (out.result and out.result.quarantined_rows())
+
+
+__all__ = ["Action", "FileOutcome", "stage_file", "would_load_every_row"]

@@ -31,7 +31,7 @@ from assess.core.xlsform import read_form  # noqa: E402
 from assess.demo import write_demo  # noqa: E402
 from assess.estimate.run import ESTIMATE_COLUMNS  # noqa: E402
 from assess.report.build import build_reports
-from assess.store.load import connect
+from assess.store.connection import connect
 
 
 def synthetic_store(path: Path, settings, form, regions: int) -> None:

@@ -53,6 +53,7 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
     """Process every new export in the inbox, then refresh estimates and reports."""
     from assess.core.settings import ConfigError
     from assess.ops.lock import StoreBusy
+    from assess.store.connection import StoreVersionError
 
     settings, form = _settings(config)
     for warning in form.warnings:
@@ -63,7 +64,7 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
         notified = len(run_flow.NOTIFIED)
         try:
             result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait)
-        except ConfigError as exc:
+        except (ConfigError, StoreVersionError) as exc:
             _fail(str(exc))
         except StoreBusy as exc:
             _fail(str(exc), code=3)
@@ -218,11 +219,11 @@ def _export(function: str, out: Path, config: Path, all_rounds: bool) -> None:
 def _read_store(settings):
     import duckdb
 
-    from assess.store.load import connect
+    from assess.store.connection import StoreVersionError, connect
 
     try:
         return connect(settings.store_path, read_only=True)
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, StoreVersionError) as exc:
         _fail(str(exc))
     except duckdb.IOException:
         _fail(f"{settings.store_path} is being written by a run right now; try again in a minute.", code=3)

@@ -28,7 +28,7 @@ from assess.ops.faults import crash_point
 from assess.ops.lock import store_lock
 from assess.report.build import build_reports
 from assess.report.receipts import validation_summary_markdown, write_receipts
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_batch
 from assess.validate.stage import FileOutcome, stage_file
 

@@ -14,7 +14,7 @@ from assess.core.summary import RunSummary
 from assess.core.xlsform import XLSForm, read_form
 from assess.estimate.run import check_config_against_form, run_estimates
 from assess.inbox.discover import inbox_files
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import cleanup_staging, load_outcome
 from assess.validate.stage import stage_file
 

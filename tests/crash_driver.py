@@ -22,7 +22,7 @@ from pathlib import Path
 from assess.inbox.archive import sha256_file
 from assess.inbox.discover import inbox_files, seen_files
 from assess.report.receipts import write_receipts
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_batch
 from assess.validate.stage import stage_file
 

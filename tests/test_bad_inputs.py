@@ -25,7 +25,7 @@ from assess.core.settings import load_settings
 from assess.core.xlsform import read_form, read_xlsform
 from assess.inbox.archive import FileChanged, archive_file, sha256_file
 from assess.report.receipts import write_receipts
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_batch, load_outcome
 from assess.validate.stage import stage_file
 from tests.corpus import MEGA, NASTY, demo_rows, prefect_api_env, write_corpus

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from assess.report import exports as export
-from assess.store.load import connect
+from assess.store.connection import connect
 
 
 @pytest.mark.parametrize("text", [

@@ -7,7 +7,7 @@ import csv
 from assess.core.settings import load_settings
 from assess.core.xlsform import read_form
 from assess.inbox.discover import inbox_files
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_outcome
 from assess.validate.stage import stage_file
 

@@ -19,7 +19,7 @@ from assess.core.settings import load_settings
 from assess.inbox.discover import inbox_files, wanted
 from assess.inbox.settle import Settler, split_settled
 from assess.ops import notify
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_outcome
 from assess.validate import handoff
 from assess.validate.stage import stage_file

@@ -24,7 +24,7 @@ import pytest
 from openpyxl import load_workbook
 
 from assess.report.build import build_reports
-from assess.store.load import connect
+from assess.store.connection import connect
 from tests.corpus import prefect_api_env
 
 KEY = "privacy-test-key"

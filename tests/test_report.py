@@ -18,7 +18,7 @@ from assess.core.xlsform import language_code as lang_code
 from assess.report.build import build_reports, make_fetcher, region_file_names
 from assess.report.queries import Text
 from assess.report.templates import templates_dir
-from assess.store.load import connect
+from assess.store.connection import connect
 
 PAYLOAD = '<img src="file:///etc/passwd"><script>alert(1)</script>'
 

@@ -14,7 +14,7 @@ from assess.core.settings import load_settings
 from assess.core.xlsform import read_form
 from assess.inbox.archive import sha256_file
 from assess.inbox.discover import inbox_files, seen_files
-from assess.store.load import connect
+from assess.store.connection import connect
 from assess.store.runs import load_outcome
 from assess.validate.stage import FileOutcome, stage_file
 

@@ -27,18 +27,6 @@ def sql(name: str) -> str:
     return named_query("assess.store", name)
 
 
-def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    path = Path(path)
-    if read_only:
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no store yet. Run `assess run` first.")
-        return duckdb.connect(str(path), read_only=True)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
-    con.execute(sql("schema"))
-    return con
-
-
 def file_status(con: duckdb.DuckDBPyConnection, sha: str, round_: str) -> str | None:
     row = con.execute(sql("file_status"), {"sha256": sha, "round": round_}).fetchone()
     return row[0] if row else None

@@ -1,3 +1,5 @@
+-- The store as release 0.1.0 created it (schema version 1). Never edit: change the store with a new
+-- file in sql/migrations/ (assess/store/connection.py runs them, on new and old stores alike).
 -- The processed store. One row per file, per submission, per select_multiple option, per problem.
 CREATE TABLE IF NOT EXISTS files (
     sha256       VARCHAR NOT NULL,

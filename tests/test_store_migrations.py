@@ -1,0 +1,119 @@
+"""Upgrading a data officer's store: a store written by release 0.1.0 opens with today's code, is migrated in
+one transaction (a copy kept beside it) and gives the same estimates."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assess.core.settings import load_settings
+from assess.core.xlsform import read_form
+from assess.demo import write_demo
+from assess.estimate.run import run_estimates
+from assess.store import connection
+from assess.store.connection import StoreVersionError, connect, latest_version, schema_version
+from tests.baseline import write_inbox_extras
+
+LEGACY = Path(__file__).parent / "data" / "legacy_store" / "assessment-0.1.0.duckdb.gz"
+ESTIMATES = ("SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, weighted_n, "
+             "df, suppressed FROM estimates ORDER BY ALL")
+
+
+@pytest.fixture
+def legacy(tmp_path) -> Path:
+    """The demo assessment (80 households) the legacy store was made from, with that store in place."""
+    root = tmp_path / "demo"
+    write_demo(root, households=80)
+    write_inbox_extras(root)
+    store = root / "data" / "processed" / "assessment.duckdb"
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(LEGACY) as src, open(store, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return root
+
+
+def _read(store: Path, query: str) -> list[tuple]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(query).fetchall()
+    finally:
+        con.close()
+
+
+def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypatch):
+    monkeypatch.setenv("ASSESS_HASH_KEY", "legacy-store-key")
+    store = legacy / "data" / "processed" / "assessment.duckdb"
+    before = _read(store, ESTIMATES)
+    rows_before = _read(store, 'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL')
+    assert before and rows_before
+
+    con = connect(store)
+    try:
+        assert schema_version(con) == latest_version() >= 2
+        assert con.execute(ESTIMATES).fetchall() == before  # the stored numbers are untouched
+        # the old data-row numbers now read as spreadsheet rows, like every row written from now on
+        rows_after = con.execute('SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL '
+                                 "ORDER BY ALL").fetchall()
+        assert rows_after == [(sid, row + 1) for sid, row in rows_before]
+        # today's estimator on the upgraded store gives the same estimates
+        settings = load_settings(legacy / "assessment.toml")
+        run_estimates(con, settings, read_form(settings))
+        again = con.execute(ESTIMATES).fetchall()
+    finally:
+        con.close()
+    assert len(again) == len(before)
+    for new, old in zip(again, before, strict=True):
+        exact = (0, 1, 2, 3, 4, 9, 10, 12, 13)  # keys, n, n_option, df, suppressed
+        assert [new[i] for i in exact] == [old[i] for i in exact]
+        floats = (5, 6, 7, 8, 11)  # estimate, ci_low, ci_high, se, weighted_n: equal up to summation order
+        assert [new[i] for i in floats] == pytest.approx([old[i] for i in floats], rel=1e-9, abs=1e-12)
+    backups = list(store.parent.glob("assessment.duckdb.before-v*"))
+    assert [b.name for b in backups] == [f"assessment.duckdb.before-v{latest_version()}"]
+    assert _read(backups[0], ESTIMATES) == before  # the copy is the store as it was
+    # opening it again changes nothing and makes no second copy
+    connect(store).close()
+    assert len(list(store.parent.glob("assessment.duckdb.before-v*"))) == 1
+
+
+def test_reading_an_old_store_without_upgrading_says_what_to_do(legacy):
+    store = legacy / "data" / "processed" / "assessment.duckdb"
+    with pytest.raises(StoreVersionError, match=r"older release .* Run `assess run` once to upgrade it"):
+        connect(store, read_only=True)
+
+
+def test_a_store_from_a_newer_release_is_refused(tmp_path):
+    store = tmp_path / "assessment.duckdb"
+    connect(store).close()
+    con = duckdb.connect(str(store))
+    con.execute("INSERT INTO schema_version VALUES (?, 'from the future', now())", [latest_version() + 1])
+    con.close()
+    for read_only in (False, True):
+        with pytest.raises(StoreVersionError, match="newer release of assess"):
+            connect(store, read_only=read_only)
+
+
+def test_a_new_store_starts_at_the_latest_version(tmp_path):
+    con = connect(tmp_path / "assessment.duckdb")
+    try:
+        assert schema_version(con) == latest_version()
+        versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+        assert versions == list(range(1, latest_version() + 1))
+    finally:
+        con.close()
+
+
+def test_a_failing_migration_leaves_the_store_as_it_was(legacy, monkeypatch):
+    store = legacy / "data" / "processed" / "assessment.duckdb"
+    before = _read(store, 'SELECT "row" FROM quarantine ORDER BY ALL')
+    broken = (*connection.migrations(), connection.Migration(latest_version() + 1, "broken",
+                                                            "UPDATE quarantine SET \"row\" = 0; SELECT nope;"))
+    monkeypatch.setattr(connection, "migrations", lambda: broken)
+    with pytest.raises(duckdb.Error):
+        connect(store)
+    assert _read(store, 'SELECT "row" FROM quarantine ORDER BY ALL') == before
+    assert _read(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'") \
+        == [(0,)]

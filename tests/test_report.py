@@ -12,12 +12,14 @@ import duckdb
 import pytest
 from _store import build_store
 
-import assess.report.build as report_build
+import assess.report.render as report_render
+import assess.report.sections as report_sections
 from assess.core.xlsform import Choice
 from assess.core.xlsform import language_code as lang_code
-from assess.report.build import build_reports, make_fetcher, region_file_names
-from assess.report.queries import Text
+from assess.report.build import build_reports, region_file_names
+from assess.report.fetch import make_fetcher
 from assess.report.templates import templates_dir
+from assess.report.wording import Text
 from assess.store.connection import connect
 
 PAYLOAD = '<img src="file:///etc/passwd"><script>alert(1)</script>'
@@ -233,7 +235,7 @@ def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monk
         fetcher.fetch = fetch
         return fetcher
 
-    monkeypatch.setattr(report_build, "make_fetcher", recording)
+    monkeypatch.setattr(report_render, "make_fetcher", recording)
     out = dataclasses.replace(settings, processed=tmp_path / "p")
     con = connect(run.store_path, read_only=True)
     try:
@@ -312,7 +314,7 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
 
 def test_long_choice_lists_split_into_tables_that_fit_the_page(demo, tmp_path, monkeypatch):
     settings, form, run = demo
-    monkeypatch.setattr(report_build, "MAX_HEAT_COLUMNS", 4)
+    monkeypatch.setattr(report_sections, "MAX_HEAT_COLUMNS", 4)
     html = _html(settings, form, run, tmp_path / "h", regions=[])["national"]
     # priority_needs has 9 options: 4 + 4 + 1 columns, every option still shown once per heat table part
     assert "(5–8 / 9)" in html and "(9–9 / 9)" in html and "/ 10)" not in html

@@ -21,7 +21,6 @@ BAR_MUTED = "#c9d6e3"  # suppressed cells: a pale stub, no value
 WHISKER = "#1a1a1a"
 REFERENCE = "#b35806"  # dark orange; distinct from blue for all common colour-vision types
 GRID = "#d9d9d9"
-TEXT = "#1a1a1a"
 FONT = "Liberation Sans, DejaVu Sans, sans-serif"
 
 

@@ -1,0 +1,102 @@
+"""Report wording for one language: translated strings, numbers, percentages, intervals, dates and lists.
+
+Shares print as "38%", intervals as "33–43%" (clipped to 0-100% for display only), means with one decimal.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+from ..core.xlsform import RTL_CODES
+from .i18n import MONTHS, STRINGS
+
+NBSP_NARROW = "\u202f"
+
+
+class Text:
+    """Report wording and number formats for one language."""
+
+    def __init__(self, code: str, min_cell: int):
+        self.code = code
+        self.rtl = code in RTL_CODES
+        self.min_cell = min_cell
+        self.strings = {**STRINGS["en"], **STRINGS.get(code, {})}
+
+    def __getitem__(self, key: str) -> str:
+        return self.strings[key]
+
+    def fill(self, key: str, **kw: Any) -> str:
+        """The string `key` with its {placeholders} filled in."""
+        return self.strings[key].format(**kw)
+
+    @property
+    def suppressed(self) -> str:
+        return f"n<{self.min_cell}"
+
+    def _pct_sign(self) -> str:
+        return NBSP_NARROW + "%" if self.code == "fr" else "%"
+
+    def pct_number(self, x: float) -> str:
+        v = min(max(x, 0.0), 1.0)
+        if 0 < v < 0.005:
+            return "<1"
+        if 0.995 < v < 1:
+            return ">99"
+        return str(round(v * 100))
+
+    def pct(self, x: float | None) -> str:
+        return self["not_available"] if x is None else self.pct_number(x) + self._pct_sign()
+
+    def pct_ci(self, low: float | None, high: float | None) -> str:
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return ""
+        lo, hi = min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)
+        return f"{round(lo * 100)}–{round(hi * 100)}{self._pct_sign()}"
+
+    def num(self, x: float | None, decimals: int = 1) -> str:
+        if x is None:
+            return self["not_available"]
+        s = f"{x:,.{decimals}f}"
+        if self.code == "fr":
+            s = s.replace(",", NBSP_NARROW).replace(".", ",")
+        return s
+
+    def num_ci(self, low: float | None, high: float | None) -> str:
+        if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
+            return ""
+        return f"{self.num(low)}–{self.num(high)}"
+
+    def count(self, n: int | None) -> str:
+        if n is None:
+            return self["not_available"]
+        s = f"{int(n):,}"
+        return s.replace(",", NBSP_NARROW) if self.code == "fr" else s
+
+    def day(self, d: date | None) -> str:
+        if d is None:
+            return ""
+        months = MONTHS.get(self.code, MONTHS["en"])
+        return f"{d.day} {months[d.month - 1]} {d.year}"
+
+    def period(self, first: date | None, last: date | None) -> tuple[str, str]:
+        """('2', '13 November 2026'): the start without what it shares with the end."""
+        if first is None or last is None:
+            return "", ""
+        months = MONTHS.get(self.code, MONTHS["en"])
+        end = self.day(last)
+        if (first.year, first.month) == (last.year, last.month):
+            start = str(first.day)
+        elif first.year == last.year:
+            start = f"{first.day} {months[first.month - 1]}"
+        else:
+            start = self.day(first)
+        return start, end
+
+    def join(self, items: list[str]) -> str:
+        if len(items) <= 1:
+            return "".join(items)
+        sep = "، " if self.code == "ar" else ", "
+        last = f" {self['and']} " if self.code != "ar" else f" {self['and']}"
+        return sep.join(items[:-1]) + last + items[-1]

@@ -1,4 +1,4 @@
-"""Deciding when dropped files are ready: ignore rules, stable-size detection and batching.
+"""Deciding when dropped files are ready: stable-size detection and batching (ignore rules: `discover.py`).
 
 Pure logic with an injectable clock and `stat`, so it is tested without sleeping; `flows/watch.py` feeds it
 file-system events from watchdog and starts runs with the batches it returns.

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from _forms import good_row, load_form, make_settings, stage
 
-from assess.validate.suite import build_rules, enable_gx_duckdb, validate
+from assess.validate.build import build_rules
+from assess.validate.gx import enable_gx_duckdb
+from assess.validate.suite import validate
 
 
 @pytest.fixture(scope="module")
@@ -238,13 +240,13 @@ def test_gx_receives_sql_with_colons_unchanged():
     """
     import sqlalchemy as sa
 
-    from assess.validate.suite import _gx_query_text
+    from assess.validate.gx import gx_query_text
 
     dialect = sa.create_engine("duckdb:///:memory:").dialect
     for sql in ["regexp_full_match(m, '\\s*(?:food|water)(?:\\s+(?:food|water))*\\s*')",
                 "t = '12:30:00' AND x::INTEGER > 1 AND y = ':abc:' AND z = 'a\\:b' AND w = ':a' AND v = '{x}'",
                 "regexp_full_match(c, '^EA-[0-9]{2}$')"]:
-        compiled = sa.text(_gx_query_text(sql).format(batch="data")).compile(dialect=dialect)
+        compiled = sa.text(gx_query_text(sql).format(batch="data")).compile(dialect=dialect)
         assert str(compiled) == sql and not compiled.params, sql
 
 
@@ -252,10 +254,10 @@ def test_count_selected_rewrite_is_exact():
     import duckdb
 
     from assess.core.xpath import to_sql
-    from assess.validate.suite import _cheap_token_counts
+    from assess.validate.sqlrewrite import cheap_token_counts
 
     sql = to_sql("count-selected(.)", lambda n: ('"m"', "select_multiple"), current="m")
-    cheap = _cheap_token_counts(sql)
+    cheap = cheap_token_counts(sql)
     assert "regexp_split_to_array" in sql and cheap != sql
     values = [None, "", " ", "  ", "a", "a b", " a  b ", "\ta b", "a\tb ", "a\nb c", "a\x0bb", "a\x0cb c", "a\rb",
               "é ü  x", "a \t b", "it's (x)", "a b c d e"]
@@ -264,18 +266,18 @@ def test_count_selected_rewrite_is_exact():
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
     assert con.execute(f"SELECT list(({sql}) IS NOT DISTINCT FROM ({cheap})) FROM t").fetchone()[0] == [True] * len(values)
     # untouched when the shape is not xpath's token count
-    assert _cheap_token_counts("len(regexp_split_to_array(trim(x), ','))") == "len(regexp_split_to_array(trim(x), ','))"
+    assert cheap_token_counts("len(regexp_split_to_array(trim(x), ','))") == "len(regexp_split_to_array(trim(x), ','))"
 
 
 def test_gx_metric_errors_are_reported_not_hidden():
-    from assess.validate.suite import _exception_message
+    from assess.validate.gx import exception_message
 
     class Info:
         exception_message = "Binder Error: no such column"
 
-    assert _exception_message({"MetricConfigurationID(...)": Info()}) == "Binder Error: no such column"
-    assert _exception_message({"raised_exception": True, "exception_message": "boom"}) == "boom"
-    assert _exception_message({"raised_exception": False, "exception_message": None}) is None
+    assert exception_message({"MetricConfigurationID(...)": Info()}) == "Binder Error: no such column"
+    assert exception_message({"raised_exception": True, "exception_message": "boom"}) == "boom"
+    assert exception_message({"raised_exception": False, "exception_message": None}) is None
 
 
 def test_statements_per_rule_stay_bounded(env, tmp_path):
@@ -312,7 +314,7 @@ def test_cheaper_choice_and_window_sql_is_exact():
 
     import duckdb
 
-    from assess.validate.suite import _all_tokens_in, _first10_trimmed
+    from assess.validate.sqlrewrite import all_tokens_in, first10_trimmed
 
     choices = ("food", "water", "other", "a.b")
     alt = "(?:" + "|".join(re.escape(c) for c in choices) + ")"
@@ -324,20 +326,20 @@ def test_cheaper_choice_and_window_sql_is_exact():
     con = duckdb.connect()
     con.execute("CREATE TABLE t (v VARCHAR)")
     con.executemany("INSERT INTO t VALUES (?)", [[v] for v in values])
-    differ = con.execute(f"SELECT v FROM t WHERE ({_all_tokens_in('v', choices)}) IS DISTINCT FROM ({plain_tokens}) "
-                         f"OR ({_first10_trimmed('v')}) IS DISTINCT FROM left(trim(v), 10)").fetchall()
+    differ = con.execute(f"SELECT v FROM t WHERE ({all_tokens_in('v', choices)}) IS DISTINCT FROM ({plain_tokens}) "
+                         f"OR ({first10_trimmed('v')}) IS DISTINCT FROM left(trim(v), 10)").fetchall()
     assert differ == []
-    assert "list_has_all" not in _all_tokens_in("v", ("a b", "c"))  # a choice with a space: regex only
+    assert "list_has_all" not in all_tokens_in("v", ("a b", "c"))  # a choice with a space: regex only
 
 
 def test_cheaper_consistency_sql_is_exact():
     import duckdb
 
-    from assess.validate.suite import _options_as_text, _summary_disagrees, _tokens
+    from assess.validate.sqlrewrite import distinct_tokens, options_as_text, summary_disagrees
 
     options = {"food": "o_food", "water": "o_water", "other": "o_other"}
-    plain = (f"list_sort(list_filter({_tokens('m')}, lambda t: t <> '')) <> "
-             f"list_sort(list_filter({_tokens(_options_as_text(options))}, lambda t: t <> ''))")
+    plain = (f"list_sort(list_filter({distinct_tokens('m')}, lambda t: t <> '')) <> "
+             f"list_sort(list_filter({distinct_tokens(options_as_text(options))}, lambda t: t <> ''))")
     con = duckdb.connect()
     con.execute("CREATE TABLE t (m VARCHAR, o_food VARCHAR, o_water VARCHAR, o_other VARCHAR)")
     summaries = [None, "", " ", "food", "food water", "water food", "food food", " food", "food  water", "food\twater",
@@ -345,5 +347,5 @@ def test_cheaper_consistency_sql_is_exact():
     columns = [("1", "1", "0"), ("1", "0", "0"), (None, None, None), ("True", "yes", "FALSE"), ("0", "0", "0"),
                ("1", "", "0")]
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [[m, *c] for m in summaries for c in columns])
-    assert con.execute(f"SELECT count(*) FILTER (WHERE ({plain}) IS DISTINCT FROM ({_summary_disagrees('m', options)})),"
+    assert con.execute(f"SELECT count(*) FILTER (WHERE ({plain}) IS DISTINCT FROM ({summary_disagrees('m', options)})),"
                        f" count(*) FILTER (WHERE {plain}) FROM t").fetchone() == (0, 68)

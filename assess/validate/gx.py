@@ -1,0 +1,221 @@
+"""The adapter around Great Expectations: the rules as a GX suite, run on the DuckDB file through GX's SQL
+data source (the fast route) or on pandas when that is unavailable; what GX reports, as `RuleOutcome`s.
+GX is imported inside functions only: importing it costs ~5 s.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .rules import TABLE, Rule
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RuleOutcome:
+    """What GX reported for one rule."""
+
+    success: bool
+    unexpected: int = 0
+    rows: list[int] | None = None  # complete list when known
+    index_query: str | None = None
+    error: str | None = None
+
+
+# ------------------------------------------------------------------------------------------------ DuckDB route
+
+
+class _DuckDBDialect(str):
+    """Stands in for a GXSqlDialect member: equal to 'duckdb' and with the `.value` GX reads."""
+
+    value = "duckdb"
+
+
+def enable_gx_duckdb() -> bool:
+    """Make GX keep one DuckDB connection per engine (else metric results come back empty).
+
+    Touches a private GX name (see STACK-NOTES); returns False when this GX version lacks it, and the
+    caller falls back to pandas. tests/test_validation.py fails when a GX upgrade breaks this.
+    """
+    try:
+        import great_expectations.execution_engine.sqlalchemy_execution_engine as sae
+    except ImportError:
+        return False
+    dialects = getattr(sae, "_PERSISTED_CONNECTION_DIALECTS", None)
+    if not isinstance(dialects, tuple):
+        return False
+    if not any(d == "duckdb" for d in dialects):
+        sae._PERSISTED_CONNECTION_DIALECTS = (*dialects, _DuckDBDialect("duckdb"))
+    return True
+
+
+def sql_route_available() -> bool:
+    try:
+        import duckdb_engine  # noqa: F401
+    except ImportError:
+        return False
+    return enable_gx_duckdb()
+
+
+def _context():
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def known_expectation(type_: str) -> bool:
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    try:
+        get_expectation_impl(type_)
+    except Exception:  # GX raises its own error types for unknown names
+        return False
+    return True
+
+
+# ------------------------------------------------------------------------------------------------ suite
+
+
+def _expectation(rule: Rule, index: int, query_flag: bool):
+    from great_expectations.expectations.registry import get_expectation_impl
+
+    meta = {"rule": index, "kind": rule.kind, "question": rule.question, "template": rule.template}
+    if rule.flag is not None and query_flag:
+        flag = gx_query_text(rule.flag)
+        cls = get_expectation_impl("unexpected_rows_expectation")
+        return cls(unexpected_rows_query=f"SELECT _row FROM (SELECT _row, ({flag}) AS _fail FROM {{batch}}) AS t "
+                                         "WHERE _fail", description=rule.describe, meta=meta)
+    if rule.flag is not None:  # pandas route: the flag is a helper column
+        cls = get_expectation_impl("expect_column_values_to_be_in_set")
+        return cls(column=f"__rule_{index}", value_set=[False], description=rule.describe, meta=meta)
+    cls = get_expectation_impl(rule.gx_type)
+    return cls(**rule.kwargs, meta=meta)
+
+
+# SQLAlchemy's text() (GX wraps every UnexpectedRows query in it) reads ":name" as a bind parameter and turns
+# "\\:name" back into ":name"; these are its own patterns (SQLAlchemy 2.x), pinned by a test.
+_SA_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
+_SA_BIND_ESCAPED = re.compile(r"\\(:\w*)(?![:\w])")
+
+
+def gx_query_text(sql: str) -> str:
+    """Our SQL as GX must receive it: braces doubled (GX formats {batch}) and colons SQLAlchemy would bind escaped.
+
+    Unescaped, a regex like `(?:food|water)` in a select_multiple rule becomes the bind parameter `:food`: the
+    metric fails, and GX then re-runs every ready metric of the batch up to three times per failing metric
+    (validation_graph._resolve retries), which multiplied the statement count ~25x.
+    """
+    sql = _SA_BIND_ESCAPED.sub(lambda m: "\\\\" + m.group(1), sql)  # keep a literal "\\:x" as it is
+    sql = _SA_BIND.sub(lambda m: "\\:" + m.group(1), sql)
+    return sql.replace("{", "{{").replace("}", "}}")
+
+
+# Speed (benchmarks/bench_validation.py): GX runs two statements per UnexpectedRowsExpectation (row count and
+# rows) and one bundled query for the built-ins; no result store.
+# SQL route: BASIC gives pass/fail, the unexpected count and (for built-ins) GX's own query for the failing
+# rows, which is all we need: the rows are then read with that query (or the rule's flag) in one pass.
+# COMPLETE would also fetch index lists and value counts per expectation, and costs more in graph building.
+_RESULT_FORMAT_SQL = {"result_format": "BASIC", "unexpected_index_column_names": ["_row"],
+                      "return_unexpected_index_query": True, "partial_unexpected_count": 0}
+# pandas route: GX has no row query there, so the complete index lists are needed
+_RESULT_FORMAT_PANDAS = {"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"],
+                         "return_unexpected_index_query": True, "partial_unexpected_count": 20}
+
+
+def _run_suite(batch_definition, rules: list[Rule], *, sql: bool, batch_parameters=None):
+    """Validate the generated suite on the batch with GX's validator (no result store: nothing reads it)."""
+    import great_expectations as gx
+    from great_expectations.validator.v1_validator import Validator
+
+    suite = gx.ExpectationSuite(name="form_rules",
+                                expectations=[_expectation(rule, i, sql) for i, rule in enumerate(rules)])
+    validator = Validator(batch_definition=batch_definition, batch_parameters=batch_parameters,
+                          result_format=_RESULT_FORMAT_SQL if sql else _RESULT_FORMAT_PANDAS)
+    return validator.validate_expectation_suite(suite)
+
+
+def exception_message(info) -> str | None:
+    """GX reports an expectation's own error flat, a failed metric as {metric id: ExceptionInfo}."""
+    if not info:
+        return None
+    if isinstance(info, dict) and ("exception_message" in info or "raised_exception" in info):
+        return info.get("exception_message") if info.get("raised_exception", True) else None
+    items = info.values() if isinstance(info, dict) else [info]
+    for item in items:
+        message = item.get("exception_message") if isinstance(item, dict) else getattr(item, "exception_message", None)
+        if message:
+            return str(message)
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ results
+
+
+def _outcomes(results, *, sql: bool) -> dict[int, RuleOutcome]:
+    out: dict[int, RuleOutcome] = {}
+    for res in results.results:
+        index = int(res.expectation_config.meta["rule"])
+        r = res.result or {}
+        err = exception_message(res.exception_info) if not res.success else None
+        if res.expectation_config.type == "unexpected_rows_expectation":
+            count = int(r.get("observed_value") or 0)
+            rows = None
+        else:
+            count = int(r.get("unexpected_count") or 0)
+            idx = r.get("unexpected_index_list")
+            rows = [int(x["_row"]) for x in idx] if isinstance(idx, list) and len(idx) == count else None
+        query = r.get("unexpected_index_query") if sql and isinstance(r.get("unexpected_index_query"), str) else None
+        out[index] = RuleOutcome(success=bool(res.success), unexpected=count, rows=rows, index_query=query,
+                                 error=err if err and not count else None)
+    return out
+
+
+# ------------------------------------------------------------------------------------------------ routes
+
+
+def run_sql_route(rules: list[Rule], db_path: Path, timings: dict[str, float] | None = None) -> dict[int, RuleOutcome]:
+    started = time.perf_counter()
+    context = _context()
+    source = context.data_sources.add_sql(name="staging", connection_string=f"duckdb:///{db_path}")
+    asset = source.add_table_asset(name="rows", table_name=TABLE)
+    batch = asset.add_batch_definition_whole_table("file")
+    if timings is not None:
+        timings["gx_setup"] = time.perf_counter() - started
+    try:
+        return _outcomes(_run_suite(batch, rules, sql=True), sql=True)
+    finally:
+        _close_engine(source)
+
+
+def _close_engine(source) -> None:
+    """Release GX's DuckDB connections (its engine and the data source's own) so the file can be reopened."""
+    for close in (lambda: source.get_execution_engine().close(), lambda: source.get_engine().dispose()):
+        try:
+            close()
+        except Exception:  # best effort: a connection GX already closed raises here
+            log.debug("closing a GX connection failed", exc_info=True)
+
+
+def run_pandas_route(rules: list[Rule], db_path: Path) -> dict[int, RuleOutcome]:
+    con = duckdb.connect(str(db_path))
+    try:
+        flags = "".join(f", coalesce(({r.flag}), false) AS __rule_{i}" for i, r in enumerate(rules) if r.flag)
+        frame = con.execute(f"SELECT *{flags} FROM {TABLE}").df()
+    finally:
+        con.close()
+    context = _context()
+    asset = context.data_sources.add_pandas(name="staging").add_dataframe_asset(name="rows")
+    batch = asset.add_batch_definition_whole_dataframe("file")
+    return _outcomes(_run_suite(batch, rules, sql=False, batch_parameters={"dataframe": frame}),
+                     sql=False)
+

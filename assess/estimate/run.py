@@ -15,6 +15,7 @@ from ..core.sqlutil import transaction
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm
 from .design import compute_estimates, design_weights
+from .frame import read_frame
 from .indicators import add_indicator_values
 from .trends import compute_ranking, compute_trends
 
@@ -36,6 +37,8 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
             )
     if problems:
         raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
+    if settings.frame:
+        read_frame(settings)  # a mistake in the sampling frame stops the run here, before any data is read
     return []
 
 
@@ -90,10 +93,11 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
             warnings.append(f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out")
             con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
     elif settings.frame:
+        population = read_frame(settings)
         try:
-            warnings += design_weights(con, "est_units", settings.frame, settings.strata or "", settings.population)
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            raise ConfigError(f"{settings.config_path}: sampling frame {settings.frame}: {exc}") from exc
+            warnings += design_weights(con, "est_units", population)
+        except ValueError as exc:
+            raise ConfigError(f"{settings.frame}: {exc}.") from exc
     return warnings
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.privacy import private_questions
-from ..core.settings import Settings
+from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import named_query
 from ..core.sqlutil import quote as q
 from ..core.xlsform import RTL_CODES, XLSForm
@@ -581,22 +581,14 @@ class StoreData:
                  "population": population.get(str(r[0]))} for r in rows]
 
     def frame_population(self) -> dict[str, float]:
+        from ..estimate.frame import read_frame
+
         s = self.settings
-        if not s.frame or not s.strata or not Path(s.frame).exists():
+        if not s.frame or not s.strata:
             return {}
         try:
-            import pandas as pd
-
-            suffix = Path(s.frame).suffix.lower()
-            if suffix in (".xlsx", ".xls"):
-                df = pd.read_excel(s.frame, dtype=str)
-            elif suffix == ".parquet":
-                df = pd.read_parquet(s.frame)
-            else:
-                df = pd.read_csv(s.frame, dtype=str)
-            population = pd.to_numeric(df[s.population], errors="coerce")
-            return {str(k).strip(): float(v) for k, v in zip(df[s.strata], population, strict=True) if v == v}
-        except Exception:  # the frame was checked when weights were computed; here it is only context
+            return read_frame(s)
+        except ConfigError:  # the frame was checked when weights were computed; here it is only context
             return {}
 
     def files(self) -> list[dict]:

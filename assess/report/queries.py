@@ -482,16 +482,16 @@ class StoreData:
         strings = {**STRINGS["en"], **STRINGS.get(code, {})}
         if sector == "overall":
             return strings["sector_overall"]
-        for item in self.settings.indicators.get("severity", []):
-            if isinstance(item, dict) and item.get("sector") == sector and isinstance(item.get("label"), str):
-                return item["label"]
+        for item in self.settings.indicators.severity:
+            if item.sector == sector and item.label:
+                return item.label
         labels = {**SECTOR_LABELS["en"], **SECTOR_LABELS.get(code, {})}
         return labels.get(sector, sector.replace("_", " ").capitalize())
 
     def composite_label(self, name: str, code: str) -> str:
-        conf = self.settings.indicators.get(name)
-        if isinstance(conf, dict) and isinstance(conf.get("label"), str):
-            return conf["label"]
+        fcs = self.settings.indicators.fcs
+        if name == "fcs" and fcs is not None and fcs.label:
+            return fcs.label
         if name.startswith("severity_") and name != "severity_in_need":
             labels = {**COMPOSITE_LABELS["en"], **COMPOSITE_LABELS.get(code, {})}
             return f"{labels['severity']} – {self.sector_label(name, code)}"

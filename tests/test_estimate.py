@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 
@@ -9,7 +10,9 @@ import duckdb
 import pandas as pd
 import pytest
 
+from assess.core.settings import ConfigError, Settings
 from assess.estimate.design import compute_estimates, design_weights, t_quantiles
+from assess.estimate.frame import read_frame
 
 try:
     from _shared import shared_dir
@@ -259,15 +262,15 @@ def test_design_weights():
         "CREATE TABLE u AS SELECT i AS _rid, 1.0::DOUBLE AS _weight, CASE WHEN i <= 30 THEN 'A' ELSE 'B' END AS _stratum "
         "FROM range(1, 101) t(i)"
     )
-    frame = pd.DataFrame({"district": ["A", "B", "C"], "pop": [1000, 3000, 500]})
-    warns = design_weights(con, "u", frame, "district", "pop")
+    frame = {"A": 1000, "B": 3000, "C": 500}
+    warns = design_weights(con, "u", frame)
     assert len(warns) == 1 and "'C'" in warns[0]
     w = dict(con.execute("SELECT _stratum, any_value(_weight) FROM u GROUP BY 1").fetchall())
     assert w["A"] == pytest.approx((1000 / 4000) / (30 / 100))
     assert w["B"] == pytest.approx((3000 / 4000) / (70 / 100))
     assert con.execute("SELECT sum(_weight) FROM u").fetchone()[0] == pytest.approx(100)
     with pytest.raises(ValueError, match="'B'"):
-        design_weights(con, "u", frame[frame.district != "B"], "district", "pop")
+        design_weights(con, "u", {"A": 1000, "C": 500})
 
 
 def test_design_weights_decimal_weight_column_and_csv_frame(tmp_path):
@@ -279,12 +282,14 @@ def test_design_weights_decimal_weight_column_and_csv_frame(tmp_path):
     )
     path = tmp_path / "frame.csv"
     path.write_text("strat,population\n1,99000\n2,1000\n", encoding="utf-8")
-    assert design_weights(con, "est_units", path, "strat", "population") == []
+    settings = Settings(config_path=tmp_path / "assessment.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx",
+                        frame=path, strata="strat", population="population")
+    assert design_weights(con, "est_units", read_frame(settings)) == []
     w = dict(con.execute("SELECT _stratum, any_value(_weight) FROM est_units GROUP BY 1").fetchall())
     assert w[1] == pytest.approx((99000 / 100000) / (2 / 100))  # 49.5
     assert w[2] == pytest.approx((1000 / 100000) / (98 / 100))
-    with pytest.raises(ValueError, match="not found"):
-        design_weights(con, "est_units", tmp_path / "nope.csv", "strat", "population")
+    with pytest.raises(ConfigError, match="not found"):
+        read_frame(dataclasses.replace(settings, frame=tmp_path / "nope.csv"))
 
 
 def test_large_means_keep_precision():

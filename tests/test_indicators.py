@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assess.core.settings import ConfigError, Settings
+from assess.core.settings import ConfigError, Settings, indicator_specs
 from assess.core.xlsform import Question, XLSForm
 from assess.estimate.indicators import add_indicator_values
-from assess.estimate.run import submission_columns
+from assess.estimate.run import check_config_against_form, submission_columns
 from assess.estimate.trends import compute_ranking, compute_trends
 from assess.store.load import sql
 
@@ -27,7 +27,7 @@ def make_form() -> XLSForm:
 
 def settings(**indicators) -> Settings:
     return Settings(config_path=Path("/x/assessment.toml"), root=Path("/x"), xlsform=Path("f.xlsx"), round="r1",
-                    indicators=indicators)
+                    indicators=indicator_specs(indicators, Path("/x/assessment.toml")))
 
 
 @pytest.fixture
@@ -85,12 +85,32 @@ def test_severity_worst_rule_wins_and_unanswered_is_missing(con):
 
 
 def test_bad_severity_config_names_the_rule(con):
-    s = settings(severity=[{"sector": "wash", "rules": [{"level": 7, "when": "${water} = 'x'"}]}])
-    with pytest.raises(ConfigError, match="level = 1..5"):
-        add_indicator_values(con, s, make_form(), submission_columns(con))
+    with pytest.raises(ConfigError, match="rule 1: level must be a whole number from 1 to 5"):
+        settings(severity=[{"sector": "wash", "rules": [{"level": 7, "when": "${water} = 'x'"}]}])
     s = settings(severity=[{"sector": "wash", "rules": [{"level": 3, "when": "${nope} = 'x'"}]}])
     with pytest.raises(ConfigError, match="nope"):
         add_indicator_values(con, s, make_form(), submission_columns(con))
+
+
+@pytest.mark.parametrize("indicators,match", [
+    ({"severity": [{"sector": "wash", "rules": [{"level": 3, "when": "${enough} = 'no'"},
+                                                {"level": 4, "when": "${water} = 'river' or ${nope} = 1"}]}]},
+     r"/x/assessment\.toml: \[\[indicators\.severity\]\] entry 1 \(sector 'wash'\), rule 2: '\$\{nope\}' is not a "
+     r"question of the form f\.xlsx"),
+    ({"severity": [{"sector": "wash", "rules": [{"level": 3, "when": "jr:choice-name(${water}, 'w') = 'x'"}]}]},
+     r"entry 1 \(sector 'wash'\), rule 1: the condition .* cannot be used \(the function jr:choice-name\(\) is not "
+     r"translated\)"),
+    ({"fcs": {"groups": [*FCS[:7], "cereal"]}}, r"\[indicators\.fcs\] groups: 'cereal' is not a question of the form "
+                                                r"f\.xlsx"),
+])
+def test_indicator_questions_are_checked_against_the_form_at_start_up(indicators, match):
+    with pytest.raises(ConfigError, match=match):
+        check_config_against_form(settings(**indicators), make_form())
+
+
+def test_indicators_that_fit_the_form_pass_the_start_up_check():
+    s = settings(fcs={"groups": FCS}, severity=[{"sector": "food", "rules": [{"level": 3, "when": "${c} < 3"}]}])
+    assert check_config_against_form(s, make_form()) == []
 
 
 def _estimates(con, round_, rows):

@@ -37,14 +37,14 @@ def test_demo_with_injected_faults(demo_dir):
     for out in outcomes:
         load_outcome(con, out, settings, form, "faults", "k")
     odk_out = next(o for o in outcomes if o.name == odk.name)
-    expected_rows = {a + 1, b + 1, c + 1, d + 1, e + 1}  # 1-based data rows
+    expected_rows = {a + 2, b + 2, c + 2, d + 2, e + 2}  # spreadsheet rows (header row 1)
     assert odk_out.result.quarantined_rows() == expected_rows
     reasons = {p.row: (p.kind, p.column, p.reason) for p in odk_out.result.problems if p.action == "quarantine"}
-    assert reasons[a + 1][0] == "constraint" and "99" in reasons[a + 1][2] and "30" in reasons[a + 1][2]
-    assert reasons[b + 1][0] == "choice" and "lake" in reasons[b + 1][2]
-    assert reasons[c + 1][0] == "required"
-    assert reasons[d + 1][0] == "unique"
-    assert reasons[e + 1][0] == "region" and "R99" in reasons[e + 1][2]
+    assert reasons[a + 2][0] == "constraint" and "99" in reasons[a + 2][2] and "30" in reasons[a + 2][2]
+    assert reasons[b + 2][0] == "choice" and "lake" in reasons[b + 2][2]
+    assert reasons[c + 2][0] == "required"
+    assert reasons[d + 2][0] == "unique"
+    assert reasons[e + 2][0] == "region" and "R99" in reasons[e + 2][2]
 
     # totals add up: every row of every file is either loaded or quarantined
     total = sum(o.rows for o in outcomes)
@@ -66,9 +66,9 @@ def test_demo_with_injected_faults(demo_dir):
     out = stage_file(fixed, settings, form)
     con = connect(settings.store_path)
     load_outcome(con, out, settings, form, "fixed", "k")
-    assert out.result.quarantined_rows() == {d + 1}  # the duplicate is still a duplicate
+    assert out.result.quarantined_rows() == {d + 2}  # the duplicate is still a duplicate
     open_rows = con.execute(
         "SELECT file, \"row\" FROM quarantine WHERE superseded_by IS NULL AND action = 'quarantine'").fetchall()
-    assert open_rows == [(fixed.name, d + 1)]  # only the duplicate, as reported for the corrected file
+    assert open_rows == [(fixed.name, d + 2)]  # only the duplicate, as reported for the corrected file
     assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == total - 1
     con.close()

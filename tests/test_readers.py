@@ -45,7 +45,7 @@ def test_kobo_csv_semicolon_bom_crlf_group_paths(form, tmp_path):
     assert geo["_gps_latitude"].question == "gps"
     data = rows(staged.path)
     assert [r["_sid"] for r in data] == [UUID1, UUID2]
-    assert [r["_row"] for r in data] == [1, 2]
+    assert [r["_row"] for r in data] == [2, 3]
     assert data[0]["hh_size"] == "6.0" and data[0]["admin1"] == "R01"
     assert data[1]["gps"] is None  # blank cell is missing, not ''
 
@@ -82,6 +82,20 @@ def test_kobo_xlsx_first_sheet_numbers_become_text(form, tmp_path):
     assert data[1]["hh_size"] == "4.5" and data[1]["children_u5"] is None
 
 
+def test_xlsx_rows_are_numbered_as_in_the_sheet(form, tmp_path):
+    """Header row 1, first data row 2, an empty row in between still counts, as Excel shows them."""
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["location/admin1", "_uuid"])
+    ws.append(["R01", UUID1])
+    ws.append([None, None])
+    ws.append(["R02", UUID2])
+    path = tmp_path / "rows.xlsx"
+    wb.save(path)
+    data = rows(stage_export(path, form, tmp_path / "s.parquet").path)
+    assert [(r["_row"], r["_sid"]) for r in data] == [(2, UUID1), (3, None), (4, UUID2)]
+
+
 def test_bare_headers_true_false_options_without_summary_unnamed_index(form, tmp_path):
     text = (
         ",admin1,priority_needs/food,priority_needs/cash,hh_size,partner_notes,uuid\n"
@@ -115,7 +129,7 @@ def test_quoted_separator_and_newline_inside_a_cell(form, tmp_path):
     path.write_text(text)
     data = rows(stage_export(path, form, tmp_path / "s.parquet").path)
     assert data[0]["comments"] == "a; b\nsecond line"
-    assert [r["_row"] for r in data] == [1, 2]
+    assert [r["_row"] for r in data] == [2, 3]
 
 
 def test_configured_id_column_and_missing_id_column(form, tmp_path):

@@ -67,3 +67,40 @@ def test_summary_markdown():
     assert "| constraint 1, consistency 1 |" in lines[2]
     assert "empty \\| file" in lines[3]
     assert lines[-1].startswith("| **total** | | 40 | 19 | 21 |")
+
+
+def test_rows_are_numbered_as_in_the_spreadsheet(demo_dir):
+    """Header row 1, first data row 2: the 3rd data row of a CSV is row 4 everywhere a coordinator looks."""
+    import duckdb
+
+    from assess.core.privacy import hash_key
+    from assess.core.settings import load_settings
+    from assess.core.xlsform import read_form
+    from assess.store.connection import connect
+    from assess.store.runs import load_outcome
+    from assess.validate.stage import stage_file
+    from tests.corpus import _csv_text, _set, demo_rows
+
+    settings = load_settings(demo_dir / "assessment.toml")
+    form = read_form(settings)
+    header, rows = demo_rows(demo_dir, n=5)
+    rows = _set(header, rows, "household-hh_size", ["4", "5", "99", "6", "3"])
+    path = settings.inbox / "zz_third_row_bad.csv"
+    path.write_text(_csv_text(header, rows), encoding="utf-8")
+
+    out = stage_file(path, settings, form)
+    bad = [p for p in out.result.problems if p.action == "quarantine"]
+    assert [(p.row, p.column, p.value) for p in bad] == [(4, "household-hh_size", "99")]
+    assert "  row 4, " in format_receipt_text(out)
+    con = connect(settings.store_path)
+    try:
+        load_outcome(con, out, settings, form, "rows-test", hash_key())
+    finally:
+        con.close()
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        assert con.execute('SELECT "row" FROM quarantine WHERE file = ?', [path.name]).fetchall() == [(4,)]
+        assert sorted(r[0] for r in con.execute("SELECT source_row FROM submissions WHERE source_file = ?",
+                                                [path.name]).fetchall()) == [2, 3, 5, 6]
+    finally:
+        con.close()

@@ -271,7 +271,7 @@ def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
     con.close()
     if "ranking" in tables:
         assert "Top needs by region" in html
-    if settings.indicators.get("severity"):
+    if settings.indicators.severity:
         assert "Households in need (severity 3+) by sector and region" in html and "3+ (in need)" in html
 
 

@@ -64,7 +64,7 @@ def test_demo_loads_every_household_once_and_rerun_adds_nothing(demo_dir):
     types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
                              "WHERE table_name = 'submissions'").fetchall())
     assert types["hh_size"] == "BIGINT" and types["admin1"] == "VARCHAR"
-    assert con.execute("SELECT min(source_row) FROM submissions").fetchone()[0] == 1
+    assert con.execute("SELECT min(source_row) FROM submissions").fetchone()[0] == 2
     n_food = con.execute("SELECT count(*) FROM selections WHERE question = 'priority_needs' AND option = 'food' "
                          "AND selected").fetchone()[0]
     assert 0 < n_food < expected

@@ -6,12 +6,15 @@ Built once at the edge (CLI or flow) and passed down. Every user mistake in the 
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from .problems import POLICY_KINDS
+from .xpath import Untranslatable, parse
 
 DEFAULT_ID_COLUMNS = ("_uuid", "meta-instanceID", "meta/instanceID", "KEY", "instanceID", "uuid")
 
@@ -25,6 +28,47 @@ class ExpectSpec:
     type: str
     kwargs: dict[str, Any]
     kind: str = "custom"
+
+
+# WFP Food Consumption Score: standard weights of the 8 food groups, in the order of `groups`
+FCS_WEIGHTS = (2.0, 3.0, 1.0, 1.0, 4.0, 4.0, 0.5, 0.5)
+
+
+@dataclass(frozen=True)
+class FcsSpec:
+    """`[indicators.fcs]`: score = sum of weight x days eaten (0-7) over 8 food groups; <= poor: poor,
+    <= borderline: borderline, else acceptable."""
+
+    groups: tuple[str, ...]
+    weights: tuple[float, ...] = FCS_WEIGHTS
+    poor: float = 21.0
+    borderline: float = 35.0
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    level: int  # 1..5
+    when: str  # XLSForm-style condition
+
+
+@dataclass(frozen=True)
+class SeveritySpec:
+    """One `[[indicators.severity]]` entry: a household's severity in `sector` is the highest level whose
+    condition holds, `default` when none does."""
+
+    sector: str
+    rules: tuple[SeverityRule, ...]
+    default: int = 1
+    label: str | None = None  # the sector's name in the reports
+
+
+@dataclass(frozen=True)
+class IndicatorSpecs:
+    """`[indicators]`: the composite indicators computed beside the needs questions."""
+
+    fcs: FcsSpec | None = None
+    severity: tuple[SeveritySpec, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -58,8 +102,7 @@ class Settings:
     timezone: str | None = None
     webhook: str | None = None
     notify_command: str | None = None
-    indicators: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict)
+    indicators: IndicatorSpecs = IndicatorSpecs()
 
     @property
     def store_path(self) -> Path:
@@ -160,6 +203,115 @@ def _str_list(data: dict[str, Any], section: str, key: str, path: Path) -> tuple
     return tuple(v.strip() for v in values)
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _level(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5
+
+
+def _unknown_keys(table: dict[str, Any], known: tuple[str, ...], where: str, path: Path) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{path}: unknown key '{key}' in {where}. Known keys: {', '.join(known)}. "
+                              "Check the spelling or remove it.")
+
+
+def _label(table: dict[str, Any], where: str, path: Path) -> str | None:
+    label = table.get("label")
+    if label is not None and (not isinstance(label, str) or not label.strip()):
+        raise ConfigError(f"{path}: {where}: label must be a non-empty text (the name shown in the reports), "
+                          f"got {label!r}.")
+    return label.strip() if label is not None else None
+
+
+def _fcs_spec(fcs: dict[str, Any], path: Path) -> FcsSpec:
+    where = "[indicators.fcs]"
+    _unknown_keys(fcs, ("groups", "weights", "poor", "borderline", "label"), where, path)
+    groups = fcs.get("groups")
+    if (not isinstance(groups, list) or len(groups) != 8
+            or not all(isinstance(g, str) and g.strip() for g in groups)):
+        got = f"{len(groups)} name(s)" if isinstance(groups, list) else repr(groups)
+        raise ConfigError(f"{path}: {where} groups must list the 8 food groups (questions with the days eaten, "
+                          f"0-7), as names in quotes, got {got}.")
+    names = tuple(g.strip() for g in groups)
+    twice = next((g for i, g in enumerate(names) if g in names[:i]), None)
+    if twice is not None:
+        raise ConfigError(f"{path}: {where} groups lists '{twice}' twice; name each of the 8 food groups once.")
+    weights = fcs.get("weights", list(FCS_WEIGHTS))
+    if not isinstance(weights, list) or len(weights) != 8 or not all(_is_number(w) and w >= 0 for w in weights):
+        raise ConfigError(f"{path}: {where} weights must be 8 numbers of 0 or more, one per group (default: the "
+                          f"standard {list(FCS_WEIGHTS)}), got {weights!r}.")
+    poor, borderline = fcs.get("poor", 21), fcs.get("borderline", 35)
+    for key, value in (("poor", poor), ("borderline", borderline)):
+        if not _is_number(value) or value < 0:
+            raise ConfigError(f"{path}: {where} {key} must be a score (a number of 0 or more), got {value!r}.")
+    if poor >= borderline:
+        raise ConfigError(f"{path}: {where} poor ({poor:g}) must be below borderline ({borderline:g}); the "
+                          "standard thresholds are 21 and 35.")
+    return FcsSpec(groups=names, weights=tuple(float(w) for w in weights), poor=float(poor),
+                   borderline=float(borderline), label=_label(fcs, where, path))
+
+
+def _severity_specs(entries: list[Any], path: Path) -> tuple[SeveritySpec, ...]:
+    specs: list[SeveritySpec] = []
+    for i, entry in enumerate(entries, start=1):
+        where = f"[[indicators.severity]] entry {i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: {where} must be a table with 'sector' and 'rules', got {entry!r}.")
+        sector = entry.get("sector")
+        if not isinstance(sector, str) or not sector.strip():
+            raise ConfigError(f"{path}: {where} needs a 'sector' (a short name such as \"wash\").")
+        sector = sector.strip()
+        if sector == "overall":
+            raise ConfigError(f"{path}: {where}: sector 'overall' is the worst sector of each household, computed "
+                              "for you; give this sector another name.")
+        previous = next((j for j, sp in enumerate(specs, start=1) if sp.sector == sector), None)
+        if previous is not None:
+            raise ConfigError(f"{path}: {where}: sector '{sector}' is already entry {previous}; merge their rules "
+                              "into one entry.")
+        where = f"{where} (sector '{sector}')"
+        _unknown_keys(entry, ("sector", "rules", "default", "label"), where, path)
+        rules = entry.get("rules")
+        if not isinstance(rules, list) or not rules:
+            raise ConfigError(f"{path}: {where} needs a list of 'rules', e.g. rules = [ {{ level = 4, "
+                              "when = \"${water_source} = 'surface_water'\" } ].")
+        parsed = []
+        for j, rule in enumerate(rules, start=1):
+            at = f"{where}, rule {j}"
+            if not isinstance(rule, dict):
+                raise ConfigError(f"{path}: {at} must be a table {{ level = ..., when = \"...\" }}, got {rule!r}.")
+            _unknown_keys(rule, ("level", "when"), at, path)
+            if not _level(rule.get("level")):
+                raise ConfigError(f"{path}: {at}: level must be a whole number from 1 to 5, got "
+                                  f"{rule.get('level')!r}.")
+            when = rule.get("when")
+            if not isinstance(when, str) or not when.strip():
+                raise ConfigError(f"{path}: {at} needs a condition: when = \"...\", written like an XLSForm "
+                                  "relevant (e.g. \"${water_source} = 'river'\").")
+            try:
+                parse(when)
+            except Untranslatable as exc:
+                raise ConfigError(f"{path}: {at}: the condition \"{when}\" cannot be read ({exc}); write it like "
+                                  "an XLSForm relevant, e.g. \"${water_source} = 'river'\".") from exc
+            parsed.append(SeverityRule(level=rule["level"], when=when.strip()))
+        default = entry.get("default", 1)
+        if not _level(default):
+            raise ConfigError(f"{path}: {where}: default must be a whole number from 1 to 5 (the severity when no "
+                              f"rule holds), got {default!r}.")
+        specs.append(SeveritySpec(sector=sector, rules=tuple(parsed), default=default,
+                                  label=_label(entry, where, path)))
+    return tuple(specs)
+
+
+def indicator_specs(section: dict[str, Any], path: Path) -> IndicatorSpecs:
+    """The `[indicators]` table of the config file at `path`, checked whole (ConfigError naming the entry)."""
+    fcs = section.get("fcs")
+    return IndicatorSpecs(fcs=_fcs_spec(fcs, path) if fcs is not None else None,
+                          severity=_severity_specs(section.get("severity", []), path))
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and check `assessment.toml`; paths inside it are relative to the file itself."""
     path = Path(path)
@@ -210,6 +362,16 @@ def load_settings(path: str | Path) -> Settings:
     if window is not None:
         if len(window) != 2 or not all(isinstance(w, str) for w in window):
             raise ConfigError(f'{path}: [validation] window must be two dates, e.g. ["2026-11-01", "2026-11-30"].')
+        days = []
+        for w in window:
+            try:
+                days.append(date.fromisoformat(w.strip()[:10]))
+            except ValueError:
+                raise ConfigError(f"{path}: [validation] window: '{w}' is not a date; write dates as YYYY-MM-DD, "
+                                  'e.g. ["2026-11-01", "2026-11-30"].') from None
+        if days[1] < days[0]:
+            raise ConfigError(f"{path}: [validation] window ends ({window[1]}) before it starts ({window[0]}); "
+                              "put the first day of data collection first.")
         window = (window[0], window[1])
     expects = []
     for i, item in enumerate(validation.get("expect", []), start=1):
@@ -227,6 +389,10 @@ def load_settings(path: str | Path) -> Settings:
     if not all(isinstance(m, int | float) and not isinstance(m, bool) for m in missing):
         raise ConfigError(f"{path}: [needs] missing_codes must be numbers, got {missing!r}.")
     report = data.get("report", {})
+    logo = rel(report.get("logo"))
+    if logo is not None and not logo.is_file():
+        raise ConfigError(f"{path}: [report] logo: {logo} not found; put the image there or fix the path "
+                          "(relative to the config file).")
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
     return Settings(
@@ -254,11 +420,10 @@ def load_settings(path: str | Path) -> Settings:
         window=window,
         expectations=tuple(expects),
         organisation=report.get("organisation", ""),
-        logo=rel(report.get("logo")),
+        logo=logo,
         cron=schedule.get("cron") or None,
         timezone=schedule.get("timezone") or None,
         webhook=notify.get("webhook") or None,
         notify_command=notify.get("command") or None,
-        indicators=dict(data.get("indicators", {})),
-        raw=data,
+        indicators=indicator_specs(data.get("indicators", {}), path),
     )

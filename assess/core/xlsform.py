@@ -40,7 +40,7 @@ _TYPE_ALIASES = {
     "select one from file": "select_one", "select_one_external": "select_one",
     "select all that apply": "select_multiple", "select multiple": "select_multiple",
     "select_multiple_from_file": "select_multiple", "select multiple from file": "select_multiple",
-    "datetime": "datetime", "string": "text", "phone number": "phonenumber", "imei": "deviceid",
+    "string": "text", "phone number": "phonenumber", "imei": "deviceid",
     "photo": "image", "q picture": "image", "add note prompt": "note", "begin_rank": "rank",
 }
 TRUE_WORDS = {"yes", "true", "true()", "1", "y"}
@@ -247,7 +247,6 @@ def normalise_type(raw: str) -> tuple[str, str | None, list[str]]:
             break
     parts = text.split(" ")
     base = parts[0].lower()
-    base = {"datetime": "datetime", "begin_group": "begin_group"}.get(base, base)
     list_name = None
     if base in SELECT_TYPES or base == "rank":
         if len(parts) < 2:

@@ -66,8 +66,7 @@ Assumes one row per (_rid, indicator, option) in ``est_values``. bound as parame
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from pathlib import Path
+from collections.abc import Iterable, Mapping
 
 import duckdb
 import pandas as pd
@@ -200,9 +199,7 @@ def compute_estimates(
 def design_weights(
     con: duckdb.DuckDBPyConnection,
     units_table: str,
-    frame: pd.DataFrame | str | Path,
-    strata_col: str,
-    population_col: str,
+    population: Mapping[str, float],
     *,
     units_strata_col: str = "_stratum",
     weight_col: str = "_weight",
@@ -212,46 +209,31 @@ def design_weights(
     table, n all households, N_h the frame population of h and N the sum of N_h over the strata
     present in the sample. Weights average 1 (they sum to n).
 
-    ``frame`` is a DataFrame or a CSV / Excel / Parquet path with columns ``strata_col`` (matched as
-    text against ``units_strata_col``) and ``population_col``. Raises ValueError naming the stratum when
-    a sampled stratum is missing from the frame (or has no / a non-positive population); returns
-    warnings for frame strata without any sampled household.
+    ``population`` maps each stratum code of the sampling frame (matched as text against
+    ``units_strata_col``) to its population: ``frame.read_frame(settings)`` reads it from the frame file.
+    Raises ValueError naming the stratum when a sampled stratum is missing from the frame (or has a
+    non-positive population); returns warnings for frame strata without any sampled household.
     """
     table_q = _relation_name(units_table)
     cols = _columns(con, units_table)
     for c in (units_strata_col, weight_col):
         if c not in cols:
             raise ValueError(f"{units_table!r} has no column {c!r}")
-    df = _read_frame(frame)
-    for c in (strata_col, population_col):
-        if c not in df.columns:
-            raise ValueError(f"sampling frame has no column {c!r} (columns: {list(df.columns)})")
-    fr = pd.DataFrame(
-        {
-            "stratum": df[strata_col].map(lambda v: None if pd.isna(v) else str(v).strip()),
-            "population": pd.to_numeric(df[population_col], errors="coerce"),
-        }
-    )
-    fr = fr[fr["stratum"].notna() & (fr["stratum"] != "")]
-    dup = fr["stratum"][fr["stratum"].duplicated()].unique().tolist()
-    if dup:
-        raise ValueError(f"sampling frame lists stratum {dup[0]!r} more than once")
+    pop = {str(k): float(v) for k, v in population.items()}
 
     sample = con.execute(
         _sql("estimate_sample_strata").format(units=table_q, strata_col=quote(units_strata_col))
     ).df()
     if sample["stratum"].isna().any():
         raise ValueError(f"{units_table!r}: {units_strata_col!r} is missing for some households")
-    pop = dict(zip(fr["stratum"], fr["population"], strict=True))
     for s in sample["stratum"]:
         if s not in pop:
-            raise ValueError(f"stratum {s!r} is in the sample but not in the sampling frame")
-        if pd.isna(pop[s]) or pop[s] <= 0:
-            raise ValueError(f"stratum {s!r} has no positive population in the sampling frame")
+            raise ValueError(f"stratum {s!r} is in the sample but not in the sampling frame: add a row for it")
+        if not pop[s] > 0:
+            raise ValueError(f"stratum {s!r} has households in the sample but a population of {pop[s]:g} in the "
+                             "sampling frame: give it its population")
     sampled = set(sample["stratum"])
-    warns = [
-        f"stratum {s!r} of the sampling frame has no sampled household" for s in fr["stratum"] if s not in sampled
-    ]
+    warns = [f"stratum {s!r} of the sampling frame has no sampled household" for s in pop if s not in sampled]
 
     n = float(sample["n_h"].sum())
     big_n = float(sum(pop[s] for s in sample["stratum"]))
@@ -278,17 +260,3 @@ def design_weights(
     finally:
         con.unregister("_est_frame_w")
     return warns
-
-
-def _read_frame(frame: pd.DataFrame | str | Path) -> pd.DataFrame:
-    if isinstance(frame, pd.DataFrame):
-        return frame
-    p = Path(frame)
-    if not p.exists():
-        raise ValueError(f"sampling frame file not found: {p}")
-    suf = p.suffix.lower()
-    if suf in (".xlsx", ".xls", ".xlsm"):
-        return pd.read_excel(p, dtype=object)
-    if suf == ".parquet":
-        return pd.read_parquet(p)
-    return pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""])

@@ -21,46 +21,14 @@ acceptable), `severity_<sector>` and `severity_overall` (share at each level 1-5
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import duckdb
 
-from ..core.settings import ConfigError, Settings
+from ..core.settings import ConfigError, FcsSpec, Settings, SeveritySpec
 from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from ..core.xpath import Untranslatable, references, to_sql
 
-FCS_WEIGHTS = (2.0, 3.0, 1.0, 1.0, 4.0, 4.0, 0.5, 0.5)
 SEVERITY_OPTIONS = ("1", "2", "3", "4", "5", "3+", "4+")
-
-
-@dataclass(frozen=True)
-class SeveritySector:
-    sector: str
-    default: int
-    rules: tuple[tuple[int, str], ...]  # (level, XLSForm condition)
-
-
-def _err(settings: Settings, msg: str) -> ConfigError:
-    return ConfigError(f"{settings.config_path}: [indicators] {msg}")
-
-
-def severity_sectors(settings: Settings) -> list[SeveritySector]:
-    sectors = []
-    for i, item in enumerate(settings.indicators.get("severity", []), start=1):
-        if not isinstance(item, dict) or not item.get("sector") or not isinstance(item.get("rules"), list):
-            raise _err(settings, f"severity entry {i} needs 'sector' and a list of 'rules'")
-        rules = []
-        for r in item["rules"]:
-            level, when = r.get("level") if isinstance(r, dict) else None, r.get("when") if isinstance(r, dict) else None
-            if not isinstance(level, int) or not 1 <= level <= 5 or not isinstance(when, str):
-                raise _err(settings, f"severity '{item['sector']}': each rule needs level = 1..5 and when = '...'")
-            rules.append((level, when))
-        default = item.get("default", 1)
-        if not isinstance(default, int) or not 1 <= default <= 5:
-            raise _err(settings, f"severity '{item['sector']}': default must be 1..5")
-        sectors.append(SeveritySector(str(item["sector"]), default, tuple(rules)))
-    return sectors
 
 
 def _resolver(form: XLSForm, columns: set[str]):
@@ -76,24 +44,20 @@ def add_indicator_values(con: duckdb.DuckDBPyConnection, settings: Settings, for
                          columns: set[str]) -> list[str]:
     """Append the configured composite indicators to `est_values`; returns their indicator names."""
     added: list[str] = []
-    fcs = settings.indicators.get("fcs")
-    if fcs:
-        added += _fcs(con, settings, fcs, columns)
-    sectors = severity_sectors(settings)
-    if sectors:
-        added += _severity(con, settings, form, sectors, columns)
+    if settings.indicators.fcs is not None:
+        added += _fcs(con, settings, settings.indicators.fcs, columns)
+    if settings.indicators.severity:
+        added += _severity(con, settings, form, settings.indicators.severity, columns)
     return added
 
 
-def _fcs(con, settings: Settings, fcs: dict, columns: set[str]) -> list[str]:
-    groups = fcs.get("groups", [])
-    weights = fcs.get("weights", list(FCS_WEIGHTS))
-    if len(groups) != 8 or len(weights) != 8:
-        raise _err(settings, "fcs needs 8 'groups' (days eaten, 0-7) and 8 'weights'")
+def _fcs(con, settings: Settings, fcs: FcsSpec, columns: set[str]) -> list[str]:
+    groups, weights = fcs.groups, fcs.weights
     missing = [g for g in groups if g not in columns]
     if missing:
-        raise _err(settings, f"fcs groups not in the loaded data: {', '.join(missing)}")
-    poor, borderline = float(fcs.get("poor", 21)), float(fcs.get("borderline", 35))
+        raise ConfigError(f"{settings.config_path}: [indicators.fcs] groups {', '.join(repr(g) for g in missing)} "
+                          "have no column in the loaded exports; export these questions or fix the group names.")
+    poor, borderline = fcs.poor, fcs.borderline
     # days outside 0..7 or missing make the score missing rather than wrong
     terms = " + ".join(
         f"CASE WHEN TRY_CAST(s.{q(g)} AS DOUBLE) BETWEEN 0 AND 7 THEN TRY_CAST(s.{q(g)} AS DOUBLE) END * {float(w)}"
@@ -112,18 +76,23 @@ def _fcs(con, settings: Settings, fcs: dict, columns: set[str]) -> list[str]:
     return ["fcs_score", "fcs_category"]
 
 
-def _severity(con, settings: Settings, form: XLSForm, sectors: list[SeveritySector], columns: set[str]) -> list[str]:
+def _severity(con, settings: Settings, form: XLSForm, sectors: tuple[SeveritySpec, ...],
+              columns: set[str]) -> list[str]:
     resolve = _resolver(form, columns)
     selects = []
-    for sec in sectors:
+    for i, sec in enumerate(sectors, start=1):
         cases = []
-        for level, when in sorted(sec.rules, key=lambda r: -r[0]):
+        for level, j, when in sorted(((r.level, j, r.when) for j, r in enumerate(sec.rules, start=1)),
+                                     key=lambda r: -r[0]):
             try:
                 cond = to_sql(when, resolve)
             except (Untranslatable, ValueError) as exc:
-                raise _err(settings, f"severity '{sec.sector}' rule level {level} '{when}': {exc}") from exc
+                raise ConfigError(
+                    f"{settings.config_path}: [[indicators.severity]] entry {i} (sector '{sec.sector}'), rule {j}: "
+                    f"{exc}; export the question or fix the condition \"{when}\"."
+                ) from exc
             cases.append(f"WHEN coalesce({cond}, false) THEN {level}")
-        refs = sorted(set().union(*(references(w) for _, w in sec.rules)) & columns)
+        refs = sorted(set().union(*(references(r.when) for r in sec.rules)) & columns)
         # a household that answered none of the sector's questions has no severity (missing), not level 1
         unanswered = " AND ".join(f"s.{q(r)} IS NULL" for r in refs) or "false"
         selects.append(f"CASE WHEN {unanswered} THEN NULL {' '.join(cases)} ELSE {sec.default} END "

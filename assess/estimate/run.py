@@ -14,7 +14,9 @@ from ..core.sqlutil import quote as q
 from ..core.sqlutil import transaction
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm
+from ..core.xpath import Untranslatable, references, to_sql
 from .design import compute_estimates, design_weights
+from .frame import read_frame
 from .indicators import add_indicator_values
 from .trends import compute_ranking, compute_trends
 
@@ -23,7 +25,9 @@ ESTIMATE_COLUMNS = ("round", "level", "area", "indicator", "option", "estimate",
 
 
 def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
-    """Config names that the form must know. Errors for needs questions; region levels may be extra columns."""
+    """Check at start-up, before any data is read, what in the config needs the form (or a file it names):
+    [needs] questions, the questions of [indicators] (fcs groups, severity conditions) and the sampling
+    frame. Region levels and [design] columns may be extra export columns: they are checked on the data."""
     problems = []
     for name in settings.needs:
         question = form.questions.get(name)
@@ -36,7 +40,38 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
             )
     if problems:
         raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
+    _check_indicators(settings, form)
+    if settings.frame:
+        read_frame(settings)  # a mistake in the sampling frame stops the run here, before any data is read
     return []
+
+
+def _check_indicators(settings: Settings, form: XLSForm) -> None:
+    """[indicators] names and conditions against the form (their shape was checked when the config loaded)."""
+    where = f"{settings.config_path}: "
+    fcs = settings.indicators.fcs
+    for group in fcs.groups if fcs else ():
+        if group not in form.questions:
+            raise ConfigError(f"{where}[indicators.fcs] groups: '{group}' is not a question of the form "
+                              f"{form.path.name}; use the name of the question with the days the food group was eaten.")
+
+    def resolve(name: str) -> tuple[str, str]:
+        if name not in form.questions:
+            raise Untranslatable(f"'${{{name}}}' is not a question of the form {form.path.name}")
+        return q(name), form.questions[name].type
+
+    for i, sector in enumerate(settings.indicators.severity, start=1):
+        for j, rule in enumerate(sector.rules, start=1):
+            at = f"{where}[[indicators.severity]] entry {i} (sector '{sector.sector}'), rule {j}: "
+            for name in sorted(references(rule.when)):
+                if name not in form.questions:
+                    raise ConfigError(f"{at}'${{{name}}}' is not a question of the form {form.path.name}; fix the "
+                                      "name in the condition.")
+            try:
+                to_sql(rule.when, resolve)
+            except (Untranslatable, ValueError) as exc:
+                raise ConfigError(f"{at}the condition \"{rule.when}\" cannot be used ({exc}); write it like an "
+                                  "XLSForm relevant, e.g. \"${water_source} = 'river'\".") from exc
 
 
 def submission_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -90,10 +125,11 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
             warnings.append(f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out")
             con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
     elif settings.frame:
+        population = read_frame(settings)
         try:
-            warnings += design_weights(con, "est_units", settings.frame, settings.strata or "", settings.population)
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            raise ConfigError(f"{settings.config_path}: sampling frame {settings.frame}: {exc}") from exc
+            warnings += design_weights(con, "est_units", population)
+        except ValueError as exc:
+            raise ConfigError(f"{settings.frame}: {exc}.") from exc
     return warnings
 
 

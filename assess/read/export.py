@@ -1,8 +1,9 @@
 """Export readers: KoboToolbox CSV/XLSX, ODK Central CSV and hand-made variants, auto-detected.
 
 Every file becomes one Parquet file of text columns named after XLSForm questions (the staging form),
-plus `_row` (1-based data row in the file) and `_sid` (the submission id, `uuid:` stripped). Parsing
-streams through DuckDB's CSV reader; nothing here holds the whole file in pandas.
+plus `_row` (the row as numbered in the spreadsheet a coordinator opens: header row 1, first data row 2)
+and `_sid` (the submission id, `uuid:` stripped). Parsing streams through DuckDB's CSV reader; nothing here
+holds the whole file in pandas.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ IGNORED_PATTERNS = (r"^~\$", r"^\.", r"\.part$", r"\.crdownload$", r"\.tmp$", r"
 MAX_COLUMNS = 5000
 MAX_HEADER_CHARS = 10_000_000  # the header row is read whole, up to this size
 MAX_XLSX_UNCOMPRESSED = 1_000_000_000  # bytes; guards against zip bombs
-GEO_PARTS = {"latitude", "longitude", "altitude", "precision", "accuracy"}
+# `_row` numbers rows as the spreadsheet does: the header is row 1, the first data row is row 2
+FIRST_DATA_ROW = 2
 # staging columns (`_row`, `_sid`) and the store's lineage columns of `submissions`
 RESERVED_NAMES = ("_row", "_sid", "round", "submission_id", "source_file", "source_sha256", "source_row",
                   "loaded_at")
@@ -340,7 +342,8 @@ def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None 
         fmt = detect_format([c.header for c in columns], "xlsx")
         arrays = {c.name: pa.array([r[i] if i < len(r) else None for r in body], pa.string())
                   for i, c in enumerate(columns)}
-        table = pa.table({"_row": pa.array(range(1, len(body) + 1), pa.int64()), **arrays})
+        table = pa.table({"_row": pa.array(range(FIRST_DATA_ROW, len(body) + FIRST_DATA_ROW), pa.int64()),
+                          **arrays})
         con = duckdb.connect()
         con.register("xl", table)
         _write_staging(con, "xl", columns, idc, out)
@@ -395,7 +398,8 @@ def _stage_csv(con: duckdb.DuckDBPyConnection, src: Path, delim: str, spec: dict
         null_padding=ragged, parallel=not ragged, strict_mode=False, max_line_size=20_000_000,
     )
     con.register("raw_csv", rel)
-    con.execute("CREATE OR REPLACE TEMP VIEW numbered AS SELECT row_number() OVER () AS _row, * FROM raw_csv")
+    con.execute(f"CREATE OR REPLACE TEMP VIEW numbered AS SELECT row_number() OVER () + {FIRST_DATA_ROW - 1} "
+                "AS _row, * FROM raw_csv")
     return _write_staging(con, "numbered", renamed, id_col, out, final_names=final)
 
 

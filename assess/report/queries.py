@@ -9,11 +9,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.privacy import private_questions
-from ..core.settings import Settings
+from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import named_query, quote, table_columns, table_exists
 from ..core.xlsform import XLSForm
 from .i18n import COMPOSITE_LABELS, SECTOR_LABELS, STRINGS
@@ -127,16 +126,16 @@ class StoreData:
         strings = {**STRINGS["en"], **STRINGS.get(code, {})}
         if sector == "overall":
             return strings["sector_overall"]
-        for item in self.settings.indicators.get("severity", []):
-            if isinstance(item, dict) and item.get("sector") == sector and isinstance(item.get("label"), str):
-                return item["label"]
+        for item in self.settings.indicators.severity:
+            if item.sector == sector and item.label:
+                return item.label
         labels = {**SECTOR_LABELS["en"], **SECTOR_LABELS.get(code, {})}
         return labels.get(sector, sector.replace("_", " ").capitalize())
 
     def composite_label(self, name: str, code: str) -> str:
-        conf = self.settings.indicators.get(name)
-        if isinstance(conf, dict) and isinstance(conf.get("label"), str):
-            return conf["label"]
+        fcs = self.settings.indicators.fcs
+        if name == "fcs" and fcs is not None and fcs.label:
+            return fcs.label
         if name.startswith("severity_") and name != "severity_in_need":
             labels = {**COMPOSITE_LABELS["en"], **COMPOSITE_LABELS.get(code, {})}
             return f"{labels['severity']} – {self.sector_label(name, code)}"
@@ -226,22 +225,14 @@ class StoreData:
                  "population": population.get(str(r[0]))} for r in rows]
 
     def frame_population(self) -> dict[str, float]:
+        from ..estimate.frame import read_frame  # the report sits above estimate: allowed
+
         s = self.settings
-        if not s.frame or not s.strata or not Path(s.frame).exists():
+        if not s.frame or not s.strata:
             return {}
         try:
-            import pandas as pd
-
-            suffix = Path(s.frame).suffix.lower()
-            if suffix in (".xlsx", ".xls"):
-                df = pd.read_excel(s.frame, dtype=str)
-            elif suffix == ".parquet":
-                df = pd.read_parquet(s.frame)
-            else:
-                df = pd.read_csv(s.frame, dtype=str)
-            population = pd.to_numeric(df[s.population], errors="coerce")
-            return {str(k).strip(): float(v) for k, v in zip(df[s.strata], population, strict=True) if v == v}
-        except Exception:  # the frame was checked when weights were computed; here it is only context
+            return read_frame(s)
+        except ConfigError:  # the frame was checked when weights were computed; here it is only context
             return {}
 
     def files(self) -> list[dict]:

@@ -144,7 +144,8 @@ def _print_run(result, receipts_dir: Path) -> None:
             out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)
     if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
         out_console.print(f"Receipts for coordinators: {receipts_dir / result.round}", highlight=False)
-    out_console.print(f"Households in estimates: {result.estimates.households}")
+    est = result.estimates
+    out_console.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False)
     for w in result.estimates.warnings:
         out_console.print(f"[yellow]design warning:[/] {escape(w)}", highlight=False)
     for path in result.reports:

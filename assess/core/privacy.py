@@ -24,8 +24,14 @@ def private_questions(form: XLSForm, settings: Settings) -> set[str]:
     return names
 
 
+# An exporter's own metadata column whose name a form question also uses (ODK Central's `DeviceID` beside a
+# `deviceid` question; DuckDB ignores case) is kept under its name plus this suffix.
+METADATA_COPY_SUFFIX = "__meta"
+
+
 def is_private_column(name: str, owner: str | None, private: set[str]) -> bool:
-    return name in private or (owner is not None and owner in private) or name in PERSONAL_METADATA
+    bare = name.removesuffix(METADATA_COPY_SUFFIX)
+    return name in private or (owner is not None and owner in private) or bare in PERSONAL_METADATA
 
 
 def key_file() -> Path:

@@ -25,10 +25,25 @@ class FileSummary:
     warnings: int = 0
 
 
+@dataclass(frozen=True)
+class HouseholdCounts:
+    """Households of a round or an area (the `household_counts` table; assess.estimate.counts)."""
+
+    interviewed: int = 0  # accepted households (rows kept aside by validation are not counted)
+    declined: int = 0  # interviewed, but in none of the estimates (declined consent, or no needs answered)
+    in_estimates: int = 0
+
+    def sentence(self, declined_word: str = "declined") -> str:
+        """'2,000 interviewed, 40 declined, 1,960 in the estimates': how every count is said."""
+        return (f"{self.interviewed:,} interviewed, {self.declined:,} {declined_word}, "
+                f"{self.in_estimates:,} in the estimates")
+
+
 @dataclass
 class EstimateSummary:
     estimates: int = 0  # rows written to `estimates`
-    households: int = 0  # households in the estimates
+    households: HouseholdCounts = field(default_factory=HouseholdCounts)
+    declined_word: str = "declined"  # or "without needs answers" when the form has no consent question
     warnings: list[str] = field(default_factory=list)  # design warnings (e.g. a stratum with one PSU)
     trends: int = 0
 
@@ -72,7 +87,7 @@ class RunSummary:
         for f in self.files:
             lines.append(f"| {safe_name(f.file)} | {f.status} | {f.rows} | {f.accepted} | {f.quarantined} | "
                          f"{f.warnings} |")
-        lines += ["", f"Households in estimates: {self.estimates.households}; estimate rows: "
+        lines += ["", f"Households: {self.estimates.households.sentence(self.estimates.declined_word)}; estimate rows: "
                       f"{self.estimates.estimates}.",
                   f"Reports written: {len(self.reports)}. Duration: "
                   f"{'?' if self.duration_s is None else self.duration_s} s."]

@@ -15,6 +15,7 @@ from ..core.sqlutil import transaction
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm
 from ..core.xpath import Untranslatable, references, to_sql
+from .counts import count_households, declined_word
 from .design import compute_estimates, design_weights
 from .frame import read_frame
 from .indicators import add_indicator_values
@@ -176,7 +177,8 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     """Compute and store the round's estimates; return a small summary for the run log."""
     warnings = build_units(con, settings)
     build_values(con, settings, form)
-    add_indicator_values(con, settings, form, submission_columns(con))
+    composites = add_indicator_values(con, settings, form, submission_columns(con))
+    households = count_households(con, settings, area_expressions(con, settings), list(settings.needs) or composites)
     aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
     compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
     for alias, level in zip(aliases, settings.region_levels, strict=True):
@@ -189,7 +191,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
                     [settings.round])
     trends = compute_trends(con, settings.round)
     compute_ranking(con, settings.round)
-    rows, households = con.execute(
-        "SELECT (SELECT count(*) FROM _est), (SELECT count(*) FROM est_units)").fetchone()
+    rows = con.execute("SELECT count(*) FROM _est").fetchone()[0]
     con.execute("DROP TABLE _est")
-    return EstimateSummary(estimates=rows, households=households, warnings=warnings, trends=trends)
+    return EstimateSummary(estimates=rows, households=households, declined_word=declined_word(form, settings),
+                           warnings=warnings, trends=trends)

@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from ..core.privacy import METADATA_COPY_SUFFIX
 from ..core.settings import DEFAULT_ID_COLUMNS
 from ..core.xlsform import STRUCTURE_TYPES, XLSForm
 
@@ -38,6 +39,9 @@ FIRST_DATA_ROW = 2
 # staging columns (`_row`, `_sid`) and the store's lineage columns of `submissions`
 RESERVED_NAMES = ("_row", "_sid", "round", "submission_id", "source_file", "source_sha256", "source_row",
                   "loaded_at")
+# ODK Central's metadata columns (central-backend lib/data/briefcase.js)
+ODK_CENTRAL_METADATA = frozenset({"SubmissionDate", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
+                                  "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"})
 _TRUE = {"1", "1.0", "true", "yes", "y", "t"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 
@@ -262,6 +266,10 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
             col.header = raw
             col.name = unique(col.name)
             columns.append(col)
+            continue
+        if header in ODK_CENTRAL_METADATA and header.lower() in used:
+            # ODK Central's own column beside a question of the same name in another case: both are expected
+            columns.append(Column(header=raw, name=unique(header + METADATA_COPY_SUFFIX)))
             continue
         name = unique(header)
         if header.lower() in (n.lower() for n in RESERVED_NAMES):

@@ -17,7 +17,9 @@ class NationalReport(Sections):
         text, data = self.text, self.data
         areas = data.areas(self.level0) if self.level0 else []
         level_label = data.level_label(self.level0) if self.level0 else ""
-        first, last, households = data.dates()
+        first, last, _ = data.dates()
+        counts = data.counts()
+        households = counts.interviewed
         needs = data.needs()
         prop_needs = [n for n in needs if data.kind(n) == "prop" and data.options(n) != [""]]
         mean_needs = [n for n in needs if n not in prop_needs]
@@ -73,7 +75,7 @@ class NationalReport(Sections):
                             text["national"], description),
             "t": text.strings,
             "cover": {"title": self.title, "round": self.settings.round, "dates": dates,
-                      "organisation": self.settings.organisation, "households": text.count(households),
+                      "organisation": self.settings.organisation, "households": text.households(counts, data.declined_word),
                       "logo": self.logo},
             "toc": toc,
             "summary": self.national_summary(households, first, last, areas, prop_needs, mean_needs, trends),
@@ -91,13 +93,14 @@ class NationalReport(Sections):
         text, data = self.text, self.data
         out = []
         level_word = data.level_label(self.level0) if self.level0 else ""
+        counts_text = text.households(data.counts(), data.declined_word)
         if first is not None:
             start, end = text.period(first, last)
             out.append(text.fill("sample_sentence", n=text.count(households), k=len(areas) or 1, level=level_word,
-                                 start=start, end=end))
+                                 start=start, end=end) + f" ({counts_text}.)")
         else:
             out.append(text.fill("sample_sentence_nodates", n=text.count(households), k=len(areas) or 1,
-                                 level=level_word))
+                                 level=level_word) + f" ({counts_text}.)")
         for i, n in enumerate(prop_needs):
             ranked = self.ranked_options("national", "all", n)
             if not ranked:
@@ -179,14 +182,23 @@ class NationalReport(Sections):
         text, settings, data = self.text, self.settings, self.data
         strata_rows = data.strata()
         strata_level = settings.strata or ""
+        # the strata are usually the first region level: show interviewed / declined / in the estimates by region
+        by_region = bool(strata_level) and strata_level in settings.region_levels
+        counted = {str(r["stratum"]): data.counts(strata_level, str(r["stratum"])) for r in strata_rows} \
+            if by_region else {}
         rows = [{"label": data.area_label(strata_level, str(r["stratum"])) if strata_level else text["national"],
                  "households": text.count(r["households"]),
+                 "declined": text.count(counted[str(r["stratum"])].declined) if by_region else "",
+                 "in_estimates": text.count(counted[str(r["stratum"])].in_estimates) if by_region else "",
                  "clusters": text.count(r["clusters"]) if r["clusters"] is not None else "",
                  "population": text.count(round(r["population"])) if r["population"] is not None else "",
                  "total": False} for r in strata_rows]
         if len(rows) > 1:
+            total = data.counts()
             rows.append({"label": text["totals"],
                          "households": text.count(sum(r["households"] for r in strata_rows)),
+                         "declined": text.count(total.declined) if by_region else "",
+                         "in_estimates": text.count(total.in_estimates) if by_region else "",
                          "clusters": text.count(sum(r["clusters"] or 0 for r in strata_rows))
                          if settings.cluster else "",
                          "population": text.count(round(sum(r["population"] or 0 for r in strata_rows)))
@@ -211,7 +223,10 @@ class NationalReport(Sections):
                                  level=strata_word, start=start, end=end) if first is not None else
                        text.fill("sample_sentence_nodates", n=text.count(households), k=len(strata_rows) or 1,
                                  level=strata_word))
+        sample_text += f" ({text.households(data.counts(), data.declined_word)}.)"
         return {"sample_text": sample_text, "strata": rows, "show_clusters": bool(settings.cluster),
+                "show_counts": by_region,
+                "declined_header": text["declined" if data.declined_word == "declined" else "no_needs_answers"],
                 "show_population": any(r["population"] for r in strata_rows), "weighting": weighting, "ci": ci,
                 "suppression": text.fill("suppression", min=settings.min_cell),
                 "dates": text.fill("dates_text", start=text.day(first), end=text.day(last))

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from ..core.privacy import private_questions
 from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import named_query, quote, table_columns, table_exists
+from ..core.summary import HouseholdCounts
 from ..core.xlsform import XLSForm
+from ..estimate.counts import declined_word, household_counts
 from .i18n import COMPOSITE_LABELS, SECTOR_LABELS, STRINGS
 
 if TYPE_CHECKING:
@@ -211,6 +213,16 @@ class StoreData:
         row = self.con.execute(sql("report_dates").format(day=day, area=area_expr),
                                {"round": self.round, "area": area}).fetchone()
         return row[0], row[1], int(row[2] or 0)
+
+    def counts(self, level: str = "national", area: str = "all") -> HouseholdCounts:
+        """Households interviewed / declined / in the estimates (the `household_counts` the run wrote)."""
+        if not table_exists(self.con, "household_counts"):
+            return HouseholdCounts()
+        return household_counts(self.con, self.round, level, area)
+
+    @property
+    def declined_word(self) -> str:
+        return declined_word(self.form, self.settings)
 
     def strata(self) -> list[dict]:
         s = self.settings

@@ -17,7 +17,8 @@ class RegionReport(Sections):
         assert self.level0 is not None
         level = self.level0
         name = data.area_label(level, area)
-        first, last, households = data.dates(level, area)
+        first, last, _ = data.dates(level, area)
+        counts = data.counts(level, area)
         needs = data.needs()
         prop_needs = [n for n in needs if data.kind(n) == "prop" and data.options(n) != [""]]
         mean_needs = [n for n in needs if n not in prop_needs]
@@ -81,7 +82,7 @@ class RegionReport(Sections):
             "t": text.strings,
             "cover": {"title": self.title, "round": self.settings.round, "area": name,
                       "level": data.level_label(level), "dates": self.dates_text(first, last),
-                      "households": text.count(households), "logo": self.logo},
+                      "households": text.households(counts, data.declined_word), "logo": self.logo},
             "summary": summary, "key_table": key, "charts": chart_list, "breakdown": breakdown,
             "legend": self.legend(), "heat_note": text.fill("heat_note", min=self.settings.min_cell),
             "quality": quality,

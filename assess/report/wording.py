@@ -9,6 +9,7 @@ import math
 from datetime import date
 from typing import Any
 
+from ..core.summary import HouseholdCounts
 from ..core.xlsform import RTL_CODES
 from .i18n import MONTHS, STRINGS
 
@@ -73,6 +74,12 @@ class Text:
             return self["not_available"]
         s = f"{int(n):,}"
         return s.replace(",", NBSP_NARROW) if self.code == "fr" else s
+
+    def households(self, counts: HouseholdCounts, declined_word: str) -> str:
+        """'2,000 interviewed, 40 declined, 1,960 in the estimates' (the same numbers as the CLI and exports)."""
+        key = "counts_declined" if declined_word == "declined" else "counts_unanswered"
+        return self.fill(key, interviewed=self.count(counts.interviewed), declined=self.count(counts.declined),
+                         in_estimates=self.count(counts.in_estimates))
 
     def day(self, d: date | None) -> str:
         if d is None:

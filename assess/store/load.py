@@ -99,8 +99,12 @@ def load_staged(
     info: FileInfo,
     run_id: str,
     key: str,
+    warnings: int,
+    notes: list[str],
 ) -> LoadCounts:
-    """Load the accepted rows of one staged file and its problems, in one transaction."""
+    """Load the accepted rows of one staged file and its problems, in one transaction.
+
+    `warnings` is the file's one warning count (`FileOutcome.warning_count`), `notes` the reader's notes."""
     private = private_questions(form, settings)
     bad_rows = sorted(result.quarantined_rows())
     now = datetime.now(UTC).replace(tzinfo=None)
@@ -137,11 +141,10 @@ def load_staged(
         _load_problems(con, result, info, settings.round, run_id, now)
         con.execute(sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256})
         quarantined = staged.rows - accepted
-        warnings = result.warnings
         con.execute(sql("record_file"), {
             "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": staged.format,
             "rows": staged.rows, "acc": accepted, "quar": quarantined, "warn": warnings,
-            "status": FileStatus.LOADED.value, "reason": None, "archive": str(info.archive_path),
+            "notes": notes, "status": FileStatus.LOADED.value, "reason": None, "archive": str(info.archive_path),
             "received": info.received_at, "now": now, "run": run_id})
         con.execute("DROP TABLE _accepted")
         crash_point("mid-load-before-commit")
@@ -197,5 +200,6 @@ def record_rejected(con: duckdb.DuckDBPyConnection, *, info: FileInfo, settings:
             Kind.STRUCTURE.value, Action.QUARANTINE.value, None, run_id, now)])
         con.execute(sql("record_file"), {
             "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": fmt, "rows": rows, "acc": 0,
-            "quar": rows, "warn": 0, "status": FileStatus.REJECTED.value, "reason": reason,
+            "quar": rows, "warn": 0, "notes": [],
+            "status": FileStatus.REJECTED.value, "reason": reason,
             "archive": str(info.archive_path), "received": info.received_at, "now": now, "run": run_id})

@@ -48,7 +48,8 @@ def load_outcome(con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Set
         return out
     try:
         counts = store.load_staged(con, staged=out.staged, result=out.result or ValidationResult(), form=form,
-                                   settings=settings, info=info, run_id=run_id, key=key)
+                                   settings=settings, info=info, run_id=run_id, key=key,
+                                   warnings=out.warning_count, notes=list(out.warnings))
     except duckdb.IOException:
         raise  # the store itself is unwell (disk full, lock): stop, nothing of this file was written
     except duckdb.Error as exc:
@@ -126,14 +127,15 @@ def finish_load(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
 
 
 def stored_outcome(con: duckdb.DuckDBPyConnection, sha: str, settings: Settings) -> FileOutcome:
-    """A processed file's outcome as the store has it (its reader warnings are not kept)."""
+    """A processed file's outcome as the store has it."""
     params = {"sha": sha, "round": settings.round}
-    name, fmt, rows, acc, quar, status, reason, archive, received = con.execute(_q("stored_file"), params).fetchone()
+    name, fmt, rows, acc, quar, status, reason, archive, received, notes = con.execute(
+        _q("stored_file"), params).fetchone()
     problems = [Problem(expectation=e, reason=r, kind=k, row=row, submission_id=sid, column=c, value=v, action=a)
                 for sid, row, c, v, e, r, k, a in con.execute(_q("stored_problems"), params).fetchall()]
     return FileOutcome(name=name, source=Path(archive or ""), sha256=sha, archive_path=Path(archive or ""),
                        received_at=received, status=FileStatus(status), reason=reason, format=fmt, rows=rows or 0,
-                       accepted=acc or 0, quarantined=quar or 0,
+                       accepted=acc or 0, quarantined=quar or 0, warnings=list(notes or []),
                        result=None if status == FileStatus.REJECTED else ValidationResult(problems=problems))
 
 

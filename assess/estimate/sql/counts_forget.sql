@@ -1,0 +1,1 @@
+DELETE FROM household_counts WHERE round = $round;

@@ -197,22 +197,26 @@ AllRoundsOpt = Annotated[bool, typer.Option("--all-rounds", help="Every round, n
 
 @export_app.command("estimates")
 def export_estimates(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
-    """Estimates by level, area, indicator and option (suppressed cells blank)."""
-    _export("export_estimates", out, config, all_rounds)
+    """Estimates by level, area, indicator and option, with labels and df (suppressed cells blank)."""
+    from assess.report import exports
+
+    _export(out, config, all_rounds, exports.export_estimates)
 
 
 @export_app.command("quarantine")
 def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
     """Every quarantined row and rejected file, one line per problem, with the reason."""
-    _export("export_quarantine", out, config, all_rounds)
-
-
-def _export(function: str, out: Path, config: Path, all_rounds: bool) -> None:
     from assess.report import exports
 
-    settings, _ = _settings(config)
+    _export(out, config, all_rounds, lambda con, settings, form, round_, out: exports.export_quarantine(
+        con, round_, out))
+
+
+def _export(out: Path, config: Path, all_rounds: bool, write) -> None:
+    """`write(con, settings, form, round, out)` -> rows written."""
+    settings, form = _settings(config)
     con = _read_store(settings)
-    n = getattr(exports, function)(con, None if all_rounds else settings.round, out)
+    n = write(con, settings, form, None if all_rounds else settings.round, out)
     out_console.print(f"Wrote {n} rows to {out}", highlight=False)
 
 

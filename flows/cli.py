@@ -49,7 +49,11 @@ def _settings(config: Path):
 def run(config: ConfigOpt = DEFAULT_CONFIG,
         reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
         wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that is writing the "
-                                            "store before giving up with exit code 3.")] = 600.0):
+                                            "store before giving up with exit code 3.")] = 600.0,
+        reload_into_round: Annotated[bool, typer.Option(
+            "--reload-into-round", help="Also load files whose content is already loaded under another round "
+            "(they are skipped otherwise, so that a changed [survey] round does not count households twice).")
+        ] = False):
     """Process every new export in the inbox, then refresh estimates and reports."""
     from assess.core.settings import ConfigError
     from assess.ops.lock import StoreBusy
@@ -63,7 +67,8 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
 
         notified = len(run_flow.NOTIFIED)
         try:
-            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait)
+            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait,
+                                             reload_into_round=reload_into_round)
         except (ConfigError, StoreVersionError) as exc:
             _fail(str(exc))
         except StoreBusy as exc:
@@ -139,6 +144,8 @@ def _print_run(result, receipts_dir: Path) -> None:
         out_console.print("No new files in the inbox.")
     else:
         out_console.print(table)
+    for skipped in result.skipped:
+        out_console.print(f"[yellow]{escape(skipped.message())}[/]", highlight=False, soft_wrap=True)
     for f in result.files:
         if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
             out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)

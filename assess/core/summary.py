@@ -26,6 +26,20 @@ class FileSummary:
 
 
 @dataclass
+class SkippedFile:
+    """An inbox file whose exact content is already loaded under another round: left alone, so that a changed
+    `[survey] round` does not load the same households twice (`assess run --reload-into-round` loads it)."""
+
+    file: str
+    loaded_in: str  # the round that holds this content
+    round: str  # the round of this run
+
+    def message(self) -> str:
+        return (f"{self.file} is already loaded in round {self.loaded_in}; skipped. To load it into {self.round} "
+                "as well, run `assess run --reload-into-round`.")
+
+
+@dataclass
 class EstimateSummary:
     estimates: int = 0  # rows written to `estimates`
     households: int = 0  # households in the estimates
@@ -43,6 +57,7 @@ class RunSummary:
     duration_s: float | None = None
     ingest_runs: list[str] = field(default_factory=list)  # work-pool route: the ingest flow runs it started
     failed_ingest_runs: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)  # already loaded under another round
 
     @property
     def accepted(self) -> int:
@@ -76,4 +91,7 @@ class RunSummary:
                       f"{self.estimates.estimates}.",
                   f"Reports written: {len(self.reports)}. Duration: "
                   f"{'?' if self.duration_s is None else self.duration_s} s."]
+        if self.skipped:
+            lines += ["", "Skipped (already loaded under another round; `assess run --reload-into-round` loads them):"]
+            lines += [f"- {safe_name(s.file)}: in round {s.loaded_in}" for s in self.skipped]
         return "\n".join(lines)

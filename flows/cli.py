@@ -1,7 +1,7 @@
 """`assess`: the command line a data officer uses. Thin: it parses options and starts flows or library calls.
 
-Exit codes: 0 done; 1 `check` found problems / a run could not complete; 2 usage or configuration error;
-3 the store is busy with another run.
+Exit codes: 0 done (also: no data yet); 1 `check` found problems / a run could not complete; 2 usage or
+configuration error; 3 the store is busy with another run; 4 a run had new files and every one was rejected.
 """
 
 from __future__ import annotations
@@ -54,8 +54,11 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
             "--reload-into-round", help="Also load files whose content is already loaded under another round "
             "(they are skipped otherwise, so that a changed [survey] round does not count households twice).")
         ] = False):
-    """Process every new export in the inbox, then refresh estimates and reports."""
+    """Process every new export in the inbox, then refresh estimates and reports.
+
+    Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
     from assess.core.settings import ConfigError
+    from assess.inbox.discover import inbox_files
     from assess.ops.lock import StoreBusy
     from assess.store.connection import StoreVersionError
 
@@ -78,6 +81,11 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
                 run_flow.notify_outside_flow(settings, exc)
             _fail(f"the run failed: {type(exc).__name__}: {exc}", code=1)
     _print_run(result, settings.receipts_dir)
+    if result.all_rejected:
+        _fail(result.rejected_message(), code=4)
+    if not result.files and not result.skipped and not result.estimates.households and not inbox_files(settings):
+        out_console.print(f"No data yet: the inbox ({settings.inbox}) has no exports. Drop Kobo/ODK exports there "
+                          "and run again.", highlight=False, soft_wrap=True)
 
 
 @app.command()

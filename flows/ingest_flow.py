@@ -28,7 +28,7 @@ from assess.ops.lock import store_lock
 from assess.store.runs import cleanup_staging
 from assess.validate import handoff
 from assess.validate.stage import FileOutcome, stage_file
-from flows.run import estimate, load, render_reports, transient_io
+from flows.run import estimate, load, notify_rejected, render_reports, transient_io
 
 INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
 
@@ -74,8 +74,10 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
         outcomes = read_hand_offs(config_path)
         run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
                          estimates=estimate(settings, form))
-        run.reports = render_reports(settings, form, run) if reports else []
+        run.reports = render_reports(settings, form, run) if reports and run.estimates.households else []
     run.duration_s = round(time.monotonic() - started, 1)
+    if run.all_rejected:
+        notify_rejected(settings, run)
     create_markdown_artifact(key="run-summary", markdown=run.markdown("Aggregation run"),
                              description=f"Aggregation run {run_id}")
     return run

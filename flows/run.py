@@ -111,6 +111,22 @@ def notify_outside_flow(settings: Settings, exc: BaseException) -> None:
     notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
 
 
+def notify_rejected(settings: Settings, run: RunSummary) -> None:
+    """Inside a flow run: every new file was rejected. The run completed, but nothing was loaded: send the
+    `[notify]` failure notification (state "Rejected"), as a scheduler sees exit code 4."""
+    if not (settings.webhook or settings.notify_command):
+        return
+    from prefect.runtime import flow_run
+
+    failure = notify.Failure(assessment=str(settings.config_path), round=settings.round,
+                             flow=flow_run.flow_name or "assessment-run", run_name=flow_run.name or "-",
+                             run_id=str(flow_run.id or "-"), state="Rejected", message=run.rejected_message()[:2000],
+                             ui_url=flow_run.ui_url)
+    sent = notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
+    get_run_logger().info("notification that every file was rejected sent via %s",
+                          ", ".join(sent) or "nothing (see errors above)")
+
+
 def notify_failure(flow, flow_run, state) -> None:
     """Flow hook: send the `[notify]` webhook/command when a run fails or crashes (never raises)."""
     logger = logging.getLogger("assess.notify")
@@ -138,7 +154,7 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
     """Process every new export in the inbox (or just `files`) and refresh estimates and reports.
 
     Files whose content is already loaded under another round are skipped (listed in `RunSummary.skipped`)
-    unless `reload_into_round`.
+    unless `reload_into_round`. With no households in the round yet there are no estimates and no reports.
     """
     started = time.monotonic()
     settings = load_settings(config_path)
@@ -153,8 +169,10 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
         outcomes = [stage(p, settings, form) for p in paths]
         run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
                          estimates=estimate(settings, form), skipped=skipped)
-        run.reports = render_reports(settings, form, run) if reports else []
+        run.reports = render_reports(settings, form, run) if reports and run.estimates.households else []
     run.duration_s = round(time.monotonic() - started, 1)
+    if run.all_rejected:
+        notify_rejected(settings, run)
     create_markdown_artifact(key="run-summary", markdown=run.markdown(), description=f"Assessment run {run_id}")
     create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[run.totals()])
     return run

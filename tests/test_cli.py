@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -167,3 +168,49 @@ def test_changing_the_round_does_not_load_the_same_files_again(prefect_harness, 
     assert third.returncode == 0, (third.stdout + third.stderr)[-3000:]
     assert "already loaded" not in third.stdout
     assert _households(store) == {"2026-R1": loaded, "2026-R2": loaded}
+
+
+# ------------------------------------------------------------------------------------------------ exit codes
+
+
+def test_every_file_rejected_exits_4_and_notifies(prefect_harness, small_demo, tmp_path):
+    raw = small_demo / "data/raw"
+    shutil.rmtree(raw)
+    raw.mkdir()
+    (raw / "other_form.csv").write_text("colour,shape,_uuid\nred,round,a1\n", encoding="utf-8")
+    (raw / "empty.csv").write_text("", encoding="utf-8")
+    _backdate(raw)
+    marker = tmp_path / "notified.json"
+    cmd = (f"{sys.executable} -c \"import json, os; open({str(marker)!r}, 'w').write(json.dumps("
+           "{k: v for k, v in os.environ.items() if k.startswith('ASSESS_')}))\"")
+    config = small_demo / "assessment.toml"
+    config.write_text(config.read_text(encoding="utf-8") + f"\n[notify]\ncommand = {json.dumps(cmd)}\n",
+                      encoding="utf-8")
+    res = _run_cli(small_demo, "--no-reports")
+    out = res.stdout + res.stderr
+    assert res.returncode == 4, out[-3000:]
+    assert "Traceback" not in out
+    flat = " ".join(out.split())
+    assert "Every new file of this run was rejected (" in flat and "other_form.csv" in flat
+    sent = json.loads(marker.read_text())
+    assert sent["ASSESS_EVENT"] == "assess.run.failed" and sent["ASSESS_STATE"] == "Rejected"
+    assert "other_form.csv" in sent["ASSESS_MESSAGE"] and sent["ASSESS_ROUND"] == "2026-R1"
+    assert sent["ASSESS_RUN_ID"] not in ("", "-")
+    # the next run finds nothing new: not a failure again
+    again = _run_cli(small_demo, "--no-reports")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+
+
+def test_empty_inbox_with_a_design_is_no_data_yet_not_a_config_error(prefect_harness, small_demo):
+    raw = small_demo / "data/raw"
+    shutil.rmtree(raw)
+    raw.mkdir()
+    assert "[design]" in (small_demo / "assessment.toml").read_text(encoding="utf-8")
+    res = _run_cli(small_demo)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    flat = " ".join(out.split())
+    assert f"No data yet: the inbox ({raw}) has no exports. Drop Kobo/ODK exports there and run again." in flat
+    assert "is not a column" not in flat and "Traceback" not in out
+    reports = small_demo / "data/processed/reports"
+    assert not reports.exists() or not any(reports.rglob("*.pdf"))

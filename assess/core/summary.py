@@ -71,6 +71,16 @@ class RunSummary:
     def rejected_files(self) -> int:
         return sum(f.status == FileStatus.REJECTED for f in self.files)
 
+    @property
+    def all_rejected(self) -> bool:
+        """The run had new files and every one of them was rejected (nothing loaded: exit 4, notified)."""
+        return bool(self.files) and all(f.status == FileStatus.REJECTED for f in self.files)
+
+    def rejected_message(self) -> str:
+        names = ", ".join(f.file for f in self.files)
+        return (f"Every new file of this run was rejected ({names}); nothing was loaded into round {self.round}. "
+                "Each file's receipt says what is wrong and what to do.")
+
     def totals(self) -> dict[str, object]:
         """The `run-totals` artifact row."""
         return {"files": len(self.files), "accepted": self.accepted, "quarantined": self.quarantined,

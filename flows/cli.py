@@ -1,7 +1,7 @@
 """`assess`: the command line a data officer uses. Thin: it parses options and starts flows or library calls.
 
-Exit codes: 0 done; 1 `check` found problems / a run could not complete; 2 usage or configuration error;
-3 the store is busy with another run.
+Exit codes: 0 done (also: no data yet); 1 `check` found problems / a run could not complete; 2 usage or
+configuration error; 3 the store is busy with another run; 4 a run had new files and every one was rejected.
 """
 
 from __future__ import annotations
@@ -49,9 +49,16 @@ def _settings(config: Path):
 def run(config: ConfigOpt = DEFAULT_CONFIG,
         reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
         wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that is writing the "
-                                            "store before giving up with exit code 3.")] = 600.0):
-    """Process every new export in the inbox, then refresh estimates and reports."""
+                                            "store before giving up with exit code 3.")] = 600.0,
+        reload_into_round: Annotated[bool, typer.Option(
+            "--reload-into-round", help="Also load files whose content is already loaded under another round "
+            "(they are skipped otherwise, so that a changed [survey] round does not count households twice).")
+        ] = False):
+    """Process every new export in the inbox, then refresh estimates and reports.
+
+    Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
     from assess.core.settings import ConfigError
+    from assess.inbox.discover import inbox_files
     from assess.ops.lock import StoreBusy
     from assess.store.connection import StoreVersionError
 
@@ -63,7 +70,8 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
 
         notified = len(run_flow.NOTIFIED)
         try:
-            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait)
+            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait,
+                                             reload_into_round=reload_into_round)
         except (ConfigError, StoreVersionError) as exc:
             _fail(str(exc))
         except StoreBusy as exc:
@@ -73,6 +81,11 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
                 run_flow.notify_outside_flow(settings, exc)
             _fail(f"the run failed: {type(exc).__name__}: {exc}", code=1)
     _print_run(result, settings.receipts_dir)
+    if result.all_rejected:
+        _fail(result.rejected_message(), code=4)
+    if not result.files and not result.skipped and not result.estimates.households.interviewed and not inbox_files(settings):
+        out_console.print(f"No data yet: the inbox ({settings.inbox}) has no exports. Drop Kobo/ODK exports there "
+                          "and run again.", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -139,6 +152,8 @@ def _print_run(result, receipts_dir: Path) -> None:
         out_console.print("No new files in the inbox.")
     else:
         out_console.print(table)
+    for skipped in result.skipped:
+        out_console.print(f"[yellow]{escape(skipped.message())}[/]", highlight=False, soft_wrap=True)
     for f in result.files:
         if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
             out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)
@@ -198,22 +213,26 @@ AllRoundsOpt = Annotated[bool, typer.Option("--all-rounds", help="Every round, n
 
 @export_app.command("estimates")
 def export_estimates(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
-    """Estimates by level, area, indicator and option (suppressed cells blank)."""
-    _export("export_estimates", out, config, all_rounds)
+    """Estimates by level, area, indicator and option, with labels and df (suppressed cells blank)."""
+    from assess.report import exports
+
+    _export(out, config, all_rounds, exports.export_estimates)
 
 
 @export_app.command("quarantine")
 def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
     """Every quarantined row and rejected file, one line per problem, with the reason."""
-    _export("export_quarantine", out, config, all_rounds)
-
-
-def _export(function: str, out: Path, config: Path, all_rounds: bool) -> None:
     from assess.report import exports
 
-    settings, _ = _settings(config)
+    _export(out, config, all_rounds, lambda con, settings, form, round_, out: exports.export_quarantine(
+        con, round_, out))
+
+
+def _export(out: Path, config: Path, all_rounds: bool, write) -> None:
+    """`write(con, settings, form, round, out)` -> rows written."""
+    settings, form = _settings(config)
     con = _read_store(settings)
-    n = getattr(exports, function)(con, None if all_rounds else settings.round, out)
+    n = write(con, settings, form, None if all_rounds else settings.round, out)
     out_console.print(f"Wrote {n} rows to {out}", highlight=False)
 
 

@@ -21,14 +21,14 @@ from prefect.cache_policies import NO_CACHE
 from assess.core.names import safe_name
 from assess.core.problems import FileStatus
 from assess.core.settings import load_settings
-from assess.core.summary import RunSummary
+from assess.core.summary import RunSummary, SkippedFile
 from assess.core.xlsform import read_form
 from assess.inbox.discover import new_files
 from assess.ops.lock import store_lock
 from assess.store.runs import cleanup_staging
 from assess.validate import handoff
 from assess.validate.stage import FileOutcome, stage_file
-from flows.run import estimate, load, render_reports, transient_io
+from flows.run import estimate, load, notify_rejected, render_reports, transient_io
 
 INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
 
@@ -74,30 +74,37 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
         outcomes = read_hand_offs(config_path)
         run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
                          estimates=estimate(settings, form))
-        run.reports = render_reports(settings, form, run) if reports else []
+        run.reports = render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
     run.duration_s = round(time.monotonic() - started, 1)
+    if run.all_rejected:
+        notify_rejected(settings, run)
     create_markdown_artifact(key="run-summary", markdown=run.markdown("Aggregation run"),
                              description=f"Aggregation run {run_id}")
     return run
 
 
 @task(name="new-files", cache_policy=NO_CACHE)
-def files_to_ingest(config_path: str) -> list[str]:
+def files_to_ingest(config_path: str, reload_into_round: bool = False) -> tuple[list[str], list[SkippedFile]]:
     settings = load_settings(config_path)
-    inbox = new_files(settings, staged=lambda sha: handoff.is_staged(settings, sha))
-    get_run_logger().info("%d new file(s) to ingest; %d still being written", len(inbox.new), len(inbox.growing))
-    return [str(p) for p in inbox.new]
+    inbox = new_files(settings, staged=lambda sha: handoff.is_staged(settings, sha),
+                      reload_into_round=reload_into_round)
+    logger = get_run_logger()
+    for skipped in inbox.other_round:
+        logger.warning("%s", skipped.message())
+    logger.info("%d new file(s) to ingest; %d still being written", len(inbox.new), len(inbox.growing))
+    return [str(p) for p in inbox.new], inbox.other_round
 
 
 @flow(name="assess-fan-out", log_prints=True)
 def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, reports: bool = True,
-            timeout_s: float = 3600.0) -> RunSummary:
-    """Start one ingest run per new file on the work pool, wait for them, then aggregate once."""
+            timeout_s: float = 3600.0, reload_into_round: bool = False) -> RunSummary:
+    """Start one ingest run per new file on the work pool, wait for them, then aggregate once. Files already
+    loaded under another round are skipped (`RunSummary.skipped`) unless `reload_into_round`."""
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
 
     logger = get_run_logger()
-    files = files_to_ingest(config_path)
+    files, skipped = files_to_ingest(config_path, reload_into_round)
     runs = [run_deployment(ingest_deployment, parameters={"config_path": config_path, "file_path": f},
                            timeout=0, flow_run_name=f"ingest {Path(f).name}") for f in files]
     finals = _wait_all([fr.id for fr in runs], get_client, timeout_s)
@@ -108,6 +115,7 @@ def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, report
     result = aggregate(config_path, reports=reports)
     result.ingest_runs = [str(fr.id) for fr in runs]
     result.failed_ingest_runs = failed
+    result.skipped = skipped
     return result
 
 

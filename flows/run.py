@@ -19,7 +19,7 @@ from assess.core.names import safe_name
 from assess.core.privacy import hash_key
 from assess.core.problems import FileStatus
 from assess.core.settings import Settings, load_settings
-from assess.core.summary import EstimateSummary, FileSummary, RunSummary
+from assess.core.summary import EstimateSummary, FileSummary, RunSummary, SkippedFile
 from assess.core.xlsform import XLSForm, read_form
 from assess.estimate.run import check_config_against_form, run_estimates
 from assess.inbox.discover import new_files
@@ -41,13 +41,17 @@ def transient_io(task, task_run, state) -> bool:
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(settings: Settings, only: list[str] | None = None) -> list[Path]:
-    inbox = new_files(settings, only)
+def discover(settings: Settings, only: list[str] | None = None,
+             reload_into_round: bool = False) -> tuple[list[Path], list[SkippedFile]]:
+    inbox = new_files(settings, only, reload_into_round=reload_into_round)
     logger = get_run_logger()
     for p in inbox.growing:
         logger.warning("%s is still being written; the next run picks it up", safe_name(p.name))
-    logger.info("%d file(s) in the inbox, %d new", len(inbox.new) + inbox.seen, len(inbox.new))
-    return inbox.new
+    for skipped in inbox.other_round:
+        logger.warning("%s", skipped.message())
+    logger.info("%d file(s) in the inbox, %d new", len(inbox.new) + inbox.seen + len(inbox.other_round),
+                len(inbox.new))
+    return inbox.new, inbox.other_round
 
 
 @task(name="stage", cache_policy=NO_CACHE, task_run_name="stage {path.name}",
@@ -107,6 +111,22 @@ def notify_outside_flow(settings: Settings, exc: BaseException) -> None:
     notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
 
 
+def notify_rejected(settings: Settings, run: RunSummary) -> None:
+    """Inside a flow run: every new file was rejected. The run completed, but nothing was loaded: send the
+    `[notify]` failure notification (state "Rejected"), as a scheduler sees exit code 4."""
+    if not (settings.webhook or settings.notify_command):
+        return
+    from prefect.runtime import flow_run
+
+    failure = notify.Failure(assessment=str(settings.config_path), round=settings.round,
+                             flow=flow_run.flow_name or "assessment-run", run_name=flow_run.name or "-",
+                             run_id=str(flow_run.id or "-"), state="Rejected", message=run.rejected_message()[:2000],
+                             ui_url=flow_run.ui_url)
+    sent = notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
+    get_run_logger().info("notification that every file was rejected sent via %s",
+                          ", ".join(sent) or "nothing (see errors above)")
+
+
 def notify_failure(flow, flow_run, state) -> None:
     """Flow hook: send the `[notify]` webhook/command when a run fails or crashes (never raises)."""
     logger = logging.getLogger("assess.notify")
@@ -130,8 +150,12 @@ def notify_failure(flow, flow_run, state) -> None:
 
 @flow(name="assessment-run", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
 def run_assessment(config_path: str, reports: bool = True, files: list[str] | None = None,
-                   lock_wait: float = 600.0) -> RunSummary:
-    """Process every new export in the inbox (or just `files`) and refresh estimates and reports."""
+                   lock_wait: float = 600.0, reload_into_round: bool = False) -> RunSummary:
+    """Process every new export in the inbox (or just `files`) and refresh estimates and reports.
+
+    Files whose content is already loaded under another round are skipped (listed in `RunSummary.skipped`)
+    unless `reload_into_round`. With no households in the round yet there are no estimates and no reports.
+    """
     started = time.monotonic()
     settings = load_settings(config_path)
     form = read_form(settings)
@@ -141,12 +165,14 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
     # first loaded already done (two runs staging the same file would share, and delete, one staging dir).
     # Parallel staging of different files is the work-pool route (flows/ingest_flow.py).
     with store_lock(settings.lock_path, wait=lock_wait):
-        paths = discover(settings, files)
+        paths, skipped = discover(settings, files, reload_into_round)
         outcomes = [stage(p, settings, form) for p in paths]
         run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
-                         estimates=estimate(settings, form))
-        run.reports = render_reports(settings, form, run) if reports else []
+                         estimates=estimate(settings, form), skipped=skipped)
+        run.reports = render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
     run.duration_s = round(time.monotonic() - started, 1)
+    if run.all_rejected:
+        notify_rejected(settings, run)
     create_markdown_artifact(key="run-summary", markdown=run.markdown(), description=f"Assessment run {run_id}")
     create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[run.totals()])
     return run

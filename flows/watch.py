@@ -42,9 +42,13 @@ class _Handler(FileSystemEventHandler):
             self.settler.touch(path)
 
 
-def unseen(settings: Settings, paths: list[Path]) -> list[Path]:
-    """Drop files whose exact content is already in the store (a re-saved or re-touched file)."""
-    return new_files(settings, only=paths, settle=False).new
+def unseen(settings: Settings, paths: list[Path] | None) -> list[Path]:
+    """Drop files whose exact content is already in the store (a re-saved or re-touched file, or a file
+    loaded under another round: said in the log, as `assess run` says it)."""
+    inbox = new_files(settings, only=paths, settle=False)
+    for skipped in inbox.other_round:
+        log.warning("%s", skipped.message())
+    return inbox.new
 
 
 def local_runner(settings: Settings, reports: bool = True) -> Batch:
@@ -91,7 +95,7 @@ def watch(settings: Settings, on_batch: Batch, *, stable_seconds: float = 5.0, d
     observer.start()
     try:
         if scan_existing:  # files dropped while nobody watched
-            for p in new_files(settings, settle=False).new:
+            for p in unseen(settings, None):
                 settler.touch(p)
         while not stop.wait(poll_seconds):
             batch = settler.poll()

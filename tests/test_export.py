@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import duckdb
 import pytest
@@ -79,3 +80,73 @@ def test_quarantine_export_of_hostile_values(tmp_path):
     rows = _read(out)
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in rows[1])
     assert "'=HYPERLINK(\"x\")" in rows[1] and "'=cmd.csv" in rows[1]
+
+
+# ------------------------------------------------------------------------------------------ estimates export
+
+
+def _significant_digits(text: str) -> int:
+    mantissa = text.lower().split("e")[0].lstrip("+-").replace(".", "")
+    return len(mantissa.strip("0"))
+
+
+def test_estimates_export_has_df_labels_and_twelve_digit_numbers(demo_dir, tmp_path):
+    """What an analyst opens: df, English labels beside the codes, no 0.6600000000000001, values unclipped."""
+    from assess.report.i18n import COMPOSITE_LABELS
+    from tests._store import build_store
+
+    settings, form, _ = build_store(demo_dir)
+    con = connect(settings.store_path, read_only=True)
+    out = tmp_path / "estimates.csv"
+    n = export.export_estimates(con, settings, form, settings.round, out)
+    stored = {tuple(r[:5]): r[5:] for r in con.execute(
+        "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, df, n, n_option, weighted_n, "
+        "suppressed FROM estimates WHERE round = ?", [settings.round]).fetchall()}
+    con.close()
+    header, *rows = _read(out)
+    assert n == len(rows) == len(stored)
+    for col in ("df", "indicator_label", "option_label", "area_label"):
+        assert col in header, col
+    recs = [dict(zip(header, r, strict=True)) for r in rows]
+
+    english = "English (en)"
+    assert form.language.column == english
+    by = {(r["level"], r["area"], r["indicator"], r["option"]): r for r in recs}
+    needs = by[("admin1", "R01", "priority_needs", "water")]
+    assert needs["indicator_label"] == form.label("priority_needs", english) != "priority_needs"
+    assert needs["option_label"] == form.choice_label(form.questions["priority_needs"].list_name, "water", english)
+    assert needs["option_label"] not in ("water", "")
+    admin1 = form.questions["admin1"].list_name
+    assert needs["area_label"] == form.choice_label(admin1, "R01", english) != "R01"
+    assert by[("national", "all", "fcs_score", "")]["indicator_label"] == COMPOSITE_LABELS["en"]["fcs_score"]
+    assert by[("national", "all", "fcs_score", "")]["area_label"] == "National"
+    french = form.choice_label(admin1, "R01", "Français (fr)")
+    assert french != needs["area_label"] and all(r["area_label"] != french for r in recs)
+
+    numeric = ("estimate", "ci_low", "ci_high", "se", "df", "n", "n_option", "weighted_n")
+    store_cols = ("estimate", "ci_low", "ci_high", "se", "df", "n", "n_option", "weighted_n", "suppressed")
+    for r in recs:
+        want = dict(zip(store_cols, stored[(r["round"], r["level"], r["area"], r["indicator"], r["option"])],
+                        strict=True))
+        for col in numeric:
+            text = r[col]
+            if want["suppressed"] and col not in ("n",):
+                assert text == "", (col, r)  # suppressed cells stay blank
+                continue
+            if want[col] is None:
+                assert text == ""
+                continue
+            assert _significant_digits(text) <= 12, (col, text)
+            assert math.isclose(float(text), want[col], rel_tol=1e-9, abs_tol=1e-9), (col, text, want[col])
+    # intervals are exported unclipped, as R gives them
+    assert any(float(r["ci_low"]) < 0 for r in recs if r["ci_low"])
+    assert any(float(r["ci_high"]) > 1 for r in recs if r["ci_high"] and r["indicator"] != "hh_size"
+               and r["option"])
+
+
+def test_numbers_are_written_with_at_most_twelve_significant_digits():
+    assert export.cell(0.6600000000000001) == "0.66"
+    assert export.cell(1.0) == "1.0" and export.cell(-0.25) == "-0.25"
+    assert export.cell(-0.0021903234348912345) == "-0.00219032343489"
+    assert export.cell(1957.9569147878651) == "1957.95691479"
+    assert export.cell(7) == 7 and export.cell("=1+1") == "'=1+1"

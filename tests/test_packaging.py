@@ -34,7 +34,8 @@ def test_the_wheel_carries_templates_sql_and_migrations(wheel):
     for name in ("assess/templates/report.css", "assess/templates/national.html.j2",
                  "assess/templates/receipt.html.j2", "assess/store/sql/schema.sql",
                  "assess/store/sql/migrations/002_spreadsheet_row_numbers.sql",
-                 "assess/estimate/sql/estimate_result.sql", "assess/report/sql/report_estimates.sql"):
+                 "assess/estimate/sql/estimate_result.sql", "assess/report/sql/report_estimates.sql",
+                 "assess/inbox/sql/seen_files.sql"):
         assert name in names, name
     assert not any(n.startswith(("tests/", "templates/")) for n in names)
 

@@ -40,6 +40,20 @@ class HouseholdCounts:
 
 
 @dataclass
+class SkippedFile:
+    """An inbox file whose exact content is already loaded under another round: left alone, so that a changed
+    `[survey] round` does not load the same households twice (`assess run --reload-into-round` loads it)."""
+
+    file: str
+    loaded_in: str  # the round that holds this content
+    round: str  # the round of this run
+
+    def message(self) -> str:
+        return (f"{self.file} is already loaded in round {self.loaded_in}; skipped. To load it into {self.round} "
+                "as well, run `assess run --reload-into-round`.")
+
+
+@dataclass
 class EstimateSummary:
     estimates: int = 0  # rows written to `estimates`
     households: HouseholdCounts = field(default_factory=HouseholdCounts)
@@ -58,6 +72,7 @@ class RunSummary:
     duration_s: float | None = None
     ingest_runs: list[str] = field(default_factory=list)  # work-pool route: the ingest flow runs it started
     failed_ingest_runs: list[str] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)  # already loaded under another round
 
     @property
     def accepted(self) -> int:
@@ -70,6 +85,16 @@ class RunSummary:
     @property
     def rejected_files(self) -> int:
         return sum(f.status == FileStatus.REJECTED for f in self.files)
+
+    @property
+    def all_rejected(self) -> bool:
+        """The run had new files and every one of them was rejected (nothing loaded: exit 4, notified)."""
+        return bool(self.files) and all(f.status == FileStatus.REJECTED for f in self.files)
+
+    def rejected_message(self) -> str:
+        names = ", ".join(f.file for f in self.files)
+        return (f"Every new file of this run was rejected ({names}); nothing was loaded into round {self.round}. "
+                "Each file's receipt says what is wrong and what to do.")
 
     def totals(self) -> dict[str, object]:
         """The `run-totals` artifact row."""
@@ -91,4 +116,7 @@ class RunSummary:
                       f"{self.estimates.estimates}.",
                   f"Reports written: {len(self.reports)}. Duration: "
                   f"{'?' if self.duration_s is None else self.duration_s} s."]
+        if self.skipped:
+            lines += ["", "Skipped (already loaded under another round; `assess run --reload-into-round` loads them):"]
+            lines += [f"- {safe_name(s.file)}: in round {s.loaded_in}" for s in self.skipped]
         return "\n".join(lines)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import duckdb
 
 from ..core.settings import ConfigError, Settings
+from ..core.sqlutil import named_query, transaction
 from ..core.sqlutil import quote as q
-from ..core.sqlutil import transaction
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm
 from ..core.xpath import Untranslatable, references, to_sql
@@ -174,7 +174,11 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
 
 
 def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
-    """Compute and store the round's estimates; return a small summary for the run log."""
+    """Compute and store the round's estimates; return a small summary for the run log. A round without
+    households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
+    loaded = con.execute(named_query("assess.estimate", "round_households"), {"round": settings.round}).fetchone()
+    if not loaded or not loaded[0]:
+        return EstimateSummary()
     warnings = build_units(con, settings)
     build_values(con, settings, form)
     composites = add_indicator_values(con, settings, form, submission_columns(con))

@@ -27,7 +27,7 @@ class Failure:
     flow: str
     run_name: str
     run_id: str
-    state: str  # Failed | Crashed
+    state: str  # Failed | Crashed | Rejected (the run completed, but every new file was rejected)
     message: str
     ui_url: str | None = None
 

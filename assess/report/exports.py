@@ -1,19 +1,36 @@
-"""CSV exports that are safe to open in Excel: formula injection neutralised, UTF-8 with BOM, atomic."""
+"""CSV exports that are safe to open in Excel: formula injection neutralised, UTF-8 with BOM, atomic.
+
+Numbers are written with at most 12 significant digits (`0.66`, not `0.6600000000000001`), unrounded
+otherwise and unclipped: a Wald interval can go below 0 or above 1, as R's `survey`/`srvyr` give it.
+"""
 
 from __future__ import annotations
 
 import csv
+import math
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
 
-from ..core.sqlutil import named_query
+from ..core.settings import Settings
+from ..core.sqlutil import named_query, table_exists
+from ..core.xlsform import XLSForm
+from .i18n import STRINGS
+from .queries import StoreData
 
 
 def sql(name: str) -> str:
     return named_query("assess.report", name)
+
+
+SIGNIFICANT_DIGITS = 12
+# `assess export estimates`: the store's columns with the labels (in the configured language) beside the codes
+ESTIMATE_EXPORT_COLUMNS = ("round", "level", "area", "area_label", "indicator", "indicator_label", "option",
+                           "option_label", "estimate", "ci_low", "ci_high", "se", "df", "n", "n_option",
+                           "weighted_n", "suppressed")
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -26,9 +43,21 @@ def neutralise(value: object) -> object:
     return value
 
 
-def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path) -> int:
-    cur = con.execute(query, params)
-    header = [d[0] for d in cur.description]
+def cell(value: object) -> object:
+    """A CSV cell: floats with at most 12 significant digits (shortest form, so 1.0 stays `1.0`), text
+    neutralised, everything else as it is."""
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(float(f"{value:.{SIGNIFICANT_DIGITS}g}"))
+    return neutralise(value)
+
+
+def _rows(cur: duckdb.DuckDBPyConnection) -> Iterator[tuple]:
+    while batch := cur.fetchmany(10_000):
+        yield from batch
+
+
+def write_rows(header: Sequence[str], rows: Iterable[Sequence[object]], out: Path) -> int:
+    """Write `rows` under `header` as a CSV that Excel opens safely, through a temp file; return the row count."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
@@ -37,18 +66,38 @@ def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Pat
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow([neutralise(h) for h in header])
-            while batch := cur.fetchmany(10_000):
-                writer.writerows([neutralise(v) for v in row] for row in batch)
-                n += len(batch)
+            for row in rows:
+                writer.writerow([cell(v) for v in row])
+                n += 1
         os.replace(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)
     return n
 
 
-def export_estimates(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:
-    """Estimates with suppressed cells blanked (their values stay in the store for audit)."""
-    return write_csv(con, sql("export_estimates"), {"round": round_}, out)
+def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Path) -> int:
+    cur = con.execute(query, params)
+    return write_rows([d[0] for d in cur.description], _rows(cur), out)
+
+
+def export_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, round_: str | None,
+                     out: Path) -> int:
+    """Estimates with labels in the configured language (as the reports label them) and suppressed cells
+    blanked (their values stay in the store for audit)."""
+    if not table_exists(con, "estimates"):  # no households loaded yet
+        return write_rows(ESTIMATE_EXPORT_COLUMNS, [], out)
+    code = form.language.code
+    labels = StoreData(con, settings, form, form.language.column)  # before the query: it reads the store too
+    national = {**STRINGS["en"], **STRINGS.get(code, {})}["national"]
+
+    def labelled(rows: Iterable[tuple]) -> Iterator[tuple]:
+        for round_, level, area, indicator, option, *values in rows:
+            area_label = national if level == "national" else labels.plain_area_label(level, area)
+            yield (round_, level, area, area_label, indicator, labels.indicator_label(indicator, code),
+                   option, labels.option_label(indicator, option or "", code), *values)
+
+    return write_rows(ESTIMATE_EXPORT_COLUMNS, labelled(_rows(con.execute(sql("export_estimates"),
+                                                                          {"round": round_}))), out)
 
 
 def export_quarantine(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:

@@ -6,6 +6,7 @@
 - `atomic_write_text` / `atomic_write_json` / `atomic_copy`: a temp file renamed into place, so a reader
   (or a run killed half-way) never sees half a file.
 - `table_columns` / `table_exists`: what a store table holds.
+- `fetch_one` / `fetch_value`: the row (or first value) of a query that always returns one, e.g. an aggregate.
 """
 
 from __future__ import annotations
@@ -86,6 +87,21 @@ def atomic_copy(src: Path, dest: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return dest
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> tuple[Any, ...]:
+    """The first row of a query that always returns one (an aggregate such as count(*), or a row known to
+    exist); a LookupError naming the query when there is none, instead of a TypeError on `None` later."""
+    row = con.execute(query, params).fetchone()
+    if row is None:
+        first = next((line.strip() for line in query.splitlines() if line.strip()), "")
+        raise LookupError(f"the query returned no row: {first[:200]}")
+    return row
+
+
+def fetch_value(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> Any:
+    """The first value of the first row of a query that always returns one (see `fetch_one`)."""
+    return fetch_one(con, query, params)[0]
 
 
 def table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

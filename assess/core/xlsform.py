@@ -209,7 +209,7 @@ def _sheet_rows(wb: CalamineWorkbook, name: str) -> list[dict[str, str]] | None:
     if not rows:
         return []
     header = [_cell_text(h) for h in rows[0]]
-    out = []
+    out: list[dict[str, str]] = []
     for raw in rows[1:]:
         cells = [_cell_text(v) for v in raw]
         if not any(cells):
@@ -288,14 +288,14 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
     choices: dict[str, list[Choice]] = {}
     reserved = {"list_name", "list name", "name", "value"}
     for i, row in enumerate(choices_rows, start=2):
-        list_name = row.get("list_name", row.get("list name", "")).strip()
+        choice_list = row.get("list_name", row.get("list name", "")).strip()
         name = row.get("name", row.get("value", "")).strip()
-        if not list_name or not name:
+        if not choice_list or not name:
             continue
-        bucket = choices.setdefault(list_name, [])
+        bucket = choices.setdefault(choice_list, [])
         if any(c.name == name for c in bucket):
             warnings.append(
-                f"choices row {i}: list '{list_name}' has the choice name '{name}' twice; the first is used."
+                f"choices row {i}: list '{choice_list}' has the choice name '{name}' twice; the first is used."
             )
             continue
         extra = {k: v for k, v in row.items() if k.lower() not in reserved and not k.lower().startswith(("label", "media", "image", "audio"))}

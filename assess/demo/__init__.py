@@ -388,8 +388,8 @@ def _write_form(path: Path) -> None:
         ])
     choices = wb.create_sheet("choices")
     choices.append(["list_name", "name", *(f"label::{lang}" for lang in LANGUAGES), "admin1"])
-    for row in _choice_rows():
-        choices.append([cell or None for cell in row])
+    for choice in _choice_rows():
+        choices.append([cell or None for cell in choice])
     settings = wb.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([FORM_TITLE, FORM_ID, FORM_VERSION, DEFAULT_LANGUAGE])
@@ -535,7 +535,7 @@ def _household(rng: random.Random, world: dict[str, Any], region: str, export: i
     needs = [n for n in NEEDS if n in picked]
     water = _pick(rng, profile.water)
     p_enough = 0.35 if water in BAD_WATER else 0.45 if water == "water_trucking" else 0.75
-    sufficient = "dk" if rng.random() < 0.03 else "yes" if rng.random() < p_enough else "no"
+    sufficient: str | None = "dk" if rng.random() < 0.03 else "yes" if rng.random() < p_enough else "no"
     if rng.random() < 0.04:
         sufficient = None  # optional question, skipped
     income = _pick(rng, profile.income)
@@ -667,9 +667,9 @@ def _text(value: Any) -> str:
 
 def _write_csv(path: Path, columns: list[Column], records: list[dict[str, Any]], *, kobo: bool) -> None:
     encoding, delimiter, eol = ("utf-8-sig", ";", "\r\n") if kobo else ("utf-8", ",", "\n")
-    quoting = csv.QUOTE_ALL if kobo else csv.QUOTE_MINIMAL
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter, lineterminator=eol, quoting=quoting)
+        writer = csv.writer(fh, delimiter=delimiter, lineterminator=eol,
+                            quoting=csv.QUOTE_ALL if kobo else csv.QUOTE_MINIMAL)
         writer.writerow([h for h, _ in columns])
         for r in records:
             writer.writerow([_text(get(r)) for _, get in columns])

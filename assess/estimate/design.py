@@ -71,7 +71,7 @@ from collections.abc import Iterable, Mapping
 import duckdb
 import pandas as pd
 
-from ..core.sqlutil import named_query, quote
+from ..core.sqlutil import fetch_one, named_query, quote
 
 __all__ = ["compute_estimates", "design_weights", "t_quantiles"]
 
@@ -156,7 +156,7 @@ def compute_estimates(
     if not 0 < conf < 1:
         raise ValueError(f"conf must be in (0, 1), got {conf!r}")
 
-    dup_rid, null_rid, null_w, neg_w = con.execute(_sql("estimate_check_units").format(units=units_q)).fetchone()
+    dup_rid, null_rid, null_w, neg_w = fetch_one(con, _sql("estimate_check_units").format(units=units_q))
     if dup_rid or null_rid:
         raise ValueError(f"{units!r}: _rid must be unique and not null")
     if null_w or neg_w:
@@ -177,7 +177,7 @@ def compute_estimates(
         #   units  - every PSU is one household: PSU totals are household values;
         #   nested - every PSU lies within one area cell: cell sums are PSU totals in every domain;
         #   split  - general case: PSU totals are re-summed per domain.
-        n_units, n_psu, n_psu_cell = con.execute(_sql("estimate_design_shape")).fetchone()
+        n_units, n_psu, n_psu_cell = fetch_one(con, _sql("estimate_design_shape"))
         if n_units == n_psu:
             cells, dfq, zsums = "estimate_cells_units", "estimate_df_units", "estimate_zsums_units"
         elif n_psu == n_psu_cell:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import duckdb
 
 from ..core.settings import ConfigError, Settings
-from ..core.sqlutil import named_query, transaction
+from ..core.sqlutil import fetch_value, named_query, transaction
 from ..core.sqlutil import quote as q
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm
@@ -89,11 +89,12 @@ def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
         expr = f"CAST({col} AS VARCHAR)"
         if i > 0 and level in cols and settings.region_levels[i - 1] in cols:
             parent = q(settings.region_levels[i - 1])
-            repeats = con.execute(
+            repeats = fetch_value(
+                con,
                 f"SELECT count(*) FROM (SELECT {col} FROM submissions WHERE round = ? AND {col} IS NOT NULL "
                 f"GROUP BY {col} HAVING count(DISTINCT {parent}) > 1)",
                 [settings.round],
-            ).fetchone()[0]
+            )
             if repeats:
                 expr = f"CAST({parent} AS VARCHAR) || '/' || CAST({col} AS VARCHAR)"
         exprs.append(expr)
@@ -121,7 +122,7 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     )
     warnings: list[str] = []
     if settings.weight:
-        bad = con.execute("SELECT count(*) FROM est_units WHERE _weight IS NULL OR _weight <= 0").fetchone()[0]
+        bad = fetch_value(con, "SELECT count(*) FROM est_units WHERE _weight IS NULL OR _weight <= 0")
         if bad:
             warnings.append(f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out")
             con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
@@ -195,7 +196,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
                     [settings.round])
     trends = compute_trends(con, settings.round)
     compute_ranking(con, settings.round)
-    rows = con.execute("SELECT count(*) FROM _est").fetchone()[0]
+    rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
     return EstimateSummary(estimates=rows, households=households, declined_word=declined_word(form, settings),
                            warnings=warnings, trends=trends)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ..core.sqlutil import named_query
+from ..core.sqlutil import fetch_value, named_query
 
 
 def sql(name: str) -> str:
@@ -30,7 +30,7 @@ def compute_trends(con: duckdb.DuckDBPyConnection, round_: str) -> int:
     if prev is None:
         return 0
     con.execute(sql("trends_insert"), {"round": round_, "prev": prev})
-    return con.execute("SELECT count(*) FROM trends WHERE round = $round", {"round": round_}).fetchone()[0]
+    return fetch_value(con, "SELECT count(*) FROM trends WHERE round = $round", {"round": round_})
 
 
 def compute_ranking(con: duckdb.DuckDBPyConnection, round_: str) -> int:
@@ -38,4 +38,4 @@ def compute_ranking(con: duckdb.DuckDBPyConnection, round_: str) -> int:
     con.execute(sql("ranking_table"))
     con.execute("DELETE FROM ranking WHERE round = $round", {"round": round_})
     con.execute(sql("ranking_insert"), {"round": round_})
-    return con.execute("SELECT count(*) FROM ranking WHERE round = $round", {"round": round_}).fetchone()[0]
+    return fetch_value(con, "SELECT count(*) FROM ranking WHERE round = $round", {"round": round_})

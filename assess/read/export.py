@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from ..core.privacy import METADATA_COPY_SUFFIX
 from ..core.settings import DEFAULT_ID_COLUMNS
+from ..core.sqlutil import fetch_value
 from ..core.xlsform import STRUCTURE_TYPES, XLSForm
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -434,7 +435,7 @@ def _write_staging(con: duckdb.DuckDBPyConnection, source: str, columns: list[Co
         f"TO '{_sql_str(tmp)}' (FORMAT parquet)"
     )
     tmp.replace(out)
-    return con.execute(f"SELECT count(*) FROM read_parquet('{_sql_str(out)}')").fetchone()[0]
+    return fetch_value(con, f"SELECT count(*) FROM read_parquet('{_sql_str(out)}')")
 
 
 def _q(name: str) -> str:

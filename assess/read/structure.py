@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from ..core.settings import Settings
+from ..core.sqlutil import fetch_one
 from ..core.xlsform import XLSForm
 from .export import Staged, StructuralError
 
@@ -50,9 +51,9 @@ def structural_checks(staged: Staged, form: XLSForm, settings: Settings) -> None
         )
     con = duckdb.connect()
     path = str(staged.path).replace("'", "''")
-    rows, distinct = con.execute(
-        f"SELECT count(*), count(DISTINCT _sid) FROM read_parquet('{path}')"
-    ).fetchone()
+    rows, distinct = fetch_one(
+        con, f"SELECT count(*), count(DISTINCT _sid) FROM read_parquet('{path}')"
+    )
     if rows >= 10 and distinct < 0.5 * rows:
         id_header = next(c.header for c in staged.columns if c.name == staged.id_column)
         raise StructuralError(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from .context import TOP_N
+from .queries import Estimate
 from .sections import Sections
 
 
@@ -92,6 +93,7 @@ class NationalReport(Sections):
                          mean_needs: list[str], trends: dict | None) -> list[str]:
         text, data = self.text, self.data
         out = []
+        e: Estimate | None  # a ranked option's estimate, or a lookup that may find none
         level_word = data.level_label(self.level0) if self.level0 else ""
         counts_text = text.households(data.counts(), data.declined_word)
         if first is not None:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.privacy import private_questions
 from ..core.settings import ConfigError, Settings
-from ..core.sqlutil import named_query, quote, table_columns, table_exists
+from ..core.sqlutil import fetch_one, named_query, quote, table_columns, table_exists
 from ..core.summary import HouseholdCounts
 from ..core.xlsform import XLSForm
 from ..estimate.counts import declined_word, household_counts
@@ -210,8 +210,8 @@ class StoreData:
         day = ("coalesce(" + ", ".join(
             f"TRY_CAST(left(CAST({quote(c)} AS VARCHAR), 10) AS DATE)" for c in cols) + ")") if cols else "NULL::DATE"
         area_expr = self.area_sql.get(level or "", "NULL") if level else "NULL"
-        row = self.con.execute(sql("report_dates").format(day=day, area=area_expr),
-                               {"round": self.round, "area": area}).fetchone()
+        row = fetch_one(self.con, sql("report_dates").format(day=day, area=area_expr),
+                        {"round": self.round, "area": area})
         return row[0], row[1], int(row[2] or 0)
 
     def counts(self, level: str = "national", area: str = "all") -> HouseholdCounts:

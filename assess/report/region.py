@@ -17,6 +17,7 @@ class RegionReport(Sections):
         assert self.level0 is not None
         level = self.level0
         name = data.area_label(level, area)
+        e: Estimate | None  # a ranked option's estimate, or a lookup that may find none
         first, last, _ = data.dates(level, area)
         counts = data.counts(level, area)
         needs = data.needs()
@@ -40,7 +41,8 @@ class RegionReport(Sections):
                     key.append(self.key_row(n, o, e, data.kind(n), i == 0))
         children = data.children(level, area, self.level1) if self.level1 else []
         chart_list = [self.chart_for(n, level, area, reference=("national", "all"),
-                                     by_areas=(self.level1, children) if children else None) for n in needs]
+                                     by_areas=(self.level1, children) if children and self.level1 else None)
+                      for n in needs]
         breakdown = None
         if children and self.level1:
             child_label = data.level_label(self.level1)

@@ -4,6 +4,8 @@ value tables and bar charts with confidence intervals (`Sections`, on top of `Co
 
 from __future__ import annotations
 
+from typing import Any
+
 from . import charts
 from .context import TOP_N, Context
 
@@ -18,8 +20,8 @@ class Sections(Context):
         options = self.data.options(indicator)
         # columns in national order (largest first), so the eye reads the top needs left to right
         national = {o: (self.estimate("national", "all", indicator, o) or None) for o in options}
-        options = sorted(options, key=lambda o: -((national[o].estimate if national[o] and
-                                                    not national[o].suppressed else -1) or 0))
+        options = sorted(options, key=lambda o: -((e.estimate if (e := national[o]) and
+                                                    not e.suppressed else -1) or 0))
         rows = [{"label": self.data.area_label(level, a), "total": False,
                  "cells": [self.value(self.estimate(level, a, indicator, o), "prop") for o in options]}
                 for a in areas]
@@ -77,8 +79,8 @@ class Sections(Context):
         out = {"by_area": self.matrix(title, area_header, rows, cols), "distribution": None}
         if distribution:
             phases = [(self.text.fill("phase", p=p), p) for p in ("1", "2", "3", "4", "5")]
-            table = {"title": self.text["severity_dist"], "area_header": self.text["sector"],
-                     "columns": [p[0] for p in phases] + [self.text["in_need_col"]], "rows": []}
+            table: dict[str, Any] = {"title": self.text["severity_dist"], "area_header": self.text["sector"],
+                                     "columns": [p[0] for p in phases] + [self.text["in_need_col"]], "rows": []}
             for i in sev:
                 table["rows"].append({"label": self.data.sector_label(i, self.code),
                                       "total": i == "severity_overall",
@@ -92,7 +94,7 @@ class Sections(Context):
         rows = self.data.ranking()
         needs = [n for n in self.data.needs() if self.data.kind(n) == "prop"]
         multi = [n for n in needs if (q := self.form.questions.get(n)) is not None and q.type == "select_multiple"]
-        indicator = (multi or needs or [None])[0]
+        indicator = multi[0] if multi else needs[0] if needs else None
         if not rows or indicator is None or not {"level", "area", "indicator", "option", "rank"} <= set(rows[0]):
             return None
         by_area: dict[tuple[str, str], list[dict]] = {}

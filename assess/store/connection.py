@@ -18,7 +18,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..core.sqlutil import named_query, table_exists, transaction
+from ..core.sqlutil import fetch_value, named_query, table_exists, transaction
 
 LEGACY_VERSION = 1  # release 0.1.0: the tables of schema.sql, no `schema_version`
 
@@ -99,7 +99,7 @@ def upgrade(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> list[in
         con.execute(named_query("assess.store", "schema_version"))
         if version is None:  # a new store: the 0.1.0 tables, then every migration, like any old store
             con.execute(named_query("assess.store", "schema"))
-        if not con.execute("SELECT count(*) FROM schema_version").fetchone()[0]:
+        if not fetch_value(con, "SELECT count(*) FROM schema_version"):
             _stamp(con, LEGACY_VERSION, "release 0.1.0 tables")
         for mig in todo:
             con.execute(mig.sql)

@@ -15,7 +15,7 @@ import duckdb
 from ..core.privacy import is_private_column, private_questions
 from ..core.problems import Action, FileStatus, Kind, ValidationResult
 from ..core.settings import Settings
-from ..core.sqlutil import named_query, table_columns, transaction
+from ..core.sqlutil import fetch_value, named_query, table_columns, transaction
 from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from ..ops.faults import crash_point
@@ -137,7 +137,7 @@ def load_staged(
         insert = f"INSERT INTO submissions ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM _accepted"
         con.execute(insert, params.used(insert))
         _load_selections(con, staged, form, settings.round)
-        accepted = con.execute("SELECT count(*) FROM _accepted").fetchone()[0]
+        accepted = fetch_value(con, "SELECT count(*) FROM _accepted")
         _load_problems(con, result, info, settings.round, run_id, now)
         con.execute(sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256})
         quarantined = staged.rows - accepted

@@ -15,7 +15,7 @@ import duckdb
 from ..core.names import safe_name
 from ..core.problems import FileStatus, Problem, ValidationResult
 from ..core.settings import Settings
-from ..core.sqlutil import named_query, transaction
+from ..core.sqlutil import fetch_one, named_query, transaction
 from ..core.xlsform import XLSForm
 from ..ops.faults import crash_point
 from ..validate.stage import FileOutcome
@@ -129,8 +129,7 @@ def finish_load(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str,
 def stored_outcome(con: duckdb.DuckDBPyConnection, sha: str, settings: Settings) -> FileOutcome:
     """A processed file's outcome as the store has it."""
     params = {"sha": sha, "round": settings.round}
-    name, fmt, rows, acc, quar, status, reason, archive, received, notes = con.execute(
-        _q("stored_file"), params).fetchone()
+    name, fmt, rows, acc, quar, status, reason, archive, received, notes = fetch_one(con, _q("stored_file"), params)
     problems = [Problem(expectation=e, reason=r, kind=k, row=row, submission_id=sid, column=c, value=v, action=a)
                 for sid, row, c, v, e, r, k, a in con.execute(_q("stored_problems"), params).fetchall()]
     return FileOutcome(name=name, source=Path(archive or ""), sha256=sha, archive_path=Path(archive or ""),

@@ -128,7 +128,7 @@ def problems_for(rule: Rule, outcome: RuleOutcome, ctx: RuleContext, found: list
     if outcome.unexpected and len(found) != outcome.unexpected and rule.gx_type != "expect_column_pair_values_to_be_in_set":
         log.warning("rule %s: GX counted %s failing rows, the row query found %s", rule.describe,
                     outcome.unexpected, len(found))
-    redact = bool(rule.column) and _is_private(ctx, rule.column)
+    redact = bool(rule.column and _is_private(ctx, rule.column))
     problems = []
     for row, sid, *values in found:
         shown = {c: _show(ctx, c, v) for c, v in zip(value_cols, values, strict=True)}

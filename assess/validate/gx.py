@@ -87,17 +87,18 @@ def known_expectation(type_: str) -> bool:
 
 
 def _expectation(rule: Rule, index: int, query_flag: bool):
+    from great_expectations.expectations import ExpectColumnValuesToBeInSet, UnexpectedRowsExpectation
     from great_expectations.expectations.registry import get_expectation_impl
 
     meta = {"rule": index, "kind": rule.kind, "question": rule.question, "template": rule.template}
     if rule.flag is not None and query_flag:
         flag = gx_query_text(rule.flag)
-        cls = get_expectation_impl("unexpected_rows_expectation")
-        return cls(unexpected_rows_query=f"SELECT _row FROM (SELECT _row, ({flag}) AS _fail FROM {{batch}}) AS t "
-                                         "WHERE _fail", description=rule.describe, meta=meta)
+        return UnexpectedRowsExpectation(
+            unexpected_rows_query=f"SELECT _row FROM (SELECT _row, ({flag}) AS _fail FROM {{batch}}) AS t "
+                                  "WHERE _fail", description=rule.describe, meta=meta)
     if rule.flag is not None:  # pandas route: the flag is a helper column
-        cls = get_expectation_impl("expect_column_values_to_be_in_set")
-        return cls(column=f"__rule_{index}", value_set=[False], description=rule.describe, meta=meta)
+        return ExpectColumnValuesToBeInSet(column=f"__rule_{index}", value_set=[False], description=rule.describe,
+                                           meta=meta)
     cls = get_expectation_impl(rule.gx_type)
     return cls(**rule.kwargs, meta=meta)
 

@@ -67,6 +67,7 @@ class Question:
     group_path: tuple[str, ...] = ()
     group_relevant: tuple[str, ...] = ()  # `relevant` of the enclosing groups, outermost first
     in_repeat: bool = False
+    repeat: str | None = None  # the innermost repeat group holding the question (None: household level)
     private: bool = False
     row: int = 0
 
@@ -107,6 +108,23 @@ def language_code(column: str) -> str:
     return LANGUAGE_NAMES.get(name, "en")
 
 
+@dataclass(frozen=True)
+class Repeat:
+    """A repeat group (household roster, per-member modules): one row per instance, stored as `r_<name>`."""
+
+    name: str
+    parent: str | None  # the enclosing repeat (nested repeats), None when it hangs off the household
+    group_path: tuple[str, ...]  # groups (and repeats) enclosing it, outermost first; its own name excluded
+    repeat_count: str = ""  # the form's `repeat_count` (e.g. `${hh_size}`), "" when free
+    relevant: str = ""
+    row: int = 0
+
+    @property
+    def table(self) -> str:
+        """Its store table: prefixed so that it cannot clash with the store's own tables."""
+        return "r_" + self.name
+
+
 @dataclass
 class XLSForm:
     path: Path
@@ -118,6 +136,7 @@ class XLSForm:
     questions: dict[str, Question]
     choices: dict[str, list[Choice]]
     warnings: list[str] = field(default_factory=list)
+    repeats: dict[str, Repeat] = field(default_factory=dict)  # in form order; parents before children
     language: Language = field(default_factory=lambda: Language("", "en"))  # set by read_xlsform
 
     def choose_language(self, requested: str | None) -> Language:
@@ -302,6 +321,7 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         bucket.append(Choice(name=name, labels=_labels(row), extra=extra))
 
     questions: dict[str, Question] = {}
+    repeats: dict[str, Repeat] = {}
     groups: list[tuple[str, bool]] = []
     group_relevance: list[str] = []  # parallel to `groups`
     for i, row in enumerate(survey, start=2):
@@ -310,6 +330,12 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         if not raw_type:
             continue
         base, list_name, notes = normalise_type(raw_type)
+        if base == "begin_repeat" and name:
+            enclosing = [g for g, rep in groups if rep]
+            repeats.setdefault(name, Repeat(
+                name=name, parent=enclosing[-1] if enclosing else None, group_path=tuple(g for g, _ in groups if g),
+                repeat_count=row.get("repeat_count", "").strip(),
+                relevant=row.get("relevant", row.get("relevance", "")).strip(), row=i))
         if base in ("begin_group", "begin_repeat"):
             groups.append((name, base == "begin_repeat"))
             group_relevance.append(row.get("relevant", row.get("relevance", "")).strip())
@@ -351,6 +377,7 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
             group_path=tuple(g for g, _ in groups if g),
             group_relevant=tuple(r for r in group_relevance if r),
             in_repeat=any(rep for _, rep in groups),
+            repeat=next((g for g, rep in reversed(groups) if rep), None),
             private=private_raw in TRUE_WORDS or base in PERSONAL_TYPES,
             row=i,
         )
@@ -370,6 +397,7 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         questions=questions,
         choices=choices,
         warnings=warnings,
+        repeats=repeats,
     )
     form.language = form.choose_language(language)
     return form

@@ -22,7 +22,49 @@ app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 out_console = Console()
 
+
+def _untyped_flags() -> None:
+    """Help without `<bool>` beside flags: typer 0.29's rich help gives every flag (even --help) the type
+    `<bool>`, as if it took a value. Flags take none; show no type for them (other options keep theirs).
+    """
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "untyped_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        return None if getattr(self, "is_flag", False) and not getattr(self, "count", False) else shown(self, ctx)
+
+    display_type_rich.untyped_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_untyped_flags()
+
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        number = version("assess")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        number = "unknown (not installed)"
+    out_console.print(f"assess {number}", highlight=False)
+    raise typer.Exit(0)
+
+
+@app.callback()
+def _options(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
+                                                   help="Print the version and exit.")] = False) -> None:
+    """Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs."""
+
+
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The assessment's config file.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's and the pipeline's log lines "
+                                          "instead of one progress row per stage.")]
 DEFAULT_CONFIG = Path("assessment.toml")
 
 
@@ -53,7 +95,8 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
         reload_into_round: Annotated[bool, typer.Option(
             "--reload-into-round", help="Also load files whose content is already loaded under another round "
             "(they are skipped otherwise, so that a changed [survey] round does not count households twice).")
-        ] = False):
+        ] = False,
+        verbose: VerboseOpt = False):
     """Process every new export in the inbox, then refresh estimates and reports.
 
     Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
@@ -64,8 +107,10 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
 
     settings, form = _settings(config)
     for warning in form.warnings:
-        console.print(f"[yellow]form warning:[/] {escape(warning)}", highlight=False)
-    with console.status("Starting Prefect and running the assessment flow..."):
+        console.print(f"[yellow]form warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    from flows.display import run_display
+
+    with run_display(console, verbose):
         from flows import run as run_flow
 
         notified = len(run_flow.NOTIFIED)
@@ -108,18 +153,26 @@ def serve(config: ConfigOpt = DEFAULT_CONFIG,
 
 @app.command()
 def watch(config: ConfigOpt = DEFAULT_CONFIG,
-          stable_seconds: Annotated[float, typer.Option(help="A file is complete when its size and time have "
-                                                        "not changed for this long.")] = 5.0,
+          stable_seconds: Annotated[float, typer.Option(help="A file whose writer was not seen closing it (a "
+                                                        "network share, a file moved in) is complete when its "
+                                                        "size and time have not changed for this long.")] = 5.0,
           debounce: Annotated[float, typer.Option(help="Wait this long after the last event so that files "
                                                   "dropped together make one run.")] = 2.0,
           emit_event: Annotated[bool, typer.Option("--emit-event", help="Send a Prefect event for `assess serve` "
                                                    "(PREFECT_API_URL) instead of running here.")] = False,
-          reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True):
-    """Watch the inbox; when dropped files stop growing, process them (one run per batch), until Ctrl-C."""
+          reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
+          verbose: VerboseOpt = False):
+    """Watch the inbox; when dropped files are complete, process them (one run per batch), until Ctrl-C."""
     import logging
+    from contextlib import nullcontext
+
+    from flows.display import quiet_logs, stage_display, watcher_lines
 
     settings, _ = _settings(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    if verbose:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    else:
+        watcher_lines(console)
     from flows.watch import event_emitter, local_runner
     from flows.watch import watch as watch_inbox
 
@@ -128,44 +181,79 @@ def watch(config: ConfigOpt = DEFAULT_CONFIG,
 
         if not PREFECT_API_URL.value():
             _fail("--emit-event needs a Prefect server: set PREFECT_API_URL (the one `assess serve` uses).")
-    on_batch = event_emitter(settings) if emit_event else local_runner(settings, reports=reports)
-    console.print(f"Watching {settings.inbox} (complete after {stable_seconds:g} s unchanged). Ctrl-C stops.",
-                  highlight=False)
+    on_batch = event_emitter(settings) if emit_event else local_runner(
+        settings, reports=reports, display=None if verbose else lambda: stage_display(console),
+        on_result=lambda result: _print_run(result, settings.receipts_dir))
+    console.print(f"Watching {escape(str(settings.inbox))} (a file is complete once its writer closed it, or "
+                  f"after {stable_seconds:g} s unchanged). Ctrl-C stops.", highlight=False, soft_wrap=True)
     try:
-        watch_inbox(settings, on_batch, stable_seconds=stable_seconds, debounce_seconds=debounce)
+        with nullcontext() if verbose else quiet_logs(console):
+            watch_inbox(settings, on_batch, stable_seconds=stable_seconds, debounce_seconds=debounce)
     except KeyboardInterrupt:
         console.print("Stopped.")
 
 
-def _print_run(result, receipts_dir: Path) -> None:
-    from assess.core.problems import FileStatus
+def _run_table(result, styles: dict, compact: bool):
+    from rich import box
 
-    table = Table(title=f"Run {result.run_id} - round {result.round}")
+    table = Table(title=f"Run {result.run_id} - round {result.round}",
+                  **({"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
+                     if compact else {}))
     for col in ("file", "status", "rows", "accepted", "quarantined", "warnings"):
-        numeric = col in ("rows", "accepted", "quarantined", "warnings")
-        table.add_column(col, justify="right" if numeric else "left", overflow="fold", no_wrap=numeric)
-    styles = {FileStatus.LOADED: "green", FileStatus.REJECTED: "red", FileStatus.DUPLICATE: "dim"}
+        table.add_column(col, justify="left" if col in ("file", "status") else "right", no_wrap=True)
     for f in result.files:
         table.add_row(escape(f.file), f"[{styles.get(f.status, '')}]{f.status}[/]", str(f.rows), str(f.accepted),
                       str(f.quarantined), str(f.warnings))
+    return table
+
+
+def _print_files(result, out: Console) -> None:
+    """The run's files as a table that fits the terminal; a file name is never folded.
+
+    A table whose file names do not fit (a pipe at 80 columns, long names) gets a compact style; when even
+    that is too wide, each file is one line of its own with its counts on the next.
+    """
+    from rich.measure import Measurement
+
+    from assess.core.problems import FileStatus
+
+    styles = {FileStatus.LOADED: "green", FileStatus.REJECTED: "red", FileStatus.DUPLICATE: "dim"}
+    for compact in (False, True):
+        table = _run_table(result, styles, compact)
+        if Measurement.get(out, out.options.update(width=10**6), table).minimum <= out.width:
+            out.print(table)
+            return
+    out.print(f"Run {result.run_id} - round {result.round}", highlight=False, soft_wrap=True)
+    for f in result.files:
+        out.print(escape(f.file), highlight=False, soft_wrap=True)
+        out.print(f"    [{styles.get(f.status, '')}]{f.status}[/]: {f.rows} rows, {f.accepted} accepted, "
+                  f"{f.quarantined} quarantined, {f.warnings} warnings", highlight=False, soft_wrap=True)
+
+
+def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
+    """The run summary. Lines with a file name or a path are never wrapped (a pipe keeps them whole)."""
+    from assess.core.problems import FileStatus
+
+    out = out or out_console
     if not result.files:
-        out_console.print("No new files in the inbox.")
+        out.print("No new files in the inbox.")
     else:
-        out_console.print(table)
+        _print_files(result, out)
     for skipped in result.skipped:
-        out_console.print(f"[yellow]{escape(skipped.message())}[/]", highlight=False, soft_wrap=True)
+        out.print(f"[yellow]{escape(skipped.message())}[/]", highlight=False, soft_wrap=True)
     for f in result.files:
         if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
-            out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)
+            out.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False, soft_wrap=True)
     if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
-        out_console.print(f"Receipts for coordinators: {receipts_dir / result.round}", highlight=False)
+        out.print(f"Receipts for coordinators: {escape(str(receipts_dir / result.round))}", highlight=False,
+                  soft_wrap=True)
     est = result.estimates
-    out_console.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False)
+    out.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False, soft_wrap=True)
     for w in result.estimates.warnings:
-        out_console.print(f"[yellow]design warning:[/] {escape(w)}", highlight=False)
+        out.print(f"[yellow]design warning:[/] {escape(w)}", highlight=False, soft_wrap=True)
     for path in result.reports:
-        out_console.print(f"Report: {path}", highlight=False)
-    out_console.print(f"Done in {result.duration_s} s.")
+        out.print(f"Report: {escape(str(path))}", highlight=False, soft_wrap=True)
+    out.print(f"Done in {result.duration_s} s.")
 
 
 @app.command()

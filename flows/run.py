@@ -18,6 +18,7 @@ from prefect.cache_policies import NO_CACHE
 from assess.core.names import safe_name
 from assess.core.privacy import hash_key
 from assess.core.problems import FileStatus
+from assess.core.progress import current as observer
 from assess.core.settings import Settings, load_settings
 from assess.core.summary import EstimateSummary, FileSummary, RunSummary, SkippedFile
 from assess.core.xlsform import XLSForm, read_form
@@ -51,6 +52,7 @@ def discover(settings: Settings, only: list[str] | None = None,
         logger.warning("%s", skipped.message())
     logger.info("%d file(s) in the inbox, %d new", len(inbox.new) + inbox.seen + len(inbox.other_round),
                 len(inbox.new))
+    observer().start("stage", len(inbox.new))
     return inbox.new, inbox.other_round
 
 
@@ -64,6 +66,7 @@ def stage(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     else:
         problems = len(out.result.problems) if out.result else 0
         logger.info("%s: %d rows read, %d problem(s)", safe_name(out.name), out.rows, problems)
+    observer().advance("stage", item=safe_name(out.name))
     return out
 
 
@@ -72,7 +75,7 @@ def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id:
     key = hash_key()
     con = connect(settings.store_path)
     try:
-        load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(),
+        load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(), progress=observer(),
                    write_receipts=lambda out: write_receipts(out, settings, form))
     finally:
         con.close()
@@ -84,11 +87,14 @@ def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id:
 
 @task(name="estimate", cache_policy=NO_CACHE)
 def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
+    observer().start("estimate")
     con = connect(settings.store_path)
     try:
-        return run_estimates(con, settings, form)
+        result = run_estimates(con, settings, form)
     finally:
         con.close()
+    observer().finish("estimate", f"{result.estimates:,} estimates, {result.households.in_estimates:,} households")
+    return result
 
 
 @task(name="report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
@@ -96,7 +102,7 @@ def render_reports(settings: Settings, form: XLSForm, run: RunSummary) -> list[s
     con = connect(settings.store_path, read_only=True)
     try:
         crash_point("mid-report")
-        return [str(p) for p in build_reports(con, settings, form, run)]
+        return [str(p) for p in build_reports(con, settings, form, run, progress=observer())]
     finally:
         con.close()
 

@@ -1,6 +1,8 @@
-"""`assess watch`: watch the inbox and start a run when dropped files have stopped growing.
+"""`assess watch`: watch the inbox and start a run when dropped files are complete.
 
-watchdog reports file events; `assess.watching.Settler` decides when files are complete and batches them.
+watchdog reports file events; `assess.inbox.settle.Settler` decides when files are complete and batches them
+(closed by their writer and open for writing by nobody, or unchanged for `stable_seconds` where close events
+are not seen: see that module).
 Each batch of files the store has not seen becomes one run:
 
 * standalone (default): the run flow is called in this process (Prefect's embedded server starts once,
@@ -16,6 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
@@ -23,6 +26,8 @@ from watchdog.observers import Observer
 
 from assess.core.names import safe_name
 from assess.core.settings import Settings
+from assess.core.summary import RunSummary
+from assess.inbox import writers
 from assess.inbox.discover import new_files, wanted
 from assess.inbox.settle import Settler
 
@@ -38,7 +43,11 @@ class _Handler(FileSystemEventHandler):
         if event.is_directory or event.event_type in ("deleted", "opened", "closed_no_write"):
             return
         path = Path(str(getattr(event, "dest_path", "") or event.src_path))
-        if wanted(path, self.inbox):
+        if not wanted(path, self.inbox):
+            return
+        if event.event_type == "closed":  # inotify close-write: the writer is done with it (Linux only)
+            self.settler.closed(path)
+        else:
             self.settler.touch(path)
 
 
@@ -51,14 +60,22 @@ def unseen(settings: Settings, paths: list[Path] | None) -> list[Path]:
     return inbox.new
 
 
-def local_runner(settings: Settings, reports: bool = True) -> Batch:
-    """Run the flow in this process for each batch; a failed run is logged (and notified by the flow hook)."""
+def local_runner(settings: Settings, reports: bool = True, *,
+                 display: Callable[[], AbstractContextManager[object]] | None = None,
+                 on_result: Callable[[RunSummary], None] | None = None) -> Batch:
+    """Run the flow in this process for each batch; a failed run is logged (and notified by the flow hook).
+
+    `display` wraps each run (the CLI's progress rows); `on_result` gets each completed run's summary.
+    """
     def run(files: list[Path]) -> None:
         from assess.ops.lock import StoreBusy
         from flows.run import run_assessment
 
         try:
-            result = run_assessment(str(settings.config_path), reports=reports, files=[str(f) for f in files])
+            with display() if display else nullcontext():
+                result = run_assessment(str(settings.config_path), reports=reports, files=[str(f) for f in files])
+            if on_result:
+                on_result(result)
             log.info("run %s: %d file(s) processed", result.run_id, len(result.files))
         except StoreBusy as exc:
             log.error("%s", exc)
@@ -89,7 +106,8 @@ def watch(settings: Settings, on_batch: Batch, *, stable_seconds: float = 5.0, d
     stop = stop or threading.Event()
     inbox = settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)
-    settler = Settler(stable_seconds=stable_seconds, debounce_seconds=debounce_seconds)
+    settler = Settler(stable_seconds=stable_seconds, debounce_seconds=debounce_seconds,
+                      writers=writers.open_for_writing if writers.available() else None)
     observer = Observer()
     observer.schedule(_Handler(inbox, settler), str(inbox), recursive=True)
     observer.start()

@@ -16,6 +16,7 @@ import duckdb
 import pytest
 
 from assess.core.settings import load_settings
+from assess.inbox import writers
 from assess.inbox.discover import inbox_files, wanted
 from assess.inbox.settle import Settler, split_settled
 from assess.ops import notify
@@ -183,6 +184,130 @@ def test_deleted_and_renamed_files_are_forgotten():
     assert s.poll() == [] and s.pending() == []
 
 
+class FakeWriters:
+    """The open-for-writing check over a set of paths a test says are held open."""
+
+    def __init__(self):
+        self.held: set[Path] = set()
+        self.asked: list[list[Path]] = []
+
+    def __call__(self, paths):
+        self.asked.append(list(paths))
+        return {p for p in paths if p in self.held}
+
+
+def test_a_file_held_open_for_writing_waits_however_long_its_writer_pauses():
+    clock, fs, writers = FakeClock(), FakeFiles(), FakeWriters()
+    s = Settler(stable_seconds=5, debounce_seconds=1, clock=clock, stat=fs, writers=writers)
+    p = Path("/inbox/a.csv")
+    fs.files[p] = (100, 1)
+    writers.held.add(p)
+    s.touch(p)
+    for _ in range(12):  # the writer pauses 60 s with the file open: its size says nothing
+        clock.t += 5
+        assert s.poll() == []
+    writers.held.clear()  # it finished and closed, but we saw no close event (e.g. moved in, or not inotify)
+    fs.files[p] = (200, 2)
+    clock.t += 4.9
+    assert s.poll() == []
+    clock.t += 5.2
+    assert s.poll() == [p]
+
+
+def test_a_closed_file_is_ready_without_waiting_stable_seconds_unless_someone_still_writes():
+    clock, fs, writers = FakeClock(), FakeFiles(), FakeWriters()
+    s = Settler(stable_seconds=30, debounce_seconds=0.5, clock=clock, stat=fs, writers=writers, closed_seconds=0.5)
+    a, b = Path("/inbox/a.csv"), Path("/inbox/b.csv")
+    fs.files[a], fs.files[b] = (100, 1), (100, 1)
+    s.touch(a)
+    s.closed(a)  # close-write
+    writers.held.add(b)  # b: one writer closed, another still has it open
+    s.touch(b)
+    s.closed(b)
+    assert s.poll() == []  # first look at their sizes
+    clock.t += 0.3
+    assert s.poll() == []  # not yet closed_seconds
+    clock.t += 0.3
+    assert s.poll() == []  # a is ready, but b is pending: one batch waits for both
+    assert writers.asked[-1] == [a, b]
+    writers.held.clear()
+    s.closed(b)  # the last writer closes
+    clock.t += 0.6
+    assert s.poll() == [a, b]
+    s.touch(a)  # written again after its close: back to waiting for a close or stable_seconds
+    clock.t += 1
+    assert s.poll() == []
+
+
+def test_without_a_writers_check_the_size_stable_rule_decides():
+    clock, fs = FakeClock(), FakeFiles()
+    s = Settler(stable_seconds=2, debounce_seconds=0, clock=clock, stat=fs)
+    p = Path("/inbox/a.csv")
+    fs.files[p] = (1, 1)
+    s.touch(p)
+    assert s.poll() == []
+    clock.t += 2.1
+    assert s.poll() == [p]
+
+
+def test_open_for_writing_reads_proc(tmp_path):
+    if not writers.available():
+        pytest.skip("needs Linux /proc fdinfo")
+    target, other = tmp_path / "export.csv", tmp_path / "other.csv"
+    target.write_text("a\n")
+    other.write_text("b\n")
+    assert writers.open_for_writing([target, other]) == set()
+    with open(target, encoding="utf-8"):  # reading is not writing
+        assert writers.open_for_writing([target]) == set()
+    with open(target, "r+", encoding="utf-8"):  # read-write is
+        assert writers.open_for_writing([target, other]) == {target}
+    link = tmp_path / "link" / "export.csv"
+    link.parent.mkdir()
+    link.symlink_to(target)
+    # another process, holding it open for appending through a symlink, then closing it
+    code = "import sys, time; f = open(sys.argv[1], 'a'); print('open', flush=True); sys.stdin.readline(); f.close()"
+    proc = subprocess.Popen([sys.executable, "-c", code, str(link)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert proc.stdout.readline().strip() == "open"
+        assert writers.open_for_writing([target, other]) == {target}
+        assert writers.open_for_writing([link]) == {link}  # asked by another name of the same file
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        proc.wait(10)
+    finally:
+        proc.kill()
+    assert writers.open_for_writing([target]) == set()
+    assert writers.open_for_writing([tmp_path / "missing.csv"]) == set()
+    assert writers.open_for_writing([]) == set()
+
+
+def test_open_for_writing_skips_what_it_cannot_read_or_what_vanished(tmp_path):
+    proc = tmp_path / "proc"  # a fake /proc: an unreadable process, one that ended mid-scan, odd fdinfo
+    target = tmp_path / "export.csv"
+    target.write_text("a\n")
+    (proc / "self" / "fdinfo").mkdir(parents=True)
+    (proc / "10" / "fd").mkdir(parents=True)
+    (proc / "10" / "fdinfo").mkdir()
+    (proc / "10" / "fd" / "3").symlink_to(target)
+    (proc / "10" / "fdinfo" / "3").write_text("pos:\t0\nflags:\t0100000\n")  # O_RDONLY
+    (proc / "10" / "fd" / "4").symlink_to(target)  # its fdinfo is gone (closed while we looked)
+    (proc / "11" / "fd").mkdir(parents=True)
+    (proc / "11" / "fd").chmod(0)  # another user's process
+    (proc / "12").mkdir()  # ended: no fd folder
+    (proc / "13" / "fd").mkdir(parents=True)
+    (proc / "13" / "fdinfo").mkdir()
+    (proc / "13" / "fd" / "7").symlink_to(target)
+    (proc / "13" / "fdinfo" / "7").write_text("pos:\t0\nflags:\tnonsense\n")
+    try:
+        assert writers.available(proc)
+        assert writers.open_for_writing([target], proc=proc) == set()
+        (proc / "13" / "fdinfo" / "7").write_text("pos:\t0\nflags:\t02102001\n")  # O_WRONLY|O_APPEND|...
+        assert writers.open_for_writing([target], proc=proc) == {target}
+    finally:
+        (proc / "11" / "fd").chmod(0o755)
+
+
 def test_split_settled_holds_back_only_files_still_changing(tmp_path):
     old, young, growing = tmp_path / "old.csv", tmp_path / "young.csv", tmp_path / "growing.csv"
     for p in (old, young, growing):
@@ -321,6 +446,67 @@ def test_dropped_files_are_ingested_exactly_once_and_never_half_written(prefect_
     rows_in_big = sum(1 for _ in open(big, encoding="utf-8-sig")) - 1
     assert counts["files"][0][2] == rows_in_big  # the whole file, not the half seen while it was growing
     assert counts["submissions"] == counts["distinct"]
+
+
+WRITER = """
+import sys, time
+src, dest, pause, stamp = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
+data = open(src, "rb").read()
+with open(dest, "wb") as f:
+    f.write(data[:len(data) // 2])
+    f.flush()
+    time.sleep(pause)  # half a file on disk, unchanged, still open
+    f.write(data[len(data) // 2:])
+open(stamp, "w").write(repr(time.time()))  # closed
+"""
+
+
+def test_a_paused_writer_is_waited_for_until_it_closes_the_file(prefect_harness, small_demo, tmp_path):
+    if not writers.available():
+        pytest.skip("needs Linux /proc fdinfo")
+    import io
+
+    from rich.console import Console
+
+    from flows.display import stage_display
+    from flows.watch import local_runner, watch
+
+    settings = load_settings(small_demo / "assessment.toml")
+    held = tmp_path / "held"
+    shutil.move(settings.inbox, held)
+    settings.inbox.mkdir()
+    source = held / "kobo_export_2026-11-10.csv"
+    stamp = tmp_path / "closed-at"
+    shown = Console(file=io.StringIO(), width=80)
+    run = local_runner(settings, reports=False, display=lambda: stage_display(shown),
+                       on_result=lambda result: results.append(result))
+    batches: list[tuple[float, list[tuple[str, int]]]] = []
+    results: list = []
+    stop = threading.Event()
+
+    def on_batch(files):
+        batches.append((time.time(), [(p.name, p.stat().st_size) for p in files]))
+        run(files)
+        stop.set()
+
+    pause, stable = 4.0, 1.0  # the writer pauses 4x longer than the size-stable rule waits
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(source), str(settings.inbox / source.name),
+                               str(pause), str(stamp)])
+    deadline = threading.Timer(240, stop.set)
+    deadline.start()
+    try:
+        watch(settings, on_batch, stable_seconds=stable, debounce_seconds=0.3, poll_seconds=0.1, stop=stop)
+    finally:
+        deadline.cancel()
+    assert writer.wait(30) == 0
+    [(released_at, files)] = batches
+    assert files == [(source.name, source.stat().st_size)]  # the whole file
+    assert released_at >= float(stamp.read_text())  # only after the writer closed it
+    [result] = results
+    rows = sum(1 for _ in open(source, encoding="utf-8-sig")) - 1
+    assert [(f.file, f.status, f.rows, f.accepted + f.quarantined) for f in result.files] == [
+        (source.name, "loaded", rows, rows)]
+    assert "Files staged" in shown.file.getvalue() and "1/1" in shown.file.getvalue()
 
 
 def _runs_done(settings) -> int:

@@ -330,3 +330,49 @@ def test_areas_sharing_a_label_show_their_code_and_files_use_the_code(demo, tmp_
     pages = _html(settings, placeholder, run, tmp_path / "h", regions=["R01", "R02"])
     assert {"R01", "R02"} <= set(pages)
     assert "To be updated (R01)" in pages["national"] and "To be updated (R02)" in pages["national"]
+
+
+def test_render_all_reports_each_pdf_as_it_finishes(tmp_path):
+    """The pool route: page counts come back in job order; the caller hears of each PDF once, when it is written."""
+    def job(name: str, pages: int) -> report_render.RenderJob:
+        body = '<p style="break-after: page">x</p>' * (pages - 1) + "<p>end</p>"
+        return report_render.RenderJob(html=f"<html><body>{body}</body></html>", out=tmp_path / f"{name}.pdf",
+                                       roots=[str(templates_dir())])
+
+    jobs = [job("a", 1), job("b", 3), job("c", 2)]
+    done: list[str] = []
+
+    def on_done(j):
+        assert j.out.is_file()  # already written when reported
+        done.append(j.out.name)
+
+    assert report_render.render_all(jobs, workers=2, on_done=on_done) == [1, 3, 2]
+    assert sorted(done) == ["a.pdf", "b.pdf", "c.pdf"]
+    done.clear()
+    assert report_render.render_all(jobs[:2], workers=2, on_done=on_done) == [1, 3]  # inline: few jobs
+    assert done == ["a.pdf", "b.pdf"]
+
+
+def test_build_reports_reports_progress(loaded, tmp_path):
+    settings, form, run = loaded
+    seen: list[tuple] = []
+
+    class Recorder:
+        def start(self, stage, total=None):
+            seen.append(("start", stage, total))
+
+        def advance(self, stage, step=1, item=None):
+            seen.append(("advance", stage, item))
+
+        def finish(self, stage, note=None):
+            seen.append(("finish", stage))
+
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        paths = build_reports(con, dataclasses.replace(settings, processed=tmp_path / "processed"), form, run,
+                              html_only=True, progress=Recorder())
+    finally:
+        con.close()
+    assert seen[0] == ("start", "report", None) and seen[1] == ("start", "report", len(paths))
+    assert [s[2] for s in seen if s[0] == "advance"] == [p.name for p in paths]
+    assert seen[-1] == ("finish", "report")

@@ -202,6 +202,17 @@ def test_pandas_route_matches_sql_route(env, tmp_path):
     assert found["sql"] == found["pandas"] and len(found["sql"]) == 6
 
 
+@pytest.mark.parametrize("route", ["sql", "pandas"])
+def test_validation_makes_no_gx_docs_site(env, tmp_path, route, caplog):
+    """GX's default ephemeral context made a temporary docs folder per file and logged it at INFO."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        result = run(env, tmp_path, {2: {"household/hh_size": "99"}}, route=route)
+    assert only(result, "constraint").row == 2  # results as before
+    assert not [r for r in caplog.records if "docs site" in r.getMessage()]
+
+
 def test_rules_carry_meta_for_every_expectation(env, tmp_path):
     form_dir, form = env
     staged = stage(tmp_path, form, [good_row(1)])

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..core.names import label_file_name
+from ..core.progress import Progress, reporter
 from ..core.settings import Settings
 from ..core.sqlutil import atomic_write_text
 from ..core.summary import RunSummary
@@ -53,15 +54,18 @@ def region_file_names(areas: list[str], labels: dict[str, str]) -> dict[str, str
 
 def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, run: RunSummary | None, *,
                   language: str | None = None, workers: int | None = None, regions: bool | list[str] = True,
-                  html_only: bool = False) -> list[Path]:
+                  html_only: bool = False, progress: Progress | None = None) -> list[Path]:
     """Write `reports/<round>/national.pdf` and one PDF per first-level region; return their paths.
 
     `language` overrides the configured label language (e.g. "Français (fr)"); `regions` is True (all), False
     (national only) or a list of area codes; `html_only` writes the HTML next to where the PDFs would go
     instead of rendering them (fast; for tests and template work; the chart files are then kept).
+    `progress` hears stage "report": started while the pages are composed, then n/N as each file is written.
     Rendering uses a spawned process pool: a script calling this must guard its entry point with
     `if __name__ == "__main__":`, as multiprocessing requires.
     """
+    steps = reporter(progress)
+    steps.start("report")
     chosen = form.choose_language(language) if language else form.language
     lang = chosen.column
     text = Text(chosen.code, settings.min_cell)
@@ -82,17 +86,21 @@ def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
                 areas = [a for a in areas if a in set(regions)]
             region_tpl = env.get_template("region.html.j2")
             pages += [(out_dir / names[a], region_tpl.render(**builder.region(a))) for a in areas]
+        steps.start("report", len(pages))
         if html_only:
             written = []
             for stem, html in pages:
                 path = stem.with_suffix(".html")
                 atomic_write_text(path, html)
                 written.append(path)
+                steps.advance("report", item=path.name)
+            steps.finish("report")
             return written
         allowed_files = [settings.logo.resolve().as_posix()] if logo and settings.logo else []
         jobs = [RenderJob(html=html, out=stem.with_name(stem.name + ".pdf"),
                           roots=[str(templates_dir()), str(chart_dir)], files=allowed_files) for stem, html in pages]
-        render_all(jobs, workers)
+        render_all(jobs, workers, on_done=lambda job: steps.advance("report", item=job.out.name))
+        steps.finish("report")
         return [j.out for j in jobs]
     finally:
         if not html_only:

@@ -5,7 +5,8 @@ name and renamed, so a reader never sees half a file.
 from __future__ import annotations
 
 import os
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -43,10 +44,30 @@ def render_job(job: RenderJob) -> int:
     return len(document.pages)
 
 
-def render_all(jobs: list[RenderJob], workers: int | None = None) -> list[int]:
-    """Render jobs in a process pool (spawned: safe inside a threaded flow run); inline when few."""
+def render_all(jobs: list[RenderJob], workers: int | None = None,
+               on_done: Callable[[RenderJob], None] | None = None) -> list[int]:
+    """Render jobs in a process pool (spawned: safe inside a threaded flow run); inline when few.
+
+    Returns the page counts in job order. `on_done(job)` is called in this process as each PDF is written
+    (in the order they finish), so a caller can show n/N while the pool works.
+    """
     workers = workers if workers is not None else min(2, os.cpu_count() or 1)
     if workers <= 1 or len(jobs) <= 2:
-        return [render_job(j) for j in jobs]
+        pages = []
+        for job in jobs:
+            pages.append(render_job(job))
+            if on_done:
+                on_done(job)
+        return pages
     with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
-        return list(pool.map(render_job, jobs, chunksize=1))
+        futures = {pool.submit(render_job, job): i for i, job in enumerate(jobs)}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:  # stop the queued jobs; the running ones finish
+                    pool.shutdown(wait=True, cancel_futures=True)
+                    raise future.exception()  # type: ignore[misc]
+                if on_done:
+                    on_done(jobs[futures[future]])
+        return [f.result() for f in futures]

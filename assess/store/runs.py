@@ -14,6 +14,7 @@ import duckdb
 
 from ..core.names import safe_name
 from ..core.problems import FileStatus, Problem, ValidationResult
+from ..core.progress import Progress, reporter
 from ..core.settings import Settings
 from ..core.sqlutil import fetch_one, named_query, transaction
 from ..core.xlsform import XLSForm
@@ -67,15 +68,21 @@ def load_outcome(con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Set
 
 def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], settings: Settings, form: XLSForm,
                run_id: str, key: str, *, write_receipts: Callable[[FileOutcome], object],
-               logger: logging.Logger | logging.LoggerAdapter = log) -> list[FileOutcome]:
+               logger: logging.Logger | logging.LoggerAdapter = log,
+               progress: Progress | None = None) -> list[FileOutcome]:
     """Load staged files one transaction each, then write their receipts (the caller holds the store lock).
+
+    `progress` hears stage "load" in rows: each file's rows as its transaction commits.
 
     Safe to kill at any point: a file is loaded or not, a killed run's missing receipts are written by the
     next run, and its staging leftovers are removed then.
     """
+    steps = reporter(progress)
+    steps.start("load", sum(o.rows for o in outcomes))
     redo = begin_load(con, settings, run_id)
     for out in outcomes:
         load_outcome(con, out, settings, form, run_id, key)
+        steps.advance("load", out.rows, safe_name(out.name))
         logger.info("%s: %s (%d accepted, %d quarantined)", safe_name(out.name), out.status, out.accepted,
                     out.quarantined)
     crash_point("after-commit-before-receipt")
@@ -87,6 +94,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], sett
         cleanup_staging(settings, out)
     sweep_staging(con, settings)
     finish_load(con, settings, run_id, outcomes)
+    steps.finish("load")
     return outcomes
 
 

@@ -65,10 +65,20 @@ def sql_route_available() -> bool:
 
 
 def _context():
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    """An in-memory GX context without a data docs site (receipts are our own documents).
 
-    context = gx.get_context(mode="ephemeral")
+    GX's default ephemeral context makes a temporary docs folder for every context and logs
+    "Created temporary directory ... for ephemeral docs site" at INFO each time: once per validated file.
+    """
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
+
+    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False))
+    context = gx.get_context(mode="ephemeral", project_config=config)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
 

@@ -118,6 +118,22 @@ def test_form_sheets_and_settings(demo):
     assert needs == NEEDS
 
 
+def test_choices_mark_the_answers_that_signal_need(demo):
+    from assess.core.xlsform import read_xlsform
+
+    dest, _ = demo
+    rows = _sheet(dest / FORM, "choices")
+    marked = {(r["list_name"], r["name"]) for r in rows if r["need"] == 1}
+    assert marked == {("water_source", "unprotected_well"), ("water_source", "surface_water"),
+                      ("shelter", "major_damage"), ("shelter", "destroyed"), ("shelter", "none"), ("income", "none")}
+    assert all(r["need"] is None for r in rows if (r["list_name"], r["name"]) not in marked)
+    form = read_xlsform(dest / FORM)  # read into Choice.need, not left among the extra columns
+    assert form.marked_need("water_source") == ("unprotected_well", "surface_water")
+    assert form.marked_need("priority_needs") == () and form.marked_need("hh_size") == ()
+    assert all("need" not in c.extra for cs in form.choices.values() for c in cs)
+    assert "[report.need_answers]" in (dest / "assessment.toml").read_text(encoding="utf-8")  # documented
+
+
 def test_kobo_csv_format(demo):
     dest, _ = demo
     raw = (dest / KOBO_CSV).read_bytes()

@@ -14,6 +14,7 @@ from _store import build_store
 
 import assess.report.render as report_render
 import assess.report.sections as report_sections
+from assess.core.settings import ExpectSpec
 from assess.core.xlsform import Choice
 from assess.core.xlsform import language_code as lang_code
 from assess.report.build import build_reports, region_file_names
@@ -260,12 +261,17 @@ def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
                 "se_change DOUBLE, significant BOOLEAN, ci_overlap BOOLEAN)")
     con.execute("INSERT INTO trends VALUES (?, '2026-R0', 'national', 'all', 'priority_needs', 'food', 0.34, 0.22, "
                 "0.12, 0.02, true, false), (?, '2026-R0', 'national', 'all', 'hh_size', '', 5.9, 6.1, -0.2, 0.1, "
-                "false, true)", [settings.round, settings.round])
+                "false, true), (?, '2026-R0', 'national', 'all', 'water_source:need', '', 0.26, 0.31, -0.05, 0.02, "
+                "true, false)", [settings.round, settings.round, settings.round])
     con.close()
     html = _html(settings, form, _with_store(run, store), tmp_path, regions=False)["national"]
     assert "Change since the previous round" in html and "Round 2026-R0" in html
     assert "+12 pts" in html and "−0.2" in html
-    assert "Compared with round 2026-R0, 1 of 2 national figures changed" in html
+    assert "Compared with round 2026-R0, 2 of 3 national figures changed" in html
+    # the share of answers that signal need is a figure of its own, named by its answers
+    assert ("<td>What is the main source of drinking water for the household?</td><td>“Unprotected well or "
+            "spring” or “Surface water (river, pond)”</td><td class=\"num\">31%</td><td class=\"num\">26%</td>"
+            "<td class=\"num\">−5 pts</td>") in html.replace("&#34;", '"')
     con = duckdb.connect(str(settings.store_path), read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
@@ -298,18 +304,32 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
     sid = con.execute("SELECT submission_id FROM submissions WHERE admin1 = 'R01' LIMIT 1").fetchone()[0]
     con.execute("INSERT INTO quarantine (round, submission_id, file, sha256, \"row\", \"column\", value, expectation, "
                 "reason, kind, action) VALUES "
-                "(?, 'q1', 'f.csv', 'x', 3, 'hh_size', '<script>', 'e', 'household size out of range', 'constraint', "
-                "'quarantine'), (?, 'q2', 'f.csv', 'x', 4, 'hh_size', '0', 'e', 'household size out of range', "
-                "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'unusually large household', "
-                "'custom', 'warn')", [settings.round, settings.round, settings.round, sid])
+                "(?, 'q1', 'f.csv', 'x', 3, 'household-hh_size', '<script>', 'e', 'household size out of range; fix "
+                "the row and drop the corrected file', 'constraint', 'quarantine'), "
+                "(?, 'q2', 'f.csv', 'x', 4, 'household/hh_size', '0', 'e', 'household size out of range', "
+                "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'hh_size 31: unusually "
+                "large household', 'custom', 'warn')", [settings.round, settings.round, settings.round, sid])
     con.close()
-    pages = _html(settings, form, _with_store(run, store), tmp_path, regions=["R01"])
+    own_check = ExpectSpec(type="expect_column_values_to_be_between",
+                           kwargs={"column": "hh_size", "max_value": 20, "reason": "unusually large household"})
+    with_check = dataclasses.replace(settings, expectations=(own_check,))
+    pages = _html(with_check, form, _with_store(run, store), tmp_path, regions=["R01"])
     national = pages["national"]
-    assert re.search(r"<td>quarantined</td><td>constraint</td><td>household size out of range</td>"
-                     r"<td class=\"num\">2</td>", national)
-    assert "flagged, kept" in national and "unusually large household" in national
+    question = "How many people live in this household, including you?"
+    # by reason in plain words, with the question; both export spellings of the column are the one question
+    assert re.search(r"<td>An answer outside what the form allows</td><td>" + re.escape(question) +
+                     r"</td><td class=\"num\">2</td><td class=\"num\"></td>", national)
+    # the assessment's own words for its own check; flagged (kept), not kept aside
+    assert re.search(r"<td>Unusually large household</td><td>" + re.escape(question) +
+                     r"</td><td class=\"num\"></td><td class=\"num\">1</td>", national)
+    assert "drop the corrected file" not in national and "out of range" not in national  # coordinators' text
     assert "&lt;script&gt;" not in national and "<script" not in national  # answers are never shown
-    assert "unusually large household" in pages["Karsa-North"]  # the warning is placed in its region
+    region = pages["Karsa-North"]
+    assert re.search(r"<td>Unusually large household</td><td>" + re.escape(question) +
+                     r"</td><td class=\"num\">1</td>", region)  # the warning is placed in its region
+    # without the check in the config, the kind of check speaks for it
+    plain = _html(settings, form, _with_store(run, store), tmp_path / "plain", regions=False)["national"]
+    assert "<td>Failed a check set for this assessment</td>" in plain
 
 
 def test_long_choice_lists_split_into_tables_that_fit_the_page(demo, tmp_path, monkeypatch):
@@ -376,3 +396,235 @@ def test_build_reports_reports_progress(loaded, tmp_path):
     assert seen[0] == ("start", "report", None) and seen[1] == ("start", "report", len(paths))
     assert [s[2] for s in seen if s[0] == "advance"] == [p.name for p in paths]
     assert seen[-1] == ("finish", "report")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The leadership PDF (issue 13): files in the numbers, the annex in plain words, findings that read as written
+# ------------------------------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def with_bad_files(demo_template, tmp_path_factory):
+    """The demo plus a file with bad rows, an empty file and another form's export, loaded once."""
+    from tests.baseline import write_inbox_extras
+
+    root = tmp_path_factory.mktemp("report-bad") / "demo"
+    shutil.copytree(demo_template, root)
+    write_inbox_extras(root)
+    settings, form, run = build_store(root)
+    return settings, form, _with_store(run, settings.store_path)
+
+
+def _section(html: str, start: str, end: str) -> str:
+    return html[html.index(start):html.index(end, html.index(start))]
+
+
+def test_reproducibility_lists_only_the_files_in_the_numbers(with_bad_files, tmp_path):
+    settings, form, run = with_bad_files
+    html = _html(settings, form, run, tmp_path, regions=False)["national"]
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    files = {r[0]: r[1:] for r in con.execute("SELECT name, sha256, status FROM files").fetchall()}
+    con.close()
+    assert files["zz_empty.csv"][1] == files["zz_other_form.csv"][1] == "rejected"
+    repro = _section(html, 'id="s-repro"', "</table>")
+    listed = re.findall(r"<tr><td>([^<]+)</td><td class=\"hash\">([0-9a-f]{64})</td></tr>", repro)
+    assert sorted(listed) == sorted((n, f[0]) for n, f in files.items() if f[1] == "loaded")
+    assert "zz_bad_rows.csv" in dict(listed)  # some of its rows are in the numbers
+
+
+def test_quality_annex_is_for_leadership_not_coordinators(with_bad_files, tmp_path):
+    settings, form, run = with_bad_files
+    html = _html(settings, form, run, tmp_path, regions=False)["national"]
+    annex = html[html.index('id="s-quality"'):]
+    # rejected files: one line, not named, no instructions, no status with counts
+    assert "2 other files could not be read and are not in the numbers; see the receipts." in annex
+    for text in ("zz_empty.csv", "zz_other_form.csv", "Export the data again", "drop it again",
+                 "point [survey] xlsform", "rejected (", "quarantined)", "does not look like an export"):
+        assert text not in html, text
+    assert "<td>zz_bad_rows.csv</td>" in annex
+    # rows kept aside: by reason in plain words, with the question; never the answer that failed
+    for why, question in (("An answer that is not one of the form&#39;s choices",
+                           "What is the main source of drinking water for the household?"),
+                          ("An answer outside what the form allows",
+                           "How many people live in this household, including you?"),
+                          ("No answer where the form requires one",
+                           "What is the main source of drinking water for the household?")):
+        assert f"<td>{why}</td><td>{question}</td>" in annex, why
+    assert "bottled_champagne" not in html and "not a whole number" not in html
+
+
+def _need(store: Path, level: str, area: str, indicator: str) -> tuple:
+    return _estimate(store, level=level, area=area, indicator=indicator, option="")
+
+
+def test_answers_that_signal_need_are_one_estimate_with_its_own_ci(demo):
+    settings, form, _ = demo
+    assert [c.name for c in form.choices["water_source"] if c.need] == ["unprotected_well", "surface_water"]
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        est, lo, hi, n = _need(settings.store_path, "national", "all", "water_source:need")
+        parts = con.execute("SELECT estimate, n FROM estimates WHERE level = 'national' AND indicator = "
+                            "'water_source' AND option IN ('unprotected_well', 'surface_water')").fetchall()
+        # one share of households, equal to the sum of the two answers' shares (select_one) ...
+        assert est == pytest.approx(sum(p[0] for p in parts)) and n == parts[0][1]
+        # ... with its own design-based interval, narrower than adding the answers' intervals
+        assert lo < est < hi and hi - lo < 0.1
+        # every area and district has it, like any other cell; it is never an answer of the question itself
+        assert con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source:need'").fetchone()[0] \
+            == con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source' "
+                           "AND option = 'borehole'").fetchone()[0]
+        assert not con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source' AND option "
+                               "NOT IN (SELECT unnest(?))", [form.choice_names("water_source")]).fetchone()[0]
+        assert not con.execute("SELECT count(*) FROM ranking WHERE indicator LIKE '%:need'").fetchone()[0]
+        # shelter: three answers signal need
+        est, *_ = _need(settings.store_path, "national", "all", "shelter_condition:need")
+        total = con.execute("SELECT sum(estimate) FROM estimates WHERE level = 'national' AND indicator = "
+                            "'shelter_condition' AND option IN ('major_damage', 'destroyed', 'none')").fetchone()[0]
+        assert est == pytest.approx(total)
+        # priority needs: nothing marked, nothing derived
+        assert not con.execute("SELECT count(*) FROM estimates WHERE indicator = 'priority_needs:need'").fetchone()[0]
+    finally:
+        con.close()
+
+
+def test_select_multiple_need_share_is_any_need_answer_chosen(demo, tmp_path):
+    """A select_multiple question: y = 1 when any need answer is ticked, 0 when answered otherwise."""
+    from assess.estimate.run import run_estimates
+
+    settings, form, _ = demo
+    store = tmp_path / "multi.duckdb"
+    shutil.copyfile(settings.store_path, store)
+    marked = dataclasses.replace(settings, need_answers={"priority_needs": ("food", "water")})
+    con = connect(store)
+    try:
+        run_estimates(con, marked, form)
+        est, lo, hi, n = con.execute("SELECT estimate, ci_low, ci_high, n FROM estimates WHERE level = 'national' "
+                                     "AND indicator = 'priority_needs:need'").fetchone()
+        food, water = (con.execute("SELECT estimate FROM estimates WHERE level = 'national' AND indicator = "
+                                   "'priority_needs' AND option = ?", [o]).fetchone()[0] for o in ("food", "water"))
+        answered = con.execute("SELECT n FROM estimates WHERE level = 'national' AND indicator = 'priority_needs' "
+                               "AND option = 'food'").fetchone()[0]
+    finally:
+        con.close()
+    assert max(food, water) < est < food + water  # households naming both count once
+    assert lo < est < hi and n == answered
+
+
+def test_summary_is_findings_from_the_numbers(demo, tmp_path):
+    settings, form, run = demo
+    t = Text("en", settings.min_cell)
+    pages = _html(settings, form, run, tmp_path, regions=["R01"])
+    html = pages["national"]
+    summary = _section(html, 'id="s-summary"', "</section>")
+    assert "Most frequent answer" not in html
+    assert "in 6 regions." in summary and "areas (Region)" not in html
+    # the combined share of the answers that signal need, with its own CI
+    est, lo, hi, _ = _need(settings.store_path, "national", "all", "water_source:need")
+    assert (f"{t.pct(est)} of households (95% CI {t.pct_ci(lo, hi)}) answered “Unprotected well or spring” or "
+            "“Surface water (river, pond)” to “What is the main source of drinking water for the household?”."
+            ) in summary.replace("&#34;", '"')
+    # the areas that stand out: their own value and the national one
+    assert "Areas that stand out" in summary
+    nat = _need(settings.store_path, "national", "all", "water_source:need")[0]
+    top = max(((a, _need(settings.store_path, "admin1", a, "water_source:need")) for a in
+               ("R01", "R02", "R03", "R04", "R05", "R06")), key=lambda p: p[1][0])
+    label = form.choice_label("admin1", top[0], "English (en)")
+    assert re.search(re.escape(f"{t.pct(top[1][0])} in {label}") + r"[^<]*" +
+                     re.escape(f"against {t.pct(nat)} nationally."), summary)
+    # the summary has a page of its own
+    assert re.search(r'<section class="page-start summary-page">\s*<h1 id="s-summary">', html)
+
+
+def test_region_text_says_both_values_and_names_the_report(demo, tmp_path):
+    settings, form, run = demo
+    t = Text("en", settings.min_cell)
+    html = _html(settings, form, run, tmp_path, regions=["R01"])["Karsa-North"]
+    assert '<p class="kicker">Regional report</p>' in html  # not "REGIONAL REPORT · REGION"
+    food = _estimate(settings.store_path, level="admin1", area="R01", indicator="priority_needs", option="food")
+    nat = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
+    assert food[1] > nat[0]  # the demo's dry north names food clearly more often
+    assert f"<li>Food: {t.pct(food[0])} here against {t.pct(nat[0])} nationally.</li>" in html
+    assert "higher than nationally" not in html
+    est, lo, hi, _ = _need(settings.store_path, "admin1", "R01", "water_source:need")
+    assert f"{t.pct(est)} of households here (95% CI {t.pct_ci(lo, hi)}) answered" in html
+
+
+def test_no_zero_interval_for_an_answer_nobody_gave(demo, tmp_path):
+    settings, form, run = demo
+    pages = _html(settings, form, run, tmp_path, regions=True)
+    assert len(pages) == 7
+    for stem, html in pages.items():
+        assert "0–0%" not in html, stem
+    # Marin Coast: nobody fetches surface water there
+    marin = pages["Marin-Coast"]
+    assert re.search(r'class="bar-label">Surface water \(river, pond\)</th><td class="bar-strip">.*?'
+                     r'<b>none</b>', marin)
+    assert "No household here answered “Unprotected well or spring” or “Surface water (river, pond)”" in marin
+
+
+def _heat_columns(html: str, title: str) -> dict[str, set[str]]:
+    """column label -> the CSS classes of its cells, for the heat table titled `title`."""
+    table = _section(html, f'<h3 class="table-title">{title}</h3>', "</table>")
+    heads = re.findall(r"<th>([^<]*)</th>", table.split("</thead>")[0])
+    out: dict[str, set[str]] = {h: set() for h in heads}
+    for row in re.findall(r"<tr[^>]*><th scope=\"row\"[^>]*>[^<]*</th>(.*?)</tr>", table):
+        for head, cls in zip(heads, re.findall(r'<td class="([^"]+)">', row), strict=True):
+            out[head].add(cls)
+    return out
+
+
+def test_heat_tables_shade_in_the_direction_of_need(demo, tmp_path):
+    settings, form, run = demo
+    html = _html(settings, form, run, tmp_path, regions=False)["national"]
+    shelter = _heat_columns(html, "What is the condition of the household&#39;s shelter?")
+    assert shelter["Good condition"] == shelter["Minor damage"] == {"hp"}  # good news is not a hotspot
+    for need in ("Major damage", "Destroyed", "No shelter"):
+        assert shelter[need] and all(re.fullmatch(r"h[0-5]", c) for c in shelter[need]), need
+    assert list(shelter)[:3] == ["Major damage", "Destroyed", "No shelter"] and len(shelter) == 5  # need first
+    # nothing marked: neutral greys, and the legend says what grey means
+    needs = _heat_columns(html, "What are the household&#39;s most important needs right now? (up to 3)")
+    assert all(re.fullmatch(r"g[0-5]", c) for cells in needs.values() for c in cells)
+    assert "Questions with no answer marked as signalling need" in html
+    assert 'class="swatch g5"' in html and 'class="swatch hp">Other answers' in html
+    # food consumption: poor and borderline signal need, acceptable does not
+    fcs = _heat_columns(html, "Food consumption group")
+    assert fcs["Acceptable"] == {"hp"} and all(c.startswith("h") and c != "hp" for c in fcs["Poor"])
+    # the combined shares have their own table, with the national row
+    need = _heat_columns(html, "Households giving answers that signal need")
+    assert len(need) == 2 and all(re.fullmatch(r"h[0-5]", c) for cells in need.values() for c in cells)
+
+
+def test_pages_explain_what_they_show(demo, tmp_path):
+    settings, form, run = demo
+    html = _html(settings, form, run, tmp_path, regions=False)["national"]
+    # severity phases a sector's rules cannot give read "–", with a note (food: phases 1, 3, 4 only)
+    dist = _section(html, "Severity phases nationally, by sector", "</div>")
+    food = re.search(r'class="area-col">Food security</th>(.*?)</tr>', dist).group(1)
+    cells = re.findall(r'<td class="[^"]+">([^<]*)</td>', food)
+    assert cells[1] == "–" and cells[4] == "–" and "%" in cells[0]  # phases 2 and 5
+    assert "–: the sector&#39;s rules do not define this phase." in dist
+    # an average is labelled as one, with its interval
+    t = Text("en", settings.min_cell)
+    fcs = _estimate(settings.store_path, level="national", indicator="fcs_score", option="")
+    assert "Averages by region (95% confidence interval in brackets)" in html
+    assert f"<b>{t.num(fcs[0])}</b> <span class=\"ci\">(95% CI {t.num_ci(fcs[1], fcs[2])})</span>" in html
+    assert "<h3 class=\"table-title\">Average</h3>" not in html
+    # the national chart of an average shows the national figure first, the regions for comparison
+    chart = _section(html, "How many people live in this household, including you?</span>", "</figure>")
+    mean = _estimate(settings.store_path, level="national", indicator="hh_size", option="")
+    first = re.search(r'<tr class="total-bar"><th scope="row" class="bar-label">National</th>.*?<b>([^<]+)</b>',
+                      chart)
+    assert first and first.group(1) == t.num(mean[0])
+    assert chart.index("National</th>") < chart.index("Karsa North</th>")
+    assert "below it each region, for comparison" in chart and "National figure" in chart
+
+
+def test_new_wording_in_french_and_arabic(demo, tmp_path):
+    settings, form, run = demo
+    fr = _html(settings, form, run, tmp_path / "fr", regions=["R01"], language="Français (fr)")
+    assert "Zones qui se distinguent" in fr["national"] and "dans 6 régions." in fr["national"]
+    assert "ont répondu « Puits ou source non protégé » ou « Eau de surface (rivière, mare) »" in fr["national"]
+    assert "ici contre" in fr["Karsa-Nord"]
+    ar = _html(settings, form, run, tmp_path / "ar", regions=["R01"], language="العربية (ar)")
+    assert '<html lang="ar" dir="rtl">' in ar["national"]
+    assert "مناطق لافتة" in ar["national"] and "إجابات تدل على احتياج" in ar["national"]
+    assert "هنا مقابل" in ar["شمال-كارسا"]

@@ -73,6 +73,7 @@ def test_no_indicators_by_default(tmp_path):
 
 
 RULE = '{ level = 3, when = "${w} = \'x\'" }'
+NEEDS = '[needs]\nquestions = ["water_source", "hh_size"]\n'
 
 
 @pytest.mark.parametrize("text,match", [
@@ -104,6 +105,15 @@ RULE = '{ level = 3, when = "${w} = \'x\'" }'
      r"\[validation\] window: '30/11/2026' is not a date"),
     ('[validation]\nwindow = ["2026-11-30", "2026-11-01"]\n', r"\[validation\] window ends .* before it starts"),
     ('[report]\nlogo = "logo.png"\n', r"\[report\] logo: .*logo\.png not found"),
+    (NEEDS + '[report.need_answers]\nwater = ["river"]\n',
+     r"\[report\.need_answers\] water: 'water' is not one of the \[needs\] questions \(water_source, hh_size\)"),
+    (NEEDS + '[report.need_answers]\nwater_source = "river"\n',
+     r"\[report\.need_answers\] water_source must be a list of choice codes"),
+    (NEEDS + '[report.need_answers]\nwater_source = ["river", ""]\n',
+     r"\[report\.need_answers\] water_source must be a list of choice codes"),
+    (NEEDS + '[report.need_answers]\nwater_source = ["river", "river"]\n',
+     r"\[report\.need_answers\] water_source lists 'river' twice"),
+    ('[report]\nneed_answers = ["river"]\n', r"\[report\] need_answers must be a dict"),
 ])
 def test_config_sections_are_checked_at_load(tmp_path, text, match):
     with pytest.raises(ConfigError, match=match):
@@ -115,3 +125,51 @@ def test_report_logo_and_window_are_kept(tmp_path):
     s = load_settings(write(tmp_path, BASE + '[report]\nlogo = "logo.png"\n[validation]\n'
                                       'window = ["2026-11-01", "2026-11-30T23:59"]\n'))
     assert s.logo == tmp_path / "logo.png" and s.window == ("2026-11-01", "2026-11-30T23:59")
+
+
+def test_need_answers_are_read_per_question(tmp_path):
+    s = load_settings(write(tmp_path, BASE + NEEDS + '[report.need_answers]\nwater_source = [" river ", "pond"]\n'
+                                                     'hh_size = []\n'))
+    assert s.need_answers == {"water_source": ("river", "pond"), "hh_size": ()}
+    assert load_settings(write(tmp_path, BASE)).need_answers == {}
+
+
+# [report.need_answers] against the form (at start-up, before any data is read), and the form's `need` column
+def _demo_settings(demo_template, tmp_path, extra: str):
+    import shutil
+
+    root = tmp_path / "demo"
+    shutil.copytree(demo_template, root, ignore=shutil.ignore_patterns("raw", "processed"))
+    config = root / "assessment.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace("[report]\n", extra + "[report]\n", 1),
+                      encoding="utf-8")
+    return load_settings(config)
+
+
+@pytest.mark.parametrize("extra,match", [
+    ('[report.need_answers]\nwater_source = ["surface_water", "river"]\n',
+     r"\[report\.need_answers\] water_source: 'river' is not a choice of the list 'water_source' .*"
+     r"choices: piped, public_tap"),
+    ('[report.need_answers]\nhh_size = ["1"]\n', r"\[report\.need_answers\] hh_size: 'hh_size' is a question of type integer"),
+])
+def test_need_answers_are_checked_against_the_form(demo_template, tmp_path, extra, match):
+    from assess.core.xlsform import read_form
+    from assess.estimate.run import check_config_against_form
+
+    settings = _demo_settings(demo_template, tmp_path, extra)
+    with pytest.raises(ConfigError, match=match):
+        check_config_against_form(settings, read_form(settings))
+
+
+def test_config_need_answers_win_over_the_form(demo_template, tmp_path):
+    from assess.core.xlsform import need_answers, read_form
+    from assess.estimate.run import check_config_against_form
+
+    settings = _demo_settings(demo_template, tmp_path,
+                              '[report.need_answers]\nwater_source = ["water_trucking"]\npriority_needs = []\n')
+    form = read_form(settings)
+    check_config_against_form(settings, form)
+    # the form marks unprotected_well and surface_water; the config names water trucking instead
+    assert form.marked_need("water_source") == ("unprotected_well", "surface_water")
+    assert need_answers(settings, form) == {"water_source": ("water_trucking",),
+                                            "shelter_condition": ("major_damage", "destroyed", "none")}

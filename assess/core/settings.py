@@ -98,6 +98,7 @@ class Settings:
     expectations: tuple[ExpectSpec, ...] = ()
     organisation: str = ""
     logo: Path | None = None
+    need_answers: dict[str, tuple[str, ...]] = field(default_factory=dict)  # [report.need_answers]
     cron: str | None = None
     timezone: str | None = None
     webhook: str | None = None
@@ -159,7 +160,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "policy": (dict, False),
         "expect": (list, False),
     },
-    "report": {"organisation": (str, False), "logo": (str, False)},
+    "report": {"organisation": (str, False), "logo": (str, False), "need_answers": (dict, False)},
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False)},
@@ -312,6 +313,26 @@ def indicator_specs(section: dict[str, Any], path: Path) -> IndicatorSpecs:
                           severity=_severity_specs(section.get("severity", []), path))
 
 
+def _need_answers(table: dict[str, Any], needs: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:
+    """`[report.need_answers]`: question -> the choice codes that signal need (checked against the form later)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for question, codes in table.items():
+        where = f"[report.need_answers] {question}"
+        if question not in needs:
+            known = ", ".join(needs) or "none"
+            raise ConfigError(f"{path}: {where}: '{question}' is not one of the [needs] questions ({known}); "
+                              "name a question that is estimated, or remove the line.")
+        if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
+            raise ConfigError(f"{path}: {where} must be a list of choice codes in quotes, e.g. "
+                              f"{question} = [\"surface_water\", \"unprotected_well\"], got {codes!r}.")
+        names = tuple(c.strip() for c in codes)
+        twice = next((c for i, c in enumerate(names) if c in names[:i]), None)
+        if twice is not None:
+            raise ConfigError(f"{path}: {where} lists '{twice}' twice; name each answer once.")
+        out[question] = names
+    return out
+
+
 def load_settings(path: str | Path) -> Settings:
     """Read and check `assessment.toml`; paths inside it are relative to the file itself."""
     path = Path(path)
@@ -395,6 +416,7 @@ def load_settings(path: str | Path) -> Settings:
                           "(relative to the config file).")
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
+    needs = _str_list(data, "needs", "questions", path)
     return Settings(
         config_path=path.resolve(),
         root=root,
@@ -406,7 +428,7 @@ def load_settings(path: str | Path) -> Settings:
         inbox=rel(paths.get("inbox", "data/raw")) or root / "data/raw",
         processed=rel(paths.get("processed", "data/processed")) or root / "data/processed",
         region_levels=_str_list(data, "regions", "levels", path),
-        needs=_str_list(data, "needs", "questions", path),
+        needs=needs,
         missing_codes=tuple(float(m) for m in missing),
         frame=rel(design.get("frame")),
         strata=design.get("strata") or None,
@@ -421,6 +443,7 @@ def load_settings(path: str | Path) -> Settings:
         expectations=tuple(expects),
         organisation=report.get("organisation", ""),
         logo=logo,
+        need_answers=_need_answers(report.get("need_answers", {}), needs, path),
         cron=schedule.get("cron") or None,
         timezone=schedule.get("timezone") or None,
         webhook=notify.get("webhook") or None,

@@ -51,6 +51,7 @@ class Choice:
     name: str
     labels: dict[str, str]
     extra: dict[str, str] = field(default_factory=dict)
+    need: bool = False  # the choices sheet's optional `need` column: 1 for an answer that signals need
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,13 @@ class XLSForm:
     def choice_names(self, question: str) -> list[str]:
         q = self.questions[question]
         return [c.name for c in self.choices.get(q.list_name or "", [])]
+
+    def marked_need(self, question: str) -> tuple[str, ...]:
+        """The answers of a select question marked `need` = 1 on the choices sheet (form order)."""
+        q = self.questions.get(question)
+        if q is None or not q.is_select:
+            return ()
+        return tuple(c.name for c in self.choices.get(q.list_name or "", []) if c.need)
 
     @property
     def answer_questions(self) -> list[Question]:
@@ -305,7 +313,7 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         languages.append("")
 
     choices: dict[str, list[Choice]] = {}
-    reserved = {"list_name", "list name", "name", "value"}
+    reserved = {"list_name", "list name", "name", "value", "need"}
     for i, row in enumerate(choices_rows, start=2):
         choice_list = row.get("list_name", row.get("list name", "")).strip()
         name = row.get("name", row.get("value", "")).strip()
@@ -318,7 +326,8 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
             )
             continue
         extra = {k: v for k, v in row.items() if k.lower() not in reserved and not k.lower().startswith(("label", "media", "image", "audio"))}
-        bucket.append(Choice(name=name, labels=_labels(row), extra=extra))
+        need = next((v for k, v in row.items() if k.strip().lower() == "need"), "").strip().lower()
+        bucket.append(Choice(name=name, labels=_labels(row), extra=extra, need=need in TRUE_WORDS))
 
     questions: dict[str, Question] = {}
     repeats: dict[str, Repeat] = {}
@@ -401,6 +410,31 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
     )
     form.language = form.choose_language(language)
     return form
+
+
+NEED_SUFFIX = ":need"
+
+
+def need_indicator(question: str) -> str:
+    """The derived indicator of a question's answers that signal need: `<question>:need` (one share, option '')."""
+    return question + NEED_SUFFIX
+
+
+def need_answers(settings: Settings, form: XLSForm) -> dict[str, tuple[str, ...]]:
+    """[needs] select questions -> the codes of their answers that signal need.
+
+    `[report.need_answers]` wins where it names a question (an empty list: none of its answers); otherwise
+    the answers marked `need` = 1 on the form's choices sheet. Questions with no such answer are left out.
+    """
+    out: dict[str, tuple[str, ...]] = {}
+    for name in settings.needs:
+        question = form.questions.get(name)
+        if question is None or not question.is_select:
+            continue
+        codes = settings.need_answers[name] if name in settings.need_answers else form.marked_need(name)
+        if codes:
+            out[name] = tuple(codes)
+    return out
 
 
 def read_form(settings: Settings) -> XLSForm:

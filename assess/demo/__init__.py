@@ -246,14 +246,23 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     ),
 }
 NEEDS = tuple(c[0] for c in CHOICE_LISTS["needs"])
+# The choices sheet's `need` column: answers that signal need. The reports shade only these in the heat tables
+# and estimate the share of households giving any of them (with its own CI) for each [needs] question.
+# Priority needs are left unmarked: every answer is a need there, so their shares are shaded neutrally.
+NEED_ANSWERS = {
+    "water_source": ("unprotected_well", "surface_water"),
+    "shelter": ("major_damage", "destroyed", "none"),
+    "income": ("none",),
+}
 
 
-def _choice_rows() -> list[tuple[str, str, str, str, str, str]]:
-    rows = [("admin1", code, en, fr, ar, "") for code, en, fr, ar, *_ in REGIONS]
+def _choice_rows() -> list[tuple[str, str, str, str, str, str, str]]:
+    rows = [("admin1", code, en, fr, ar, "", "") for code, en, fr, ar, *_ in REGIONS]
     for region, districts in DISTRICTS.items():
-        rows += [("admin2", code, en, fr, ar, region) for code, en, fr, ar in districts]
+        rows += [("admin2", code, en, fr, ar, region, "") for code, en, fr, ar in districts]
     for list_name, choices in CHOICE_LISTS.items():
-        rows += [(list_name, *choice, "") for choice in choices]
+        need = NEED_ANSWERS.get(list_name, ())
+        rows += [(list_name, *choice, "", "1" if choice[0] in need else "") for choice in choices]
     return rows
 
 
@@ -387,15 +396,15 @@ def _write_form(path: Path) -> None:
             *(row.get(key, "") or None for key in _OPTIONAL),
         ])
     choices = wb.create_sheet("choices")
-    choices.append(["list_name", "name", *(f"label::{lang}" for lang in LANGUAGES), "admin1"])
+    choices.append(["list_name", "name", *(f"label::{lang}" for lang in LANGUAGES), "admin1", "need"])
     for choice in _choice_rows():
-        choices.append([cell or None for cell in choice])
+        choices.append([1 if i == 6 and cell else cell or None for i, cell in enumerate(choice)])
     settings = wb.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([FORM_TITLE, FORM_ID, FORM_VERSION, DEFAULT_LANGUAGE])
-    for ws, widths in ((survey, (18, 22, 40, 40, 40, 30)), (choices, (14, 18, 30, 30, 30, 8)),
+    for ws, widths in ((survey, (18, 22, 40, 40, 40, 30)), (choices, (14, 18, 30, 30, 30, 8, 6)),
                        (settings, (32, 12, 12, 16))):
-        for col, width in zip("ABCDEF", widths, strict=False):
+        for col, width in zip("ABCDEFG", widths, strict=False):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A2"
     _fix_properties(wb)
@@ -722,7 +731,10 @@ cluster = "cluster_id"
 private = ["resp_name", "resp_phone", "gps", "comments", "priority_needs_other"]
 min_cell = 5
 
-# [report] Name printed on the PDF reports.
+# [report] Name printed on the PDF reports. Which answers signal need comes from the form's choices sheet
+# (column `need`, 1 for such an answer); [report.need_answers] overrides it per question, e.g.
+#   [report.need_answers]
+#   water_source = ["unprotected_well", "surface_water", "water_trucking"]
 [report]
 organisation = "Demo Red Cross Society"
 

@@ -13,7 +13,7 @@ from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import fetch_value, named_query, transaction
 from ..core.sqlutil import quote as q
 from ..core.summary import EstimateSummary
-from ..core.xlsform import XLSForm
+from ..core.xlsform import XLSForm, need_answers, need_indicator
 from ..core.xpath import Untranslatable, references, to_sql
 from .counts import count_households, declined_word
 from .design import compute_estimates, design_weights
@@ -41,10 +41,27 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
             )
     if problems:
         raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
+    _check_need_answers(settings, form)
     _check_indicators(settings, form)
     if settings.frame:
         read_frame(settings)  # a mistake in the sampling frame stops the run here, before any data is read
     return []
+
+
+def _check_need_answers(settings: Settings, form: XLSForm) -> None:
+    """[report.need_answers] against the form: select questions, and codes of their choice lists."""
+    for name, codes in settings.need_answers.items():
+        where = f"{settings.config_path}: [report.need_answers] {name}"
+        question = form.questions[name]  # a [needs] question (checked at load), in the form (checked above)
+        if not question.is_select:
+            raise ConfigError(f"{where}: '{name}' is a question of type {question.type}; answers that signal need can "
+                              "only be named for select_one and select_multiple questions. Remove the line.")
+        known = form.choice_names(name)
+        for code in codes:
+            if code not in known:
+                raise ConfigError(f"{where}: '{code}' is not a choice of the list '{question.list_name}' in the form "
+                                  f"{form.path.name} (choices: {', '.join(known)}); use the choice's name, not its "
+                                  "label.")
 
 
 def _check_indicators(settings: Settings, form: XLSForm) -> None:
@@ -174,6 +191,39 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
             )
 
 
+def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> list[str]:
+    """Append `<question>:need` to `est_values` for every [needs] question with answers that signal need.
+
+    y = 1 when the answer is one of them (select_multiple: any of them selected), 0 for any other answer,
+    NULL when the question was not answered; one row per household, option ''. The estimator then gives
+    the combined share a design-based CI, n and suppression like any other cell.
+    """
+    cols = submission_columns(con)
+    added = []
+    for name, codes in need_answers(settings, form).items():
+        question = form.questions[name]
+        params = {"ind": need_indicator(name), "q": name, "need": list(codes), "round": settings.round}
+        if question.type == "select_multiple":
+            con.execute(
+                "INSERT INTO est_values SELECT u._rid, $ind, '', 'prop', CASE WHEN count(s.selected) = 0 THEN NULL "
+                "WHEN bool_or(coalesce(s.selected, false) AND list_contains($need::VARCHAR[], s.option)) THEN 1.0 "
+                "ELSE 0.0 END FROM est_units u LEFT JOIN selections s ON s.round = $round "
+                "AND s.submission_id = u.submission_id AND s.question = $q GROUP BY u._rid",
+                params,
+            )
+        elif name in cols:
+            con.execute(
+                f"INSERT INTO est_values SELECT u._rid, $ind, '', 'prop', CASE WHEN s.{q(name)} IS NULL THEN NULL "
+                f"WHEN list_contains($need::VARCHAR[], CAST(s.{q(name)} AS VARCHAR)) THEN 1.0 ELSE 0.0 END "
+                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id",
+                {k: v for k, v in params.items() if k != "q"},
+            )
+        else:
+            continue
+        added.append(need_indicator(name))
+    return added
+
+
 def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
     """Compute and store the round's estimates; return a small summary for the run log. A round without
     households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
@@ -182,6 +232,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
         return EstimateSummary()
     warnings = build_units(con, settings)
     build_values(con, settings, form)
+    build_need_values(con, settings, form)
     composites = add_indicator_values(con, settings, form, submission_columns(con))
     households = count_households(con, settings, area_expressions(con, settings), list(settings.needs) or composites)
     aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]

@@ -15,7 +15,7 @@ from ..core.privacy import private_questions
 from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import fetch_one, named_query, quote, table_columns, table_exists
 from ..core.summary import HouseholdCounts
-from ..core.xlsform import XLSForm
+from ..core.xlsform import NEED_SUFFIX, XLSForm, need_answers, need_indicator
 from ..estimate.counts import declined_word, household_counts
 from .i18n import COMPOSITE_LABELS, SECTOR_LABELS, STRINGS
 
@@ -64,6 +64,7 @@ class StoreData:
         self.language = language
         self.round = settings.round
         self.private = private_questions(form, settings)
+        self.need = need_answers(settings, form)  # question -> answers that signal need
         rows = con.execute(sql("report_estimates"), {"round": self.round}).fetchall() if table_exists(
             con, "estimates") else []
         self.estimates = [Estimate(r[0], r[1], r[2], r[3] or "", _clean(r[4]), _clean(r[5]), _clean(r[6]),
@@ -79,6 +80,8 @@ class StoreData:
         """Never a private question or free text; composites (not form questions) are numbers by design."""
         if indicator in self.private:
             return False
+        if indicator.endswith(NEED_SUFFIX):
+            return self.showable(indicator.removesuffix(NEED_SUFFIX))
         question = self.form.questions.get(indicator)
         if question is None:
             return True
@@ -93,10 +96,34 @@ class StoreData:
 
     def composites(self) -> list[str]:
         needs = set(self.settings.needs)
-        return [n for n in self.indicator_names() if n not in needs]
+        return [n for n in self.indicator_names() if n not in needs and not n.endswith(NEED_SUFFIX)]
+
+    # -- answers that signal need ---------------------------------------------------------------------------
+    def need_questions(self) -> list[str]:
+        """[needs] questions whose combined share of need answers (`<question>:need`) was estimated."""
+        present = set(self.indicator_names())
+        return [n for n in self.needs() if n in self.need and need_indicator(n) in present]
+
+    def need_shading(self, indicator: str, option: str) -> str:
+        """How a heat cell is shaded: 'need' (an answer that signals need: blue), 'plain' (another answer of a
+        question with such answers: not shaded) or 'neutral' (nothing marked for the question: grey)."""
+        if indicator in self.need:
+            return "need" if option in self.need[indicator] else "plain"
+        if indicator.endswith(NEED_SUFFIX) or indicator == "severity_in_need":
+            return "need"
+        if indicator.startswith("severity_") and option:
+            return "need" if option in ("3", "4", "5", "3+", "4+") else "plain"
+        if indicator in ("fcs_category", "fcs_group"):
+            return "need" if option in ("poor", "borderline") else "plain"
+        return "neutral"
+
+    def need_answer_labels(self, question: str, code: str) -> list[str]:
+        return [self.option_label(question, o, code) for o in self.need.get(question, ())]
 
     def kind(self, indicator: str) -> str:
         """'prop' (shares of households) or 'mean'."""
+        if indicator.endswith(NEED_SUFFIX):
+            return "prop"
         question = self.form.questions.get(indicator)
         if question is not None and question.type in ("select_one", "select_multiple"):
             return "prop"
@@ -145,6 +172,8 @@ class StoreData:
         return labels.get(name) or name.replace("_", " ").strip().capitalize()
 
     def indicator_label(self, name: str, code: str) -> str:
+        if name.endswith(NEED_SUFFIX):
+            return self.indicator_label(name.removesuffix(NEED_SUFFIX), code)
         if name in self.form.questions and self.form.label(name, self.language) != name:
             return self.form.label(name, self.language)
         return self.composite_label(name, code)
@@ -252,7 +281,14 @@ class StoreData:
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
+    def input_files(self) -> list[dict]:
+        """The files whose rows are in the numbers (households of the round come from them), with sha256."""
+        cur = self.con.execute(sql("report_input_files"), {"round": self.round})
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
     def problems(self) -> list[dict]:
+        """Problems of the loaded files by action, kind, column and reason, with the records they concern."""
         cur = self.con.execute(sql("report_quarantine"), {"round": self.round})
         names = [d[0] for d in cur.description]
         return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
@@ -269,7 +305,7 @@ class StoreData:
             return []
         rows = self.con.execute(sql("report_region_warnings").format(area=self.area_sql[level]),
                                 {"round": self.round, "area": area}).fetchall()
-        return [{"kind": r[0], "reason": r[1], "records": r[2]} for r in rows]
+        return [{"action": "warn", "kind": r[0], "column": r[1], "reason": r[2], "records": r[3]} for r in rows]
 
     def trends(self) -> list[dict]:
         need = {"previous_round", "level", "area", "indicator", "option", "estimate", "previous_estimate",

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.xlsform import need_indicator
 from . import charts
 from .context import TOP_N, Context
+from .queries import Estimate
 
 MAX_HEAT_COLUMNS = 9  # answers per heat table on an A4 page; longer lists continue in a second table
 
@@ -18,17 +20,19 @@ class Sections(Context):
     def heat_table(self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None,
                    area_header: str) -> dict:
         options = self.data.options(indicator)
-        # columns in national order (largest first), so the eye reads the top needs left to right
+        shading = {o: self.data.need_shading(indicator, o) for o in options}
+        # answers that signal need first, then the others; each in national order (largest first), so the eye
+        # reads the hotspots left to right
         national = {o: (self.estimate("national", "all", indicator, o) or None) for o in options}
-        options = sorted(options, key=lambda o: -((e.estimate if (e := national[o]) and
-                                                    not e.suppressed else -1) or 0))
+        options = sorted(options, key=lambda o: (shading[o] == "plain", -((e.estimate if (e := national[o]) and
+                                                 not e.suppressed else -1) or 0)))
         rows = [{"label": self.data.area_label(level, a), "total": False,
-                 "cells": [self.value(self.estimate(level, a, indicator, o), "prop") for o in options]}
+                 "cells": [self.value(self.estimate(level, a, indicator, o), "prop", shading[o]) for o in options]}
                 for a in areas]
         if total:
             rows.append({"label": self.text["national"] if total[0] == "national" else
                          self.data.area_label(*total), "total": True,
-                         "cells": [self.value(self.estimate(total[0], total[1], indicator, o), "prop")
+                         "cells": [self.value(self.estimate(total[0], total[1], indicator, o), "prop", shading[o])
                                    for o in options]})
         return {"title": self.data.indicator_label(indicator, self.code), "area_header": area_header,
                 "columns": [self.data.option_label(indicator, o, self.code) for o in options], "rows": rows}
@@ -57,8 +61,19 @@ class Sections(Context):
         return {"title": title, "area_header": area_header, "columns": [c[0] for c in cols],
                 "rows": [{"label": self.text["national"] if level == "national" else
                           self.data.area_label(level, area),
-                          "total": total, "cells": [self.value(self.estimate(level, area, i, o), "prop")
+                          "total": total, "cells": [self.value(self.estimate(level, area, i, o), "prop",
+                                                               self.data.need_shading(i, o))
                                                     for _, i, o in cols]} for level, area, total in rows]}
+
+    def need_table(self, level: str, areas: list[str], total: tuple[str, str], area_header: str) -> dict | None:
+        """Per area, the share of households giving any answer that signals need, one column per question."""
+        questions = self.data.need_questions()
+        if not questions:
+            return None
+        cols = [(f"{self.data.indicator_label(q, self.code)} – {self.need_answers_text(q)}", need_indicator(q), "")
+                for q in questions]
+        rows = [(level, a, False) for a in areas] + [(total[0], total[1], True)]
+        return self.matrix(self.text["need_table"], area_header, rows, cols)
 
     def in_need(self) -> tuple[str, str] | None:
         """(indicator, option) of the share of households in need, when the indicators step wrote one."""
@@ -78,15 +93,35 @@ class Sections(Context):
         title = self.text.fill("severity_by", level=area_header.lower())
         out = {"by_area": self.matrix(title, area_header, rows, cols), "distribution": None}
         if distribution:
-            phases = [(self.text.fill("phase", p=p), p) for p in ("1", "2", "3", "4", "5")]
+            defined = self.severity_phases()
+            # a phase no sector's rules can give is left out; one some sectors cannot give reads "–" there
+            used = [p for p in ("1", "2", "3", "4", "5") if any(p in d for d in defined.values())] or \
+                ["1", "2", "3", "4", "5"]
+            phases = [(self.text.fill("phase", p=p), p) for p in used]
             table: dict[str, Any] = {"title": self.text["severity_dist"], "area_header": self.text["sector"],
-                                     "columns": [p[0] for p in phases] + [self.text["in_need_col"]], "rows": []}
+                     "columns": [p[0] for p in phases] + [self.text["in_need_col"]], "rows": []}
+            undefined = False
             for i in sev:
+                cells = []
+                for o in [p[1] for p in phases] + ["3+"]:
+                    if o != "3+" and i in defined and o not in defined[i]:
+                        cells.append({"text": "–", "ci": "", "n": "", "suppressed": False, "cls": "hn", "raw": None})
+                        undefined = True
+                    else:
+                        cells.append(self.value(self.estimate(total[0], total[1], i, o), "prop",
+                                                self.data.need_shading(i, o)))
                 table["rows"].append({"label": self.data.sector_label(i, self.code),
-                                      "total": i == "severity_overall",
-                                      "cells": [self.value(self.estimate(total[0], total[1], i, o), "prop")
-                                                for o in [p[1] for p in phases] + ["3+"]]})
+                                      "total": i == "severity_overall", "cells": cells})
+            table["note"] = self.text["phase_undefined"] if undefined else ""
             out["distribution"] = table
+        return out
+
+    def severity_phases(self) -> dict[str, set[str]]:
+        """`severity_<sector>` -> the phases its rules (and default) can give; the overall: any sector's."""
+        out = {f"severity_{s.sector}": {str(r.level) for r in s.rules} | {str(s.default)}
+               for s in self.settings.indicators.severity}
+        if out:
+            out["severity_overall"] = set().union(*out.values())
         return out
 
     def ranking_context(self, areas: list[str]) -> dict | None:
@@ -129,28 +164,45 @@ class Sections(Context):
         kinds = [data.kind(i) for i, _ in items]
         cols = [data.indicator_label(i, self.code) + (f" – {data.option_label(i, o, self.code)}" if o else "")
                 for i, o in items]
+        def cell(level: str, area: str, i: str, o: str, k: str) -> dict:
+            v = self.value(self.estimate(level, area, i, o), k, data.need_shading(i, o))
+            return {**v, "ci": self.text.fill("ci_paren", ci=v["ci"]) if v["ci"] else ""}
+
         rows = [{"label": data.area_label(level, a), "total": False,
-                 "cells": [self.value(self.estimate(level, a, i, o), k)
-                           for (i, o), k in zip(items, kinds, strict=True)]}
+                 "cells": [cell(level, a, i, o, k) for (i, o), k in zip(items, kinds, strict=True)]}
                 for a in areas]
         if total:
             rows.append({"label": self.text["national"] if total[0] == "national" else data.area_label(*total),
-                         "total": True, "cells": [self.value(self.estimate(total[0], total[1], i, o), k)
+                         "total": True, "cells": [cell(total[0], total[1], i, o, k)
                                                   for (i, o), k in zip(items, kinds, strict=True)]})
         return {"title": title, "area_header": area_header, "columns": cols, "rows": rows}
 
     def chart_for(self, indicator: str, level: str, area: str, *, reference: tuple[str, str] | None,
                   by_areas: tuple[str, list[str]] | None = None) -> dict:
-        """Options of a select question (or areas, for a mean) as sorted bars with CI whiskers."""
+        """Options of a select question (or areas, for a mean) as sorted bars with CI whiskers.
+
+        A mean in the national report: the national bar first (bold), then one bar per area for comparison,
+        each with the national figure marked. An answer nobody gave reads "none", not "0% (0–0%)".
+        """
         text, data = self.text, self.data
         kind = data.kind(indicator)
         bars: list[charts.Bar] = []
         texts: dict[int, tuple[str, str]] = {}
+        head: charts.Bar | None = None
+        note_extra = ""
         if kind == "prop" and data.options(indicator) != [""]:
             keys = [(level, area, o, data.option_label(indicator, o, self.code)) for o in data.options(indicator)]
         else:
             sub_level, areas = by_areas or (level, [area])
             keys = [(sub_level, a, "", data.area_label(sub_level, a) or text["national"]) for a in areas]
+            if by_areas and reference is None and level == "national":
+                reference = ("national", "all")  # the areas are compared with the national bar above them
+                e = self.estimate("national", "all", indicator, "")
+                if e is not None:
+                    head = charts.Bar(label=text["national"], value=e.estimate, low=e.ci_low, high=e.ci_high,
+                                      suppressed=e.suppressed)
+                    texts[id(head)] = self._bar_text(e, kind)
+                    note_extra = text.fill("compare_note", level=self._level_word(sub_level))
         for lvl, a, o, label in keys:
             e = self.estimate(lvl, a, indicator, o)
             if e is None:
@@ -158,13 +210,13 @@ class Sections(Context):
             ref = self.estimate(*reference, indicator, o) if reference else None
             bar = charts.Bar(label=label, value=e.estimate, low=e.ci_low, high=e.ci_high, suppressed=e.suppressed,
                              reference=ref.estimate if ref is not None and not ref.suppressed else None)
-            v = self.value(e, kind)
-            texts[id(bar)] = (v["text"], v["ci"])
+            texts[id(bar)] = self._bar_text(e, kind)
             bars.append(bar)
         bars = charts.sort_bars(bars)
-        scale = charts.scale_for(bars, percent=kind == "prop", rtl=text.rtl)
+        scale = charts.scale_for(bars + ([head] if head else []), percent=kind == "prop", rtl=text.rtl)
         rows = [{"label": b.label, "src": self.write_svg(charts.bar_strip(b, scale)), "text": texts[id(b)][0],
-                 "ci": texts[id(b)][1], "suppressed": b.suppressed} for b in bars]
+                 "ci": texts[id(b)][1], "suppressed": b.suppressed, "total": b is head}
+                for b in ([head] if head else []) + bars]
         legend = [{"src": self.write_svg(charts.legend_icon("bar")), "text": text["estimate"]},
                   {"src": self.write_svg(charts.legend_icon("ci")), "text": text["ci"]}]
         if reference:
@@ -175,5 +227,19 @@ class Sections(Context):
         label = data.indicator_label(indicator, self.code)
         note = text.fill("n_households", n=text.count(base.n)) \
             if base is not None and base.n and not base.suppressed else ""
+        if note_extra:
+            note = f"{note} · {note_extra}" if note else note_extra
         return {"title": label, "note": note, "rows": rows, "legend": legend,
                 "axis": self.write_svg(charts.axis_strip(scale, decimal_comma=self.code == "fr"))}
+
+    def _bar_text(self, e: Estimate, kind: str) -> tuple[str, str]:
+        """(value, CI) beside a bar; 'none' for an answer nobody gave."""
+        if kind == "prop" and self.shown(e) and e.estimate == 0:
+            return self.text["none"], ""
+        v = self.value(e, kind)
+        return v["text"], v["ci"]
+
+    def _level_word(self, level: str) -> str:
+        """A level's label inside a sentence: lower case in languages with case, when it is one word."""
+        word = self.data.level_label(level)
+        return word.lower() if self.code in ("en", "fr") and word.isalpha() else word

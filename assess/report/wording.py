@@ -6,6 +6,7 @@ Shares print as "38%", intervals as "33–43%" (clipped to 0-100% for display on
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Any
 
@@ -54,7 +55,9 @@ class Text:
         if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
             return ""
         lo, hi = min(max(low, 0.0), 1.0), min(max(high, 0.0), 1.0)
-        return f"{round(lo * 100)}–{round(hi * 100)}{self._pct_sign()}"
+        # an upper bound below 0.5% prints "<1", never a "0–0%" interval around a share that is not 0
+        top = self.pct_number(hi) if 0 < hi < 0.005 else str(round(hi * 100))
+        return f"{round(lo * 100)}–{top}{self._pct_sign()}"
 
     def num(self, x: float | None, decimals: int = 1) -> str:
         if x is None:
@@ -107,3 +110,38 @@ class Text:
         sep = "، " if self.code == "ar" else ", "
         last = f" {self['and']} " if self.code != "ar" else f" {self['and']}"
         return sep.join(items[:-1]) + last + items[-1]
+
+    def join_or(self, items: list[str]) -> str:
+        """'a, b or c' (a choice among answers)."""
+        if len(items) <= 1:
+            return "".join(items)
+        sep = "، " if self.code == "ar" else ", "
+        last = f" {self['or']} " if self.code != "ar" else f" {self['or']} "
+        return sep.join(items[:-1]) + last + items[-1]
+
+    def quoted(self, label: str) -> str:
+        """An answer's label in the language's quotation marks."""
+        return self.fill("quote", x=label)
+
+    def areas(self, k: int, level: str) -> str:
+        """'6 regions', '1 region' from a level's label; '6 areas (Admin 1)' when the label is not one word."""
+        word = level.strip()
+        if self.code in ("en", "fr") and re.fullmatch(r"[^\W\d_]+", word):
+            word = word.lower()
+            if k != 1:
+                word = _plural(word, self.code)
+            return f"{self.count(k)} {word}"
+        return self.fill("areas_one" if k == 1 else "areas_many", k=self.count(k), level=level).replace(" ()", "")
+
+
+def _plural(word: str, code: str) -> str:
+    if word.endswith(("s", "x", "z")):
+        return word
+    if code == "en":
+        if word.endswith("y") and word[-2:-1] not in ("a", "e", "i", "o", "u"):
+            return word[:-1] + "ies"
+        if word.endswith(("ch", "sh")):
+            return word + "es"
+    elif word.endswith(("au", "eu")):
+        return word + "x"
+    return word + "s"

@@ -1,4 +1,4 @@
--- Warnings (accepted households with a flagged answer) in one area, by kind and reason.
+-- Warnings (accepted households with a flagged answer) in one area, by kind, column and reason.
 WITH units AS (
     SELECT submission_id, {area} AS area FROM submissions WHERE round = $round
 ),
@@ -6,9 +6,9 @@ problems AS (
     SELECT * FROM quarantine WHERE round = $round AND superseded_by IS NULL AND action = 'warn'
 ),
 final AS (
-    SELECT p.kind, p.reason, count(DISTINCT p.submission_id) AS records
+    SELECT p.kind, p."column", p.reason, list(DISTINCT p.submission_id) AS records
     FROM problems p JOIN units u ON u.submission_id = p.submission_id
     WHERE u.area = $area
-    GROUP BY p.kind, p.reason
+    GROUP BY p.kind, p."column", p.reason
 )
-SELECT * FROM final ORDER BY records DESC, kind, reason;
+SELECT * FROM final ORDER BY kind, "column", reason;

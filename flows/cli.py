@@ -157,6 +157,8 @@ def _print_run(result, receipts_dir: Path) -> None:
     for f in result.files:
         if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
             out_console.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False)
+        for note in f.notes:  # e.g. a rule failing on most rows: probably a form problem, rows kept
+            out_console.print(f"[yellow]{escape(f.file)}[/]: {escape(note)}", highlight=False, soft_wrap=True)
     if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
         out_console.print(f"Receipts for coordinators: {receipts_dir / result.round}", highlight=False)
     est = result.estimates

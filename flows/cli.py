@@ -244,6 +244,8 @@ def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
     for f in result.files:
         if f.status in (FileStatus.REJECTED, FileStatus.RETRY) and f.reason:
             out.print(f"[red]{escape(f.file)}[/]: {escape(f.reason)}", highlight=False, soft_wrap=True)
+        for note in f.notes:  # e.g. a rule failing on most rows: probably a form problem, rows kept
+            out.print(f"[yellow]{escape(f.file)}[/]: {escape(note)}", highlight=False, soft_wrap=True)
     if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
         out.print(f"Receipts for coordinators: {escape(str(receipts_dir / result.round))}", highlight=False,
                   soft_wrap=True)

@@ -59,6 +59,32 @@ def test_text_receipt_for_check():
     assert "constraint of x" in text
 
 
+SUSPECT = ("rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows: probably a form problem; rows kept. "
+           'Fix the form or set [validation.policy] constraint = "quarantine".')
+
+
+def test_form_problems_are_said_first_and_not_enforced_rules_listed(tmp_path):
+    result = ValidationResult(problems=[WARN], not_checked=[], rules=5, suspect_rules=[SUSPECT],
+                              not_enforced=["constraint of nb_chef (a calculate): . = ${c_chef_menage}"])
+    out = outcome(result=result, quarantined=0, accepted=20)
+    text = format_receipt_text(out).splitlines()
+    assert text[1] == "All 20 rows loaded." and text[2] == f"Probably a form problem: {SUSPECT}"
+    assert text[-2:] == ["Rules not enforced at collection (on fields nobody answers; not applied):",
+                         "  constraint of nb_chef (a calculate): . = ${c_chef_menage}"]
+    json_path, html_path = write_receipt(out, tmp_path)
+    data = json.loads(json_path.read_text())
+    assert data["suspect_rules"] == [SUSPECT] and data["not_enforced"] == result.not_enforced
+    html = html_path.read_text()
+    assert html.index("Probably a form problem") < html.index("Problems to fix") < html.index("not enforced at")
+    assert "${hh_size}" in html and "&#34;quarantine&#34;" in html  # autoescaped
+
+
+def test_older_outcomes_have_empty_new_keys(tmp_path):
+    data = json.loads(write_receipt(outcome(), tmp_path)[0].read_text())
+    assert data["suspect_rules"] == [] and data["not_enforced"] == []
+    assert "Probably a form problem" not in format_receipt_text(outcome())
+
+
 def test_summary_markdown():
     md = validation_summary_markdown([outcome(), outcome(name="b.csv", status="rejected", reason="empty | file",
                                                          result=None)])

@@ -62,7 +62,8 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         # today's estimator on the upgraded store gives the same estimates
         settings = load_settings(legacy / "assessment.toml")
         run_estimates(con, settings, read_form(settings))
-        again = con.execute(ESTIMATES).fetchall()
+        # `<question>:need` shares (issue 13) are new since 0.1.0: compare the indicators that store had
+        again = [r for r in con.execute(ESTIMATES).fetchall() if not r[3].endswith(":need")]
     finally:
         con.close()
     assert len(again) == len(before)

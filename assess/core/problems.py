@@ -64,6 +64,10 @@ class ValidationResult:
     not_checked: list[str] = field(default_factory=list)  # rules that could not be translated
     rules: int = 0  # expectations evaluated
     docs_path: str | None = None  # the rules report (HTML) of this validation
+    # form rules on fields nobody answers (calculate, hidden, metadata, note): never enforced at collection, not applied
+    not_enforced: list[str] = field(default_factory=list)
+    # rules that failed on most of the rows they apply to: probably form problems, their failures kept as warnings
+    suspect_rules: list[str] = field(default_factory=list)
 
     def quarantined_rows(self) -> set[int]:
         return {p.row for p in self.problems if p.action == Action.QUARANTINE and p.row is not None}

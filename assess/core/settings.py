@@ -93,7 +93,7 @@ class Settings:
     private: tuple[str, ...] = ()
     min_cell: int = 5
     on_fail: str = "quarantine"
-    policy: dict[str, str] = field(default_factory=dict)
+    policy: dict[str, str] = field(default_factory=dict)  # only the kinds written in [validation.policy]
     window: tuple[str, str] | None = None
     expectations: tuple[ExpectSpec, ...] = ()
     organisation: str = ""
@@ -104,6 +104,13 @@ class Settings:
     webhook: str | None = None
     notify_command: str | None = None
     indicators: IndicatorSpecs = IndicatorSpecs()
+
+    def explicit_policy(self, kind: str) -> str | None:
+        """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
+
+        A written policy is followed as it is: `constraint = "quarantine"` keeps even a constraint that fails
+        on most rows (probably a form problem, otherwise kept as a warning) quarantining its rows."""
+        return self.policy.get(kind)
 
     @property
     def store_path(self) -> Path:

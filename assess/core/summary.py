@@ -23,6 +23,7 @@ class FileSummary:
     accepted: int = 0
     quarantined: int = 0
     warnings: int = 0
+    notes: list[str] = field(default_factory=list)  # short lines the run table cannot say (printed under it)
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,9 @@ class RunSummary:
         for f in self.files:
             lines.append(f"| {safe_name(f.file)} | {f.status} | {f.rows} | {f.accepted} | {f.quarantined} | "
                          f"{f.warnings} |")
+        notes = [f"- {safe_name(f.file)}: {n}" for f in self.files for n in f.notes]
+        if notes:
+            lines += ["", *notes]
         lines += ["", f"Households: {self.estimates.households.sentence(self.estimates.declined_word)}; estimate rows: "
                       f"{self.estimates.estimates}.",
                   f"Reports written: {len(self.reports)}. Duration: "

@@ -24,11 +24,13 @@ MAX_TEXT_PROBLEMS = 40
 
 def receipt_json(d: ReceiptData) -> dict:
     return {
-        "file": d.file, "sha256": d.sha256, "status": d.status, "headline": headline(d), "reason": d.reason,
+        "file": d.file, "sha256": d.sha256, "status": d.status, "headline": headline(d),
+        "suspect_rules": d.suspect_rules, "reason": d.reason,
         "format": d.format, "rows": d.rows, "accepted": d.accepted, "quarantined": d.quarantined,
         "warnings": d.warnings, "rules_checked": d.rules,
         "problems": [{**p.as_dict(), "line": problem_line(p)} for p in d.problems[:MAX_JSON_PROBLEMS]],
-        "problems_total": len(d.problems), "not_checked": d.not_checked, "notes": d.notes,
+        "problems_total": len(d.problems), "not_checked": d.not_checked,
+        "not_enforced": d.not_enforced, "notes": d.notes,
         "validation_report": d.docs_path,
     }
 
@@ -65,6 +67,7 @@ def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_
     """The receipt as plain text, for `assess check FILE` to print."""
     d = receipt_data(out, problems=problems, not_checked=not_checked, warnings=warnings)
     lines = [f"{d.file}  (sha256 {d.sha256[:12]})" if d.sha256 else d.file, headline(d)]
+    lines += [f"Probably a form problem: {n}" for n in d.suspect_rules]
     if d.status == FileStatus.REJECTED:
         lines.append(f"Why: {d.reason}")
     else:
@@ -84,6 +87,9 @@ def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_
     if d.not_checked:
         lines.append("Rules not checked (could not be translated):")
         lines += [f"  {n}" for n in d.not_checked]
+    if d.not_enforced:
+        lines.append("Rules not enforced at collection (on fields nobody answers; not applied):")
+        lines += [f"  {n}" for n in d.not_enforced]
     if d.docs_path:
         lines.append(f"Validation report: {d.docs_path}")
     return "\n".join(lines)

@@ -17,9 +17,10 @@ from ..core.problems import Action, FileStatus, Kind, ValidationResult
 from ..core.settings import Settings
 from ..core.sqlutil import fetch_value, named_query, table_columns, transaction
 from ..core.sqlutil import quote as q
-from ..core.xlsform import XLSForm
+from ..core.xlsform import SELECT_TYPES, XLSForm
 from ..ops.faults import crash_point
 from ..read.export import Staged, truthy_sql
+from ..validate.sqlrewrite import canonical_codes
 
 
 def sql(name: str) -> str:
@@ -48,8 +49,10 @@ class LoadCounts:
     warnings: int
 
 
-def _column_sql(col: str, qtype: str | None, private: bool, key_param: str) -> tuple[str, str]:
-    """(SQL type, SQL expression) for one staged text column."""
+def _column_sql(col: str, qtype: str | None, private: bool, key_param: str,
+                choices: tuple[str, ...] = ()) -> tuple[str, str]:
+    """(SQL type, SQL expression) for one staged text column; `choices`: a select question's codes (a code
+    written `2019.0` by Excel, R or pandas is loaded as the choice `2019`, as validation reads it)."""
     ref = q(col)
     if private:
         return "VARCHAR", f"CASE WHEN {ref} IS NOT NULL THEN sha256({key_param} || ':' || {ref}) END"
@@ -58,6 +61,8 @@ def _column_sql(col: str, qtype: str | None, private: bool, key_param: str) -> t
         return "BIGINT", f"CASE WHEN {d} = floor({d}) AND abs({d}) < 9e15 THEN CAST({d} AS BIGINT) END"
     if qtype in ("decimal", "range"):
         return "DOUBLE", f"TRY_CAST({ref} AS DOUBLE)"
+    if qtype in ("select_one", "select_multiple"):
+        return "VARCHAR", canonical_codes(ref, choices, multiple=qtype == "select_multiple")
     return "VARCHAR", ref
 
 
@@ -116,7 +121,8 @@ def load_staged(
             continue  # option columns live in `selections`
         qtype = form.questions[c.question].type if c.question and c.part is None else None
         priv = is_private_column(c.name, c.question, private) or (c.question is None and c.header in private)
-        typ, expr = _column_sql(c.name, qtype, priv, "$key")
+        choices = tuple(form.choice_names(c.question)) if c.question and qtype in SELECT_TYPES else ()
+        typ, expr = _column_sql(c.name, qtype, priv, "$key", choices)
         if qtype == "select_multiple" and staged.option_columns(c.question or ""):
             # option columns win over the summary column (hand-cleaned data can disagree)
             parts = [f"CASE WHEN {truthy_sql(q(col))} THEN {params.add(opt)} END"
@@ -164,7 +170,8 @@ def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSFo
             for opt, col in options.items():
                 parts.append(f"SELECT _sid, {qn}, {params.add(opt)}, {truthy_sql(q(col))} FROM _accepted")
         elif question.name in staged.question_columns:
-            col = q(staged.question_columns[question.name])
+            col = canonical_codes(q(staged.question_columns[question.name]), form.choice_names(question.name),
+                                  multiple=True)
             qn = params.add(question.name)
             for opt in form.choice_names(question.name):
                 parts.append(

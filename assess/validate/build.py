@@ -18,7 +18,14 @@ from ..core.xpath import Untranslatable, references, simple_range, to_sql
 from ..read.export import Staged
 from .gx import known_expectation
 from .rules import Rule, RuleContext
-from .sqlrewrite import all_tokens_in, cheap_token_counts, first10_trimmed, options_as_text, summary_disagrees
+from .sqlrewrite import (
+    all_tokens_in,
+    cheap_token_counts,
+    first10_trimmed,
+    integer_codes,
+    options_as_text,
+    summary_disagrees,
+)
 
 NUM_SUFFIX = "__num"
 WINDOW_COLUMNS = ("_submission_time", "SubmissionDate", "start")
@@ -26,6 +33,12 @@ WINDOW_COLUMNS = ("_submission_time", "SubmissionDate", "start")
 NO_REQUIRED_TYPES = {"calculate", "hidden", "start", "end", "today", "deviceid", "username", "simserial",
                      "subscriberid", "phonenumber", "email", "audit", "image", "audio", "video", "file",
                      "background-audio", "xml-external", "csv-external", "note"}
+# Types nobody answers (computed, or recorded by the device): ODK and Kobo check `constraint` and `required` only
+# on questions a person answers, so data collection never enforced them here and they are not applied (a
+# constraint on a calculate can fail on every row: issue 14). Listed as "not enforced at collection".
+NOT_ANSWERED_TYPES = {"calculate", "hidden", "start", "end", "today", "deviceid", "username", "simserial",
+                      "subscriberid", "phonenumber", "email", "audit", "start-geopoint", "background-audio",
+                      "xml-external", "csv-external", "note"}
 _CHOICE_FILTER = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*=\s*\$\{\s*([^}\s]+)\s*\}\s*$")
 _CHOICE_FILTER_REV = re.compile(r"^\s*\$\{\s*([^}\s]+)\s*\}\s*=\s*([A-Za-z_][\w.\-]*)\s*$")
 
@@ -57,6 +70,11 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
                 helper += "_"
             used.add(helper)
             ctx.number_helpers[col] = helper
+        if col and question.is_select and integer_codes(choices := form.choice_names(question.name)):
+            ctx.code_columns[col] = (tuple(choices), question.type == "select_multiple")
+    for note in form.questions.values():  # notes have no column (not answer questions) but may carry rules
+        if note.type == "note" and not note.in_repeat:
+            _not_enforced(ctx, note)
 
     rules: list[Rule] = [
         Rule(kind=Kind.UNIQUE, gx_type="expect_column_values_to_not_be_null", kwargs={"column": "_sid"},
@@ -82,8 +100,19 @@ def _relevance(ctx: RuleContext, question: Question) -> str | None:
     return " AND ".join(sqls) if sqls else None
 
 
+def _not_enforced(ctx: RuleContext, question: Question) -> None:
+    what = f"{question.name} (a {question.type})"
+    if question.required:
+        ctx.not_enforced.append(f"required of {what}")
+    if question.constraint:
+        ctx.not_enforced.append(f"constraint of {what}: {question.constraint}")
+
+
 def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
     name, label = question.name, ctx.label(question.name)
+    if question.type in NOT_ANSWERED_TYPES:
+        _not_enforced(ctx, question)
+        return []
     col = ctx.question_columns.get(name)
     options = ctx.staged.option_columns(name)
     value_sql = q(col) if col else (options_as_text(options) if options else None)
@@ -104,14 +133,14 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
                 out.append(Rule(kind=Kind.REQUIRED, gx_type="expect_column_values_to_not_be_null",
                                 kwargs={"column": col}, describe=f"{label}: an answer is required",
                                 template="{label}: no answer, but the question is required",
-                                question=name, column=col))
+                                question=name, column=col))  # applies to every row
             else:
                 when = " and ".join(c for c in (*question.group_relevant, question.relevant) if c)
                 out.append(Rule(kind=Kind.REQUIRED, gx_type="unexpected_rows_expectation", kwargs={},
                                 describe=f"{label}: an answer is required" + (f" when {when}" if when else ""),
                                 template="{label}: no answer, but the question is required"
                                 + (f" here ({_esc(when)})" if when else ""),
-                                question=name, column=col,
+                                question=name, column=col, applies=rel,
                                 flag=f"{value_sql} IS NULL" + (f" AND {rel}" if rel else "")))
 
     region = name in ctx.settings.region_levels
@@ -123,7 +152,7 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
                         describe=f"{label}: a code of the choice list '{question.list_name}'",
                         template="{label} {value}: not a code of the choice list '" + _esc(question.list_name or "")
                         + "'" + (" (not a known region)" if region else ""),
-                        question=name, column=col, choices=choices))
+                        question=name, column=col, choices=choices, applies=f"{q(col)} IS NOT NULL"))
         if question.choice_filter:
             out += _choice_filter_rule(ctx, question, col, kind)
     if question.type == "select_multiple" and choices:
@@ -132,7 +161,7 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
                             describe=f"{label}: every option is in the choice list '{question.list_name}'",
                             template="{label} {value}: {tokens} not in the choice list '"
                             + _esc(question.list_name or "") + "'",
-                            question=name, column=col, choices=choices,
+                            question=name, column=col, choices=choices, applies=f"{q(col)} IS NOT NULL",
                             flag=f"{q(col)} IS NOT NULL AND NOT {all_tokens_in(q(col), choices)}"))
         if col and options:
             out.append(Rule(kind=Kind.CONSISTENCY, gx_type="unexpected_rows_expectation", kwargs={},
@@ -150,7 +179,7 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
         out.append(Rule(kind=Kind.CONSTRAINT, gx_type="unexpected_rows_expectation", kwargs={},
                         describe=f"{label}: a {'whole ' if integer else ''}number",
                         template="{label} {value}: not a %s" % ("whole number" if integer else "number"),
-                        question=name, column=col, flag=bad))
+                        question=name, column=col, flag=bad, applies=f"{q(col)} IS NOT NULL"))
 
     if question.constraint:
         out += _constraint_rules(ctx, question, col, value_sql)
@@ -175,7 +204,8 @@ def _choice_filter_rule(ctx: RuleContext, question: Question, col: str, kind: st
                          "ignore_row_if": "either_value_is_missing"},
                  describe=f"{ctx.label(question.name)} lies inside the chosen {plabel}",
                  template=_esc(ctx.label(question.name)) + " {b} is not inside " + _esc(plabel) + " {a}",
-                 question=question.name, column=col, value_columns=(parent_col, col))]
+                 question=question.name, column=col, value_columns=(parent_col, col),
+                 applies=f"{q(parent_col)} IS NOT NULL AND {q(col)} IS NOT NULL")]
 
 
 def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, value_sql: str) -> list[Rule]:
@@ -199,7 +229,7 @@ def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, val
             kwargs["strict_max"] = True
         return [Rule(kind=Kind.CONSTRAINT, gx_type="expect_column_values_to_be_between", kwargs=kwargs,
                      describe=f"{label}: {plain}", template="{label} {value}: " + _esc(message or plain),
-                     question=name, column=col)]
+                     question=name, column=col, applies=f"{q(ctx.number_helpers[col])} IS NOT NULL")]
     try:
         sql = cheap_token_counts(to_sql(expr, ctx.resolve, current=name))
     except Untranslatable as exc:
@@ -211,7 +241,7 @@ def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, val
                  template="{label} {value}: " + _esc(message or f"breaks the form's rule {expr}")
                  + ("" if not others else " ({others})"),
                  question=name, column=col, value_columns=(col or "", *[ctx.question_columns[o] for o in others]),
-                 flag=f"{value_sql} IS NOT NULL AND NOT coalesce({sql}, true)")]
+                 applies=f"{value_sql} IS NOT NULL", flag=f"{value_sql} IS NOT NULL AND NOT coalesce({sql}, true)")]
 
 
 def _window_rules(ctx: RuleContext) -> list[Rule]:

@@ -54,6 +54,7 @@ def write_outcome(out: FileOutcome, settings: Settings) -> Path:
     result = None
     if out.result is not None:
         result = {"problems": [p.as_dict() for p in out.result.problems], "not_checked": list(out.result.not_checked),
+                  "not_enforced": list(out.result.not_enforced), "suspect_rules": list(out.result.suspect_rules),
                   "rules": out.result.rules, "docs_path": _rel(out.result.docs_path, base)}
     data = {
         "version": VERSION, "round": settings.round, "name": out.name, "source": _rel(out.source, settings.inbox),
@@ -83,6 +84,8 @@ def read_outcome(path: Path, settings: Settings) -> FileOutcome:
         r = data["result"]
         docs = _abs(r["docs_path"], base)
         result = ValidationResult(problems=[Problem(**p) for p in r["problems"]], not_checked=list(r["not_checked"]),
+                                  not_enforced=list(r.get("not_enforced", [])),
+                                  suspect_rules=list(r.get("suspect_rules", [])),
                                   rules=r["rules"], docs_path=str(docs) if docs else None)
     return FileOutcome(
         name=data["name"], source=_abs(data["source"], settings.inbox) or Path(data["name"]), sha256=data["sha256"],

@@ -25,6 +25,8 @@ class ReceiptData:
     format: str | None = None
     problems: list[Problem] = field(default_factory=list)
     not_checked: list[str] = field(default_factory=list)
+    not_enforced: list[str] = field(default_factory=list)  # form rules on fields nobody answers: not applied
+    suspect_rules: list[str] = field(default_factory=list)  # rules failing on most rows: warnings, rows kept
     notes: list[str] = field(default_factory=list)  # reader warnings (encoding, separators)
     docs_path: str | None = None
     rules: int = 0
@@ -49,6 +51,8 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
         problems = [Problem(expectation="file_is_usable", reason=reason or "unusable file", kind=Kind.STRUCTURE)]
     if not_checked is None:
         not_checked = list(_get(result, "not_checked", None) or _get(out, "not_checked", None) or [])
+    not_enforced = list(_get(result, "not_enforced", None) or _get(out, "not_enforced", None) or [])
+    suspect_rules = list(_get(result, "suspect_rules", None) or _get(out, "suspect_rules", None) or [])
     notes = list(warnings if warnings is not None else (_get(out, "warnings", None) or []))
     if isinstance(_get(out, "warnings"), int) and warnings is None:
         notes = []
@@ -66,6 +70,7 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
         file=str(_get(out, "name", None) or _get(out, "file", "") or ""), sha256=str(_get(out, "sha256", "") or ""),
         status=status, rows=rows, accepted=accepted, quarantined=quarantined, warnings=warned + len(notes),
         reason=reason, format=_get(out, "format"), problems=problems, not_checked=not_checked, notes=notes,
+        not_enforced=not_enforced, suspect_rules=suspect_rules,
         docs_path=_get(result, "docs_path", None) or _get(out, "docs_path", None), rules=int(_get(result, "rules", 0) or 0),
     )
 

@@ -36,6 +36,9 @@ class Rule:
     flag: str | None = None
     choices: tuple[str, ...] = ()
     action: str = Action.QUARANTINE
+    # SQL true on the rows the rule applies to (answered, or asked for `required`); None: every row. The
+    # denominator of the "fails on most rows: probably a form problem" test (suite.FORM_PROBLEM_SHARE).
+    applies: str | None = None
 
     @property
     def row_level(self) -> bool:
@@ -56,6 +59,10 @@ class RuleContext:
     column_headers: dict[str, str]  # staged column -> export header
     number_helpers: dict[str, str] = field(default_factory=dict)  # staged column -> typed helper column
     not_checked: list[str] = field(default_factory=list)
+    not_enforced: list[str] = field(default_factory=list)  # form rules on fields nobody answers: not applied
+    suspect_rules: list[str] = field(default_factory=list)  # rules failing on most rows: kept as warnings
+    # staged select column -> (choice codes, select_multiple?): `2019.0` is read as the code `2019`
+    code_columns: dict[str, tuple[tuple[str, ...], bool]] = field(default_factory=dict)
     redacted_columns: dict[str, bool] = field(default_factory=dict)  # staged column -> shown redacted (memo)
     sql_statements: int = 0  # SQL statements validation ran on DuckDB itself (GX's own are not counted here)
 

@@ -125,3 +125,36 @@ def first10_trimmed(text: str) -> str:
     characters: no leading space and a 10th character that is not a space."""
     return (f"left(CASE WHEN starts_with({text}, ' ') OR substr({text}, 10, 1) IN ('', ' ') THEN trim({text}) "
             f"ELSE {text} END, 10)")
+
+
+_INTEGER_CODE = re.compile(r"-?[0-9]+")
+
+
+def integer_codes(choices: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The choice codes that are whole numbers (`2019`, `-1`): the ones a `2019.0` may stand for."""
+    return tuple(c for c in choices if _INTEGER_CODE.fullmatch(c))
+
+
+def _canonical_token(token: str, codes: tuple[str, ...]) -> str:
+    whole = f"regexp_replace({token}, '\\.0+$', '')"
+    listed = "[" + ", ".join(sql_str(c) for c in codes) + "]"
+    return (f"CASE WHEN regexp_full_match({token}, '-?[0-9]+\\.0+') AND list_contains({listed}, {whole}) "
+            f"THEN {whole} ELSE {token} END")
+
+
+def canonical_codes(expr: str, choices: list[str] | tuple[str, ...], *, multiple: bool) -> str:
+    """`expr` (a select answer) with every code written as a whole number with `.0` (`2019.0`, `3.00`, as Excel,
+    R or pandas write them) replaced by the choice code it stands for (`2019`), when that code is in `choices`.
+
+    Any other text is left exactly as it is (`2019.5`, `abc`, spacing), and so is every value without a '.',
+    so the usual answer costs one string test. `multiple`: the answer is space-separated tokens (select_multiple).
+    Returns `expr` unchanged when no choice is a whole number.
+    """
+    codes = integer_codes(choices)
+    if not codes:
+        return expr
+    if multiple:
+        fixed = f"array_to_string(list_transform(string_split({expr}, ' '), lambda t: {_canonical_token('t', codes)}), ' ')"
+    else:
+        fixed = _canonical_token(expr, codes)
+    return f"(CASE WHEN contains({expr}, '.') THEN {fixed} ELSE {expr} END)"

@@ -59,7 +59,8 @@ class FileOutcome:
     def summary(self) -> FileSummary:
         return FileSummary(file=self.name, sha256=self.sha256, status=FileStatus(self.status), reason=self.reason,
                            format=self.format, rows=self.rows, accepted=self.accepted,
-                           quarantined=self.quarantined, warnings=self.warning_count)
+                           quarantined=self.quarantined, warnings=self.warning_count,
+                           notes=list(self.result.suspect_rules) if self.result else [])
 
 
 def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:

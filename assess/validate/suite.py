@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..core.problems import Problem, ValidationResult
+from ..core.problems import Action, Kind, Problem, ValidationResult
 from ..core.settings import Settings
 from ..core.sqlutil import literal
 from ..core.sqlutil import quote as q
@@ -20,6 +20,7 @@ from .build import build_rules
 from .findings import failing_rows, failing_rows_one, file_level_problem, problems_for, rows_query
 from .gx import enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
 from .rules import TABLE, Rule, RuleContext
+from .sqlrewrite import canonical_codes
 
 log = logging.getLogger(__name__)
 
@@ -31,15 +32,19 @@ def prepare_duckdb(staged: Staged, ctx: RuleContext, db_path: Path, *, materiali
     """A DuckDB file with a `data` view (or table) over the staged Parquet plus typed number helpers.
 
     Big files are read through a view (materialising 1M rows costs more than all the checks); small ones are
-    copied into a table (`materialize`).
+    copied into a table (`materialize`). Select answers are read with whole-number codes written `2019.0` as
+    the choice code `2019` (`ctx.code_columns`), as the store loads them.
     """
     if db_path.exists():
         db_path.unlink()
     helpers = "".join(f", TRY_CAST({q(col)} AS DOUBLE) AS {q(h)}" for col, h in ctx.number_helpers.items())
+    codes = ", ".join(f"{canonical_codes(q(col), choices, multiple=multiple)} AS {q(col)}"
+                      for col, (choices, multiple) in ctx.code_columns.items())
+    star = f"* REPLACE ({codes})" if codes else "*"
     kind = "TABLE" if materialize else "VIEW"
     con = duckdb.connect(str(db_path))
     try:
-        con.execute(f"CREATE {kind} {TABLE} AS SELECT *{helpers} FROM read_parquet({literal(str(staged.path))})")
+        con.execute(f"CREATE {kind} {TABLE} AS SELECT {star}{helpers} FROM read_parquet({literal(str(staged.path))})")
         ctx.sql_statements += 1
     finally:
         con.close()
@@ -75,6 +80,46 @@ def _check_flags(con: duckdb.DuckDBPyConnection, rules: list[Rule], ctx: RuleCon
             what = f"{rule.kind} of {rule.question}" if rule.question else rule.kind
             ctx.not_checked.append(f"{what}: {rule.describe} ({str(exc).splitlines()[0][:120]})")
     return kept
+
+
+# ------------------------------------------------------------------------------------------------ form problems
+
+# A rule of these kinds that fails on more than FORM_PROBLEM_SHARE of the rows it applies to, when it applies to
+# FORM_PROBLEM_MIN_ROWS rows or more, is taken for a problem with the form (a constraint data collection never
+# enforced, a choice list that does not match the export), not with the data: its rows are kept, with warnings,
+# unless `[validation.policy]` names the kind explicitly. Unique-id, region, window and custom rules never are.
+FORM_PROBLEM_KINDS = (Kind.CONSTRAINT, Kind.REQUIRED, Kind.CHOICE)
+FORM_PROBLEM_SHARE = 0.5
+FORM_PROBLEM_MIN_ROWS = 20
+
+
+def _may_be_form_problem(rule: Rule, failing: int, settings: Settings) -> bool:
+    return (rule.kind in FORM_PROBLEM_KINDS and rule.action == Action.QUARANTINE
+            and settings.explicit_policy(rule.kind) is None
+            and failing > FORM_PROBLEM_SHARE * FORM_PROBLEM_MIN_ROWS)
+
+
+def _form_problems(con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, Rule, int]], ctx: RuleContext,
+                   total: int) -> dict[int, str]:
+    """rule index -> the note saying why its failures are warnings, for the candidates failing on most rows.
+
+    The denominator is the rows a rule applies to (`Rule.applies`: rows with an answer, or where a required
+    question was asked; every row when None), counted in one pass over the table.
+    """
+    if not candidates or total < FORM_PROBLEM_MIN_ROWS:
+        return {}
+    counts = ", ".join(f"count(*) FILTER (WHERE coalesce({rule.applies}, false))" if rule.applies else "count(*)"
+                       for _, rule, _ in candidates)
+    ctx.sql_statements += 1
+    row = con.execute(f"SELECT {counts} FROM {TABLE}").fetchone()
+    applies = list(row) if row else [total] * len(candidates)
+    notes = {}
+    for (i, rule, failing), base in zip(candidates, applies, strict=True):
+        if base >= FORM_PROBLEM_MIN_ROWS and failing > FORM_PROBLEM_SHARE * base:
+            of = f"{base:,} rows" if base == total else f"the {base:,} rows it applies to ({total:,} in the file)"
+            notes[i] = (f"rule '{rule.describe}' fails on {failing:,} of {of}: probably a form problem; rows kept. "
+                        f'Fix the form or set [validation.policy] {rule.kind} = "quarantine".')
+    return notes
 
 
 # ------------------------------------------------------------------------------------------------ entry
@@ -136,21 +181,28 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
         except duckdb.Error:
             log.warning("listing failing rows in one statement failed; listing them rule by rule", exc_info=True)
             found = {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
+        failing = {i: len({r[0] for r in found[i]}) for i, _, _ in failed}
+        suspects = _form_problems(con, [(i, rule, failing[i]) for i, rule, _ in failed
+                                        if _may_be_form_problem(rule, failing[i], settings)], ctx, staged.rows)
     finally:
         con.close()
     timings["rows_sql"] = time.perf_counter() - sql_started
     for i, rule, outcome in failed:
+        if i in suspects:
+            rule.action = Action.WARN
+            ctx.suspect_rules.append(suspects[i])
         problems += problems_for(rule, outcome, ctx, found[i])
     lap("rows")
     log.info("failing rows of %d rules read in %.1f s", len(failed), timings["rows"])
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
-    result = ValidationResult(problems=problems, not_checked=list(dict.fromkeys(ctx.not_checked)), rules=len(rules))
+    result = ValidationResult(problems=problems, not_checked=list(dict.fromkeys(ctx.not_checked)), rules=len(rules),
+                              not_enforced=list(dict.fromkeys(ctx.not_enforced)), suspect_rules=ctx.suspect_rules)
     from .docs import write_validation_docs
 
     result.docs_path = str(write_validation_docs(
         workdir / "validation.html", file_name=staged.path.name, route="GX on DuckDB (SQL)" if use_sql else
         "GX on pandas", rules=[(r.kind, r.gx_type, r.describe, outcomes.get(i)) for i, r in enumerate(rules)],
-        not_checked=result.not_checked))
+        not_checked=result.not_checked, not_enforced=result.not_enforced, suspect_rules=result.suspect_rules))
     lap("docs")
     timings["statements"] = ctx.sql_statements
     return result

@@ -19,6 +19,9 @@ STRINGS: dict[str, dict[str, str]] = {
                              "{in_estimates} in the estimates",
         "interviewed": "Interviewed", "declined": "Declined", "in_estimates": "In the estimates",
         "no_needs_answers": "No needs answers",
+        "counts_tail_declined": "{declined} declined; {in_estimates} are in the estimates.",
+        "counts_tail_unanswered": "{declined} answered none of the needs questions; {in_estimates} are in the "
+                                  "estimates.",
         "ci": "95% CI", "estimate": "Estimate", "national": "National", "answer": "Answer", "n": "n",
         "mean": "Average", "key_figures": "Key figures compared with the national level",
         "region_charts": "Results by question", "breakdown": "Breakdown by {level}",
@@ -133,6 +136,9 @@ STRINGS: dict[str, dict[str, str]] = {
                              "{in_estimates} dans les estimations",
         "interviewed": "Enquêtés", "declined": "Refus", "in_estimates": "Dans les estimations",
         "no_needs_answers": "Sans réponse sur les besoins",
+        "counts_tail_declined": "{declined} ont refusé ; {in_estimates} sont dans les estimations.",
+        "counts_tail_unanswered": "{declined} n'ont répondu à aucune question sur les besoins ; {in_estimates} "
+                                  "sont dans les estimations.",
         "ci": "IC à 95 %", "estimate": "Estimation", "national": "National", "answer": "Réponse",
         "mean": "Moyenne", "key_figures": "Chiffres clés comparés au niveau national",
         "region_charts": "Résultats par question", "breakdown": "Détail par {level}",
@@ -251,6 +257,8 @@ STRINGS: dict[str, dict[str, str]] = {
                              "{in_estimates} ضمن التقديرات",
         "interviewed": "تمت مقابلتها", "declined": "رفضت", "in_estimates": "ضمن التقديرات",
         "no_needs_answers": "دون إجابات عن الاحتياجات",
+        "counts_tail_declined": "رفضت {declined}؛ {in_estimates} ضمن التقديرات.",
+        "counts_tail_unanswered": "{declined} لم تجب عن أي سؤال عن الاحتياجات؛ {in_estimates} ضمن التقديرات.",
         "ci": "فترة الثقة 95%", "estimate": "التقدير", "national": "وطني", "answer": "الإجابة",
         "mean": "المتوسط", "key_figures": "الأرقام الرئيسية مقارنة بالمستوى الوطني",
         "region_charts": "النتائج حسب السؤال", "breakdown": "التفصيل حسب {level}",

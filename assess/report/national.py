@@ -116,13 +116,13 @@ class NationalReport(Sections):
         e: Estimate | None  # a ranked option's estimate, or a lookup that may find none
         level_word = data.level_label(self.level0) if self.level0 else ""
         where = text.areas(len(areas) or 1, level_word)
-        counts_text = text.households(data.counts(), data.declined_word)
+        counts_text = text.households_tail(data.counts(), data.declined_word)
         if first is not None:
             start, end = text.period(first, last)
             intro = text.fill("sample_sentence", n=text.count(households), areas=where, start=start, end=end)
         else:
             intro = text.fill("sample_sentence_nodates", n=text.count(households), areas=where)
-        intro += f" ({counts_text}.)"
+        intro += " " + counts_text
         nat = ("national", "all")
         needs_items: list[str] = []
         need = self.in_need()
@@ -298,7 +298,7 @@ class NationalReport(Sections):
         sample_text = (text.fill("sample_sentence", n=text.count(households), areas=where, start=start, end=end)
                        if first is not None else
                        text.fill("sample_sentence_nodates", n=text.count(households), areas=where))
-        sample_text += f" ({text.households(data.counts(), data.declined_word)}.)"
+        sample_text += " " + text.households_tail(data.counts(), data.declined_word)
         return {"sample_text": sample_text, "strata": rows, "show_clusters": bool(settings.cluster),
                 "show_counts": by_region,
                 "declined_header": text["declined" if data.declined_word == "declined" else "no_needs_answers"],

@@ -84,6 +84,11 @@ class Text:
         return self.fill(key, interviewed=self.count(counts.interviewed), declined=self.count(counts.declined),
                          in_estimates=self.count(counts.in_estimates))
 
+    def households_tail(self, counts: HouseholdCounts, declined_word: str) -> str:
+        """'40 declined; 1,960 are in the estimates.': follows a sentence that gave the households interviewed."""
+        key = "counts_tail_declined" if declined_word == "declined" else "counts_tail_unanswered"
+        return self.fill(key, declined=self.count(counts.declined), in_estimates=self.count(counts.in_estimates))
+
     def day(self, d: date | None) -> str:
         if d is None:
             return ""

@@ -498,10 +498,11 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
         config = config.replace('questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]',
                                 'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size", '
                                 '"ind_sex", "ind_age", "children_5_17", "any_disability"]')
+        labelled = [{**MEMBER_INDICATORS[0], "label": "Children aged 5-17"}, MEMBER_INDICATORS[1]]
         config += "\n" + "".join(
             f'[[indicators.members]]\nname = "{e["name"]}"\nrepeat = "roster"\n'
             + "".join(f'{k} = "{v}"\n' for k, v in e.items() if k not in ("name", "repeat")) + "\n"
-            for e in MEMBER_INDICATORS[:2])
+            for e in labelled)
         settings.config_path.write_text(config, encoding="utf-8")
         settings = load_settings(settings.config_path)
         form = read_form(settings)
@@ -539,3 +540,6 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
     sex = next(r for r in recs if r["unit"] == "roster" and r["level"] == "national" and r["option"] == "f")
     assert sex["indicator_label"] == "Sex" and sex["option_label"] == "Female"
     assert int(sex["n"]) > int(sex["n_households"]) > 0
+    children = next(r for r in recs if r["indicator"] == "children_5_17" and r["level"] == "national")
+    assert children["unit"] == "household" and children["indicator_label"] == "Children aged 5-17"
+    assert children["n"] == children["n_households"]

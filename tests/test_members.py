@@ -543,3 +543,26 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
     children = next(r for r in recs if r["indicator"] == "children_5_17" and r["level"] == "national")
     assert children["unit"] == "household" and children["indicator_label"] == "Children aged 5-17"
     assert children["n"] == children["n_households"]
+
+
+def test_trends_and_ranking_of_member_estimates(tmp_path):
+    con, settings, form = case_store(tmp_path)
+    try:  # an earlier round r0 with the same households, where every member answered 'm'
+        con.execute("INSERT INTO submissions SELECT * REPLACE ('r0' AS round, loaded_at - INTERVAL 30 DAY AS loaded_at) "
+                    "FROM submissions")
+        con.execute("INSERT INTO r_roster SELECT * REPLACE ('r0' AS round, CASE WHEN ind_sex IS NULL THEN NULL "
+                    "ELSE 'm' END AS ind_sex) FROM r_roster")
+        run_estimates(con, dataclasses.replace(settings, round="r0"), form)
+        summary = run_estimates(con, settings, form)
+        trend = con.execute("SELECT previous_estimate, estimate, change FROM trends WHERE round = 'r1' "
+                            "AND level = 'national' AND indicator = 'ind_sex' AND option = 'f'").fetchone()
+        ranked = con.execute("SELECT option, rank FROM ranking WHERE round = 'r1' AND level = 'national' "
+                             "AND indicator = 'ind_sex' ORDER BY rank").fetchall()
+        units = con.execute("SELECT DISTINCT e.unit FROM trends t JOIN estimates e USING (round, level, area, "
+                            "indicator, option) ORDER BY 1").fetchall()
+    finally:
+        con.close()
+    assert summary.trends > 0
+    assert trend == pytest.approx((0.0, 0.670588235294118, 0.670588235294118))
+    assert ranked == [("f", 1), ("m", 2)]
+    assert units == [("household",), ("roster",)]

@@ -9,7 +9,7 @@
 # missing_codes; no age at all in cluster A-3), act (select_multiple: space-separated codes) and vision (a
 # Washington Group answer). NA = unanswered.
 #
-# Member-level design, as the brief for issue 14 asks: svydesign on the member table with the household's
+# Member-level design (README "Members (repeat groups)"): svydesign on the member table with the household's
 # weight, stratum and PSU -- ids = ~cluster (design 'cluster') or ids = ~hid (design 'household': no clusters,
 # the PSU of a member is its household). Household-level indicators from the members ([[indicators.members]])
 # use the same designs on the household table. Per variable, as srvyr / IMPACT analysistools: filter the design

@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from assess.core.settings import ConfigError, Settings, indicator_specs
+from assess.core.sqlutil import named_query
 from assess.core.xlsform import Question, XLSForm
 from assess.estimate.indicators import add_indicator_values
 from assess.estimate.run import check_config_against_form, submission_columns
@@ -49,7 +50,7 @@ def con():
                   f"water, enough, {', '.join(FCS)}) VALUES ('r1', ?, 'f', 's', 1, now(), ?, ?, "
                   f"{', '.join('?' * 8)})", [sid, water, enough, *days])
     c.execute("CREATE TEMP TABLE est_units AS SELECT row_number() OVER (ORDER BY submission_id) AS _rid, "
-              "submission_id FROM submissions")
+              "submission_id, 'household' AS _unit FROM submissions")
     c.execute("CREATE TEMP TABLE est_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, kind VARCHAR, y DOUBLE)")
     return c
 
@@ -114,11 +115,11 @@ def test_indicators_that_fit_the_form_pass_the_start_up_check():
 
 
 def _estimates(con, round_, rows):
-    con.execute("CREATE TABLE IF NOT EXISTS estimates (round VARCHAR, level VARCHAR, area VARCHAR, indicator VARCHAR, "
-                "option VARCHAR, estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, n BIGINT, n_option BIGINT, se DOUBLE, "
-                "weighted_n DOUBLE, df BIGINT, suppressed BOOLEAN)")
+    con.execute(named_query("assess.estimate", "estimates_table"))  # as the store's migrations create it
     for option, est, se, suppressed in rows:
-        con.execute("INSERT INTO estimates VALUES (?, 'national', 'all', 'needs', ?, ?, ?, ?, 100, 10, ?, 100, 99, ?)",
+        con.execute("INSERT INTO estimates (round, level, area, indicator, option, estimate, ci_low, ci_high, n, "
+                    "n_option, se, weighted_n, df, suppressed, unit, n_households) "
+                    "VALUES (?, 'national', 'all', 'needs', ?, ?, ?, ?, 100, 10, ?, 100, 99, ?, 'household', 100)",
                     [round_, option, est, est - 1.98 * se, est + 1.98 * se, se, suppressed])
 
 

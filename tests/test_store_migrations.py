@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from assess.core.settings import load_settings
+from assess.core.sqlutil import table_columns
 from assess.core.xlsform import read_form
 from assess.demo import write_demo
 from assess.estimate.run import run_estimates
@@ -55,6 +56,9 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
     try:
         assert schema_version(con) == latest_version() >= 2
         assert con.execute(ESTIMATES).fetchall() == before  # the stored numbers are untouched
+        # 005: every estimate of 0.1.0 was a household estimate, with as many households as units
+        assert con.execute("SELECT DISTINCT unit FROM estimates").fetchall() == [("household",)]
+        assert con.execute("SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n").fetchone() == (0,)
         # the old data-row numbers now read as spreadsheet rows, like every row written from now on
         rows_after = con.execute('SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL '
                                  "ORDER BY ALL").fetchall()
@@ -102,7 +106,11 @@ def test_a_new_store_starts_at_the_latest_version(tmp_path):
     try:
         assert schema_version(con) == latest_version()
         versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
-        assert versions == list(range(1, latest_version() + 1))
+        assert versions == [1] + [mig.version for mig in connection.migrations()]
+        assert versions[-1] == latest_version()
+        # `estimates` exists before any estimation run (005), with every column run_estimates writes
+        assert {"unit", "n_households", "estimate", "suppressed"} <= set(table_columns(con, "estimates"))
+        assert con.execute("SELECT count(*) FROM estimates").fetchone() == (0,)
     finally:
         con.close()
 
@@ -118,3 +126,27 @@ def test_a_failing_migration_leaves_the_store_as_it_was(legacy, monkeypatch):
     assert _read(store, 'SELECT "row" FROM quarantine ORDER BY ALL') == before
     assert _read(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'") \
         == [(0,)]
+
+
+def test_a_migration_numbered_below_the_store_version_still_runs(tmp_path, monkeypatch):
+    # migration numbers are reserved per piece of work: one merged after a higher-numbered one must still run
+    store = tmp_path / "assessment.duckdb"
+    mine = connection.migrations()
+    late = connection.Migration(mine[-1].version + 1, "late", "CREATE TABLE late_one (x INTEGER);")
+    later = connection.Migration(mine[-1].version + 2, "later", "CREATE TABLE later_one (x INTEGER);")
+    monkeypatch.setattr(connection, "migrations", lambda: (*mine, later))
+    connect(store).close()
+    monkeypatch.setattr(connection, "migrations", lambda: (*mine, late, later))
+    with pytest.raises(StoreVersionError, match="older release"):
+        connect(store, read_only=True)
+    con = connect(store)
+    try:
+        assert con.execute("SELECT count(*) FROM late_one").fetchone() == (0,)
+        assert schema_version(con) == latest_version() == later.version
+    finally:
+        con.close()
+    con = duckdb.connect(str(store))
+    try:
+        assert connection.upgrade(con) == []  # nothing left to run
+    finally:
+        con.close()

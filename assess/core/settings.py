@@ -7,6 +7,7 @@ Built once at the edge (CLI or flow) and passed down. Every user mistake in the 
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,12 +64,33 @@ class SeveritySpec:
     label: str | None = None  # the sector's name in the reports
 
 
+MEMBER_AGGREGATES = ("count", "any", "all", "share")
+
+
+@dataclass(frozen=True)
+class MemberIndicatorSpec:
+    """One `[[indicators.members]]` entry: a household-level number made from the rows of a repeat group
+    (e.g. the household roster) where an XLSForm-style condition holds: `count` (how many rows), `any`
+    (1 if one does, else 0), `all` (1 if every row does, else 0) or `share` (the fraction of rows)."""
+
+    name: str  # the new household-level column, usable in [needs] questions
+    repeat: str  # the repeat group whose rows are counted
+    aggregate: str  # one of MEMBER_AGGREGATES
+    when: str  # XLSForm-style condition on the repeat's questions (and household questions)
+    label: str | None = None  # its name in the reports and exports
+
+
 @dataclass(frozen=True)
 class IndicatorSpecs:
     """`[indicators]`: the composite indicators computed beside the needs questions."""
 
     fcs: FcsSpec | None = None
     severity: tuple[SeveritySpec, ...] = ()
+    members: tuple[MemberIndicatorSpec, ...] = ()
+
+    def member(self, name: str) -> MemberIndicatorSpec | None:
+        """The `[[indicators.members]]` entry called `name`, if there is one."""
+        return next((m for m in self.members if m.name == name), None)
 
 
 @dataclass(frozen=True)
@@ -170,7 +192,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "report": {"organisation": (str, False), "logo": (str, False), "need_answers": (dict, False)},
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
-    "indicators": {"fcs": (dict, False), "severity": (list, False)},
+    "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
 }
 _REQUIRED_SECTIONS = ("survey",)
 
@@ -313,11 +335,62 @@ def _severity_specs(entries: list[Any], path: Path) -> tuple[SeveritySpec, ...]:
     return tuple(specs)
 
 
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+RESERVED_INDICATORS = ("fcs_score", "fcs_category")
+
+
+def _member_specs(entries: list[Any], path: Path) -> tuple[MemberIndicatorSpec, ...]:
+    specs: list[MemberIndicatorSpec] = []
+    example = ('e.g. name = "children_5_17", repeat = "roster", count = "${age} >= 5 and ${age} <= 17"')
+    for i, entry in enumerate(entries, start=1):
+        where = f"[[indicators.members]] entry {i}"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: {where} must be a table with 'name', 'repeat' and one of "
+                              f"{', '.join(MEMBER_AGGREGATES)}, got {entry!r}.")
+        name = entry.get("name")
+        if not isinstance(name, str) or not _NAME_RE.match(name.strip()):
+            raise ConfigError(f"{path}: {where} needs a 'name' for the new household column: letters, digits and "
+                              f"underscores, not starting with a digit ({example}), got {name!r}.")
+        name = name.strip()
+        if name in RESERVED_INDICATORS or name.startswith("severity_"):
+            raise ConfigError(f"{path}: {where}: the name '{name}' is used by a composite indicator; choose "
+                              "another name.")
+        previous = next((j for j, sp in enumerate(specs, start=1) if sp.name == name), None)
+        if previous is not None:
+            raise ConfigError(f"{path}: {where}: name '{name}' is already entry {previous}; give each entry its "
+                              "own name.")
+        where = f"{where} ('{name}')"
+        _unknown_keys(entry, ("name", "repeat", *MEMBER_AGGREGATES, "label"), where, path)
+        repeat = entry.get("repeat")
+        if not isinstance(repeat, str) or not repeat.strip():
+            raise ConfigError(f"{path}: {where} needs 'repeat': the name of the repeat group whose rows are "
+                              f"counted ({example}).")
+        given = [k for k in MEMBER_AGGREGATES if k in entry]
+        if len(given) != 1:
+            what = "none" if not given else " and ".join(given)
+            raise ConfigError(f"{path}: {where} needs exactly one of {', '.join(MEMBER_AGGREGATES)} (a condition on "
+                              f"each row of the repeat), got {what} ({example}).")
+        aggregate = given[0]
+        when = entry[aggregate]
+        if not isinstance(when, str) or not when.strip():
+            raise ConfigError(f"{path}: {where}: {aggregate} must be a condition in quotes, written like an XLSForm "
+                              f"relevant ({example}), got {when!r}.")
+        try:
+            parse(when)
+        except Untranslatable as exc:
+            raise ConfigError(f"{path}: {where}: the condition \"{when}\" cannot be read ({exc}); write it like an "
+                              f"XLSForm relevant ({example}).") from exc
+        specs.append(MemberIndicatorSpec(name=name, repeat=repeat.strip(), aggregate=aggregate, when=when.strip(),
+                                         label=_label(entry, where, path)))
+    return tuple(specs)
+
+
 def indicator_specs(section: dict[str, Any], path: Path) -> IndicatorSpecs:
     """The `[indicators]` table of the config file at `path`, checked whole (ConfigError naming the entry)."""
     fcs = section.get("fcs")
     return IndicatorSpecs(fcs=_fcs_spec(fcs, path) if fcs is not None else None,
-                          severity=_severity_specs(section.get("severity", []), path))
+                          severity=_severity_specs(section.get("severity", []), path),
+                          members=_member_specs(section.get("members", []), path))
 
 
 def _need_answers(table: dict[str, Any], needs: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:

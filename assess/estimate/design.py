@@ -43,6 +43,17 @@ variable does ``filter(!is.na(var))`` and ``group_by(area)``, and asks srvyr for
 * CI = est -/+ t_{(1+conf)/2, df} * SE, not clipped to [0, 1] (lower bounds can be negative, as in the
   published tables). When df <= 0 the CI is NULL.
 
+Members (rows of a repeat group)
+--------------------------------
+A question asked per member of a repeat group (the household roster) is estimated over the members, with
+R's ``svydesign(ids = ~household, strata = ~stratum, weights = ~w, nest = TRUE, data = members)`` -- or
+``ids = ~cluster`` when the household design has clusters: a member carries its household's weight,
+stratum, PSU and areas, so the PSU of a member is its household (or the household's cluster). Everything
+above then holds with "unit" for "household": n_h counts the PSUs of stratum h among all the members of
+the repeat, df = PSUs - strata among the members that answered. Each unit type (``_unit``) is its own
+design and is estimated in its own pass; ``n_households`` counts the distinct households (``_hh``) behind
+the ``n`` units of a cell, and a cell is suppressed when either is below ``min_cell``.
+
 Implementation
 --------------
 All sums run in DuckDB (``assess/estimate/sql/estimate_*.sql``, one named query per file), in one pass over
@@ -126,13 +137,18 @@ def compute_estimates(
     out: str = "estimates",
 ) -> None:
     """(Re)creates table `out` with columns:
+    unit VARCHAR ('household', or the repeat group whose rows are the units),
     level VARCHAR ('national' or a level name), area VARCHAR ('all' for national; the level column's value otherwise),
     indicator VARCHAR, option VARCHAR, estimate DOUBLE, ci_low DOUBLE, ci_high DOUBLE, se DOUBLE,
-    n BIGINT (households with non-missing y in the area), n_option BIGINT (households with y=1, NULL for kind='mean'),
-    weighted_n DOUBLE (sum of weights of those n), df BIGINT, suppressed BOOLEAN (n < min_cell).
+    n BIGINT (units with non-missing y in the area), n_households BIGINT (households among them: = n for
+    households), n_option BIGINT (units with y=1, NULL for kind='mean'), weighted_n DOUBLE (sum of weights of
+    those n), df BIGINT, suppressed BOOLEAN (n < min_cell or n_households < min_cell).
 
-    `units` holds one row per household (_rid, _weight, _stratum, _psu and one column per name in
-    `levels`); `values` holds (_rid, indicator, option, kind, y). See the module docstring for the method.
+    `units` holds one row per unit (_rid, _weight, _stratum, _psu and one column per name in `levels`);
+    `values` holds (_rid, indicator, option, kind, y). Optional columns of `units`: `_unit` (the unit type:
+    'household' or a repeat's name; each type is its own design, estimated separately, and a variable's values
+    must all belong to units of one type) and `_hh` (the unit's household, for n_households: the units of a
+    household share its stratum, PSU and areas). See the module docstring for the method.
     Only domains with at least one non-missing y produce a row.
     """
     units_q, values_q, out_q = _relation_name(units), _relation_name(values), _relation_name(out)
@@ -165,32 +181,54 @@ def compute_estimates(
     area_list = (
         "[" + ", ".join(f"CAST({quote(lv)} AS VARCHAR)" for lv in levels) + "]" if levels else "[]::VARCHAR[]"
     )
+    hh = quote("_hh") if "_hh" in unit_cols else quote("_rid")
+    if "_unit" in unit_cols:  # one design per unit type: households, and the rows of each repeat group
+        unit_types: list[str | None] = [r[0] for r in con.execute(
+            f"SELECT DISTINCT _unit FROM {units_q} ORDER BY _unit <> 'household', _unit").fetchall()]
+        if any(u is None for u in unit_types):
+            raise ValueError(f"{units!r}: _unit must not be null")
+    else:
+        unit_types = []
+    unit_types = unit_types or [None]
     temps = ("_est_design", "_est_strata", "_est_cellmap", "_est_levels", "_est_vars", "_est_cells",
              "_est_df", "_est_zs", "_est_tq")
+    created = False
     try:
-        con.execute(_sql("estimate_design").format(units=units_q, area_list=area_list))
-        con.execute(_sql("estimate_strata"))
-        con.execute(_sql("estimate_cellmap"))
-        con.execute(_sql("estimate_levels"), {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]})
-        con.execute(_sql("estimate_vars").format(values=values_q))
-        # Shape of the design decides how PSU totals are formed (same result, different cost):
-        #   units  - every PSU is one household: PSU totals are household values;
-        #   nested - every PSU lies within one area cell: cell sums are PSU totals in every domain;
-        #   split  - general case: PSU totals are re-summed per domain.
-        n_units, n_psu, n_psu_cell = fetch_one(con, _sql("estimate_design_shape"))
-        if n_units == n_psu:
-            cells, dfq, zsums = "estimate_cells_units", "estimate_df_units", "estimate_zsums_units"
-        elif n_psu == n_psu_cell:
-            cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_nested"
-        else:
-            cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_split"
-        con.execute(_sql(cells).format(values=values_q))
-        con.execute(_sql(dfq))
-        con.execute(_sql(zsums))
+        for unit in unit_types:
+            where = f"WHERE {quote('_unit')} = $unit" if unit is not None else ""
+            params = {"unit": unit} if unit is not None else {}
+            con.execute(_sql("estimate_design").format(units=units_q, area_list=area_list, hh=hh, where=where),
+                        params)
+            con.execute(_sql("estimate_strata"))
+            con.execute(_sql("estimate_cellmap"))
+            con.execute(_sql("estimate_levels"),
+                        {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]})
+            con.execute(_sql("estimate_vars").format(values=values_q))
+            # Shape of the design decides how PSU totals are formed (same result, different cost):
+            #   units  - every PSU is one unit: PSU totals are unit values;
+            #   nested - every PSU lies within one area cell: cell sums are PSU totals in every domain;
+            #   split  - general case: PSU totals are re-summed per domain.
+            n_units, n_psu, n_psu_cell, n_hh = fetch_one(con, _sql("estimate_design_shape"))
+            if n_units == n_psu:
+                cells, dfq, zsums = "estimate_cells_units", "estimate_df_units", "estimate_zsums_units"
+            elif n_psu == n_psu_cell:
+                cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_nested"
+            else:
+                cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_split"
+            nh = "count(*)" if n_hh == n_units else "count(DISTINCT d.hh)"  # units that are households, or members
+            con.execute(_sql(cells).format(values=values_q, nh=nh))
+            con.execute(_sql(dfq))
+            con.execute(_sql(zsums))
 
-        tq = t_quantiles([r[0] for r in con.execute(_sql("estimate_df_values")).fetchall()], conf)
-        con.execute(_sql("estimate_tq"), {"dfs": list(tq), "qs": list(tq.values())})
-        con.execute(_sql("estimate_result").format(out=out_q), {"min_cell": int(min_cell)})
+            tq = t_quantiles([r[0] for r in con.execute(_sql("estimate_df_values")).fetchall()], conf)
+            con.execute(_sql("estimate_tq"), {"dfs": list(tq), "qs": list(tq.values())})
+            result = _sql("estimate_result")
+            args = {"min_cell": int(min_cell), "unit": unit or "household"}
+            if created:
+                con.execute(f"INSERT INTO {out_q}\n{result}", args)
+            else:
+                con.execute(f"CREATE OR REPLACE TABLE {out_q} AS\n{result}", args)
+                created = True
     finally:
         for t in temps:
             con.execute(f"DROP TABLE IF EXISTS {t}")

@@ -64,7 +64,8 @@ def _fcs(con, settings: Settings, fcs: FcsSpec, columns: set[str]) -> list[str]:
         for g, w in zip(groups, weights, strict=True))
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _fcs AS SELECT u._rid, {terms} AS score FROM est_units u "
-        "JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id", {"round": settings.round})
+        "JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id WHERE u._unit = 'household'",
+        {"round": settings.round})
     con.execute("INSERT INTO est_values SELECT _rid, 'fcs_score', '', 'mean', score FROM _fcs")
     con.execute(
         "INSERT INTO est_values SELECT _rid, 'fcs_category', c.option, 'prop', "
@@ -99,7 +100,8 @@ def _severity(con, settings: Settings, form: XLSForm, sectors: tuple[SeveritySpe
                        f"AS {q('sev_' + sec.sector)}")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE _sev AS SELECT u._rid, {', '.join(selects)} FROM est_units u "
-        "JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id", {"round": settings.round})
+        "JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id WHERE u._unit = 'household'",
+        {"round": settings.round})
     sev_cols = [q("sev_" + s.sector) for s in sectors]
     con.execute("ALTER TABLE _sev ADD COLUMN sev_overall INTEGER")
     con.execute(f"UPDATE _sev SET sev_overall = greatest({', '.join(sev_cols)})")

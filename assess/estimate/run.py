@@ -1,8 +1,9 @@
 """From the store to the estimator's inputs: households with their design, and the needs variables.
 
-Builds `est_units` (one row per accepted household of the round: weight, stratum, PSU, areas) and
-`est_values` (one row per household x indicator x option: y = 0/1 or the value, NULL when missing), then
-runs `estimate.compute_estimates` and stores the result in `estimates` for the round.
+Builds `est_units` (one row per accepted household of the round: weight, stratum, PSU, areas; plus one row
+per member of each repeat group a needs question lives in, with its household's design: see members.py) and
+`est_values` (one row per unit x indicator x option: y = 0/1 or the value, NULL when missing), then runs
+`estimate.compute_estimates` (one design per unit type) and stores the result in `estimates` for the round.
 """
 
 from __future__ import annotations
@@ -19,19 +20,22 @@ from .counts import count_households, declined_word
 from .design import compute_estimates, design_weights
 from .frame import read_frame
 from .indicators import add_indicator_values
+from .members import add_member_indicator_values, add_member_units, add_member_values, check_members_config
 from .trends import compute_ranking, compute_trends
 
-ESTIMATE_COLUMNS = ("round", "level", "area", "indicator", "option", "estimate", "ci_low", "ci_high", "n",
-                    "n_option", "se", "weighted_n", "df", "suppressed")
+ESTIMATE_COLUMNS = ("round", "unit", "level", "area", "indicator", "option", "estimate", "ci_low", "ci_high", "n",
+                    "n_households", "n_option", "se", "weighted_n", "df", "suppressed")
 
 
 def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
     """Check at start-up, before any data is read, what in the config needs the form (or a file it names):
-    [needs] questions, the questions of [indicators] (fcs groups, severity conditions) and the sampling
-    frame. Region levels and [design] columns may be extra export columns: they are checked on the data."""
+    [needs] questions, the questions of [indicators] (fcs groups, severity and member conditions) and the
+    sampling frame. Region levels and [design] columns may be extra export columns: they are checked on the data."""
     problems = []
     for name in settings.needs:
         question = form.questions.get(name)
+        if question is None and settings.indicators.member(name) is not None:
+            continue  # an [[indicators.members]] column (checked below)
         if question is None:
             problems.append(f"[needs] question '{name}' is not in the form {form.path.name}")
         elif question.type not in ("select_one", "select_multiple", "integer", "decimal"):
@@ -43,6 +47,7 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
         raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
     _check_need_answers(settings, form)
     _check_indicators(settings, form)
+    check_members_config(settings, form)
     if settings.frame:
         read_frame(settings)  # a mistake in the sampling frame stops the run here, before any data is read
     return []
@@ -118,8 +123,11 @@ def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
     return exprs
 
 
-def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
-    """Create `est_units` for the round; returns design warnings (e.g. frame strata without sample)."""
+def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm | None = None) -> list[str]:
+    """Create `est_units` for the round; returns design warnings (e.g. frame strata without sample).
+
+    One row per household (`_unit` = 'household', `_hh` = its own `_rid`); with the `form`, also one row per
+    member of each repeat group a needs question lives in (members.py), once the households' weights are set."""
     cols = submission_columns(con)
     for name, what in ((settings.strata, "strata"), (settings.cluster, "cluster"), (settings.weight, "weight")):
         if name and name not in cols:
@@ -132,9 +140,11 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
     weight = f"TRY_CAST({q(settings.weight)} AS DOUBLE)" if settings.weight else "1.0"
     areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_expressions(con, settings)))
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE est_units AS SELECT row_number() OVER (ORDER BY submission_id) AS _rid, "
+        "CREATE OR REPLACE TEMP TABLE est_units AS SELECT *, CAST('household' AS VARCHAR) AS _unit, _rid AS _hh, "
+        "CAST(NULL AS VARCHAR) AS _path FROM ("
+        f"SELECT row_number() OVER (ORDER BY submission_id) AS _rid, "
         f"submission_id, {weight} AS _weight, {stratum} AS _stratum, {psu} AS _psu"
-        f"{', ' + areas if areas else ''} FROM submissions WHERE round = ?",
+        f"{', ' + areas if areas else ''} FROM submissions WHERE round = ?)",
         [settings.round],
     )
     warnings: list[str] = []
@@ -149,17 +159,26 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]
             warnings += design_weights(con, "est_units", population)
         except ValueError as exc:
             raise ConfigError(f"{settings.frame}: {exc}.") from exc
+    if form is not None:
+        add_member_units(con, settings, form)
     return warnings
 
 
 def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> None:
-    """Create `est_values` for the configured needs questions."""
+    """Create `est_values` for the configured needs questions: per household, per member for a question of
+    a repeat group, per household for an `[[indicators.members]]` column."""
     con.execute("CREATE OR REPLACE TEMP TABLE est_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, "
                 "kind VARCHAR, y DOUBLE)")
     cols = submission_columns(con)
     for name in settings.needs:
+        member = settings.indicators.member(name)
+        if name not in form.questions and member is not None:
+            add_member_indicator_values(con, settings, form, member, cols)
+            continue
         question = form.questions[name]
-        if question.type == "select_multiple":
+        if question.repeat is not None:
+            add_member_values(con, settings, form, question)
+        elif question.type == "select_multiple":
             options = form.choice_names(name)
             extra = [r[0] for r in con.execute(
                 "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? ORDER BY 1",
@@ -168,7 +187,7 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
                 "INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', CAST(s.selected AS DOUBLE) "
                 "FROM est_units u CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o "
                 "LEFT JOIN selections s ON s.round = $round AND s.submission_id = u.submission_id "
-                "AND s.question = $q AND s.option = o.option",
+                "AND s.question = $q AND s.option = o.option WHERE u._unit = 'household'",
                 {"q": name, "opts": options + extra, "round": settings.round},
             )
         elif name not in cols:
@@ -178,7 +197,7 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
                 f"INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', "
                 f"CASE WHEN s.{q(name)} IS NULL THEN NULL WHEN s.{q(name)} = o.option THEN 1.0 ELSE 0.0 END "
                 "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id "
-                "CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o",
+                "CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o WHERE u._unit = 'household'",
                 {"q": name, "opts": form.choice_names(name), "round": settings.round},
             )
         else:
@@ -186,7 +205,8 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
                 f"INSERT INTO est_values SELECT u._rid, $q, '', 'mean', "
                 f"CASE WHEN CAST(s.{q(name)} AS DOUBLE) IN (SELECT unnest($missing::DOUBLE[])) THEN NULL "
                 f"ELSE CAST(s.{q(name)} AS DOUBLE) END "
-                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id",
+                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id "
+                "WHERE u._unit = 'household'",
                 {"q": name, "missing": list(settings.missing_codes), "round": settings.round},
             )
 
@@ -230,7 +250,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     loaded = con.execute(named_query("assess.estimate", "round_households"), {"round": settings.round}).fetchone()
     if not loaded or not loaded[0]:
         return EstimateSummary()
-    warnings = build_units(con, settings)
+    warnings = build_units(con, settings, form)
     build_values(con, settings, form)
     build_need_values(con, settings, form)
     composites = add_indicator_values(con, settings, form, submission_columns(con))
@@ -240,7 +260,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     for alias, level in zip(aliases, settings.region_levels, strict=True):
         con.execute("UPDATE _est SET level = ? WHERE level = ?", [level, alias])
     cols = ", ".join(c for c in ESTIMATE_COLUMNS if c != "round")
-    con.execute(f"CREATE TABLE IF NOT EXISTS estimates AS SELECT ''::VARCHAR AS round, {cols} FROM _est LIMIT 0")
+    con.execute(named_query("assess.estimate", "estimates_table"))  # the store's migrations create it too
     with transaction(con):
         con.execute("DELETE FROM estimates WHERE round = ?", [settings.round])
         con.execute(f"INSERT INTO estimates ({', '.join(ESTIMATE_COLUMNS)}) SELECT ?, {cols} FROM _est",

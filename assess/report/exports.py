@@ -28,9 +28,10 @@ def sql(name: str) -> str:
 
 SIGNIFICANT_DIGITS = 12
 # `assess export estimates`: the store's columns with the labels (in the configured language) beside the codes
-ESTIMATE_EXPORT_COLUMNS = ("round", "level", "area", "area_label", "indicator", "indicator_label", "option",
-                           "option_label", "estimate", "ci_low", "ci_high", "se", "df", "n", "n_option",
-                           "weighted_n", "suppressed")
+# (`unit`: 'household', or the repeat group whose rows -- members -- were estimated; n counts those units)
+ESTIMATE_EXPORT_COLUMNS = ("round", "unit", "level", "area", "area_label", "indicator", "indicator_label", "option",
+                           "option_label", "estimate", "ci_low", "ci_high", "se", "df", "n", "n_households",
+                           "n_option", "weighted_n", "suppressed")
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -91,9 +92,9 @@ def export_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: X
     national = {**STRINGS["en"], **STRINGS.get(code, {})}["national"]
 
     def labelled(rows: Iterable[tuple]) -> Iterator[tuple]:
-        for round_, level, area, indicator, option, *values in rows:
+        for round_, unit, level, area, indicator, option, *values in rows:
             area_label = national if level == "national" else labels.plain_area_label(level, area)
-            yield (round_, level, area, area_label, indicator, labels.indicator_label(indicator, code),
+            yield (round_, unit, level, area, area_label, indicator, labels.indicator_label(indicator, code),
                    option, labels.option_label(indicator, option or "", code), *values)
 
     return write_rows(ESTIMATE_EXPORT_COLUMNS, labelled(_rows(con.execute(sql("export_estimates"),

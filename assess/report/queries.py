@@ -165,6 +165,9 @@ class StoreData:
         fcs = self.settings.indicators.fcs
         if name == "fcs" and fcs is not None and fcs.label:
             return fcs.label
+        member = self.settings.indicators.member(name)  # an [[indicators.members]] column
+        if member is not None and member.label:
+            return member.label
         if name.startswith("severity_") and name != "severity_in_need":
             labels = {**COMPOSITE_LABELS["en"], **COMPOSITE_LABELS.get(code, {})}
             return f"{labels['severity']} – {self.sector_label(name, code)}"

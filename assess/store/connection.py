@@ -44,14 +44,17 @@ def migrations() -> tuple[Migration, ...]:
         if m:
             found.append(Migration(int(m.group(1)), m.group(2), entry.read_text(encoding="utf-8")))
     found.sort(key=lambda mig: mig.version)
-    expected = list(range(LEGACY_VERSION + 1, LEGACY_VERSION + 1 + len(found)))
-    if [mig.version for mig in found] != expected:
-        raise RuntimeError(f"store migrations are not numbered {expected}: {[mig.version for mig in found]}")
+    versions = [mig.version for mig in found]
+    # numbers are reserved per piece of work (a number may still be missing while its branch is unmerged), but
+    # each is used once and none precedes the 0.1.0 schema
+    if len(set(versions)) != len(versions) or (versions and versions[0] <= LEGACY_VERSION):
+        raise RuntimeError(f"store migrations must have distinct numbers above {LEGACY_VERSION:03d}: {versions}")
     return tuple(found)
 
 
 def latest_version() -> int:
-    return LEGACY_VERSION + len(migrations())
+    found = migrations()
+    return found[-1].version if found else LEGACY_VERSION
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -62,6 +65,19 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
     return LEGACY_VERSION if table_exists(con, "files") else None
 
 
+def pending(con: duckdb.DuckDBPyConnection) -> list[Migration]:
+    """The migrations the store has not had yet (every one for an empty database), in order. A migration is
+    pending when its version is not stamped in `schema_version`, so that one numbered below a store's version
+    (its branch merged after a later one) still runs."""
+    version = schema_version(con)
+    if version is None:
+        return list(migrations())
+    done = {LEGACY_VERSION}
+    if table_exists(con, "schema_version"):
+        done |= {int(v) for (v,) in con.execute("SELECT version FROM schema_version").fetchall()}
+    return [mig for mig in migrations() if mig.version not in done]
+
+
 def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the store. Writable: create or upgrade it first. Read-only: refuse a store that needs an upgrade."""
     path = Path(path)
@@ -70,7 +86,7 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
             raise FileNotFoundError(f"{path}: no store yet. Run `assess run` first.")
         con = duckdb.connect(str(path), read_only=True)
         version = schema_version(con)
-        if version is not None and version != latest_version():
+        if version is not None and (version > latest_version() or pending(con)):
             con.close()
             _refuse(path, version)
         return con
@@ -89,7 +105,7 @@ def upgrade(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> list[in
     version = schema_version(con)
     if version is not None and version > latest_version():
         _refuse(path, version)
-    todo = [mig for mig in migrations() if version is None or mig.version > version]
+    todo = pending(con)
     if version is not None and not todo:
         return []
     if version is not None and path is not None and path.exists():

@@ -1,9 +1,12 @@
 -- estimate_cells_psu: sums per (variable, stratum, PSU, area cell) over households that answered
 -- (yc = y - shift): a = sum w*yc, b = sum w. Squares are taken later, of PSU totals within a domain.
+-- nh = households among them: {nh} is count(*) when every unit is its own household, else
+-- count(DISTINCT d.hh) (a household's units share its stratum, PSU and areas, so these sums add up).
 -- Identifiers: {values} (allow-listed, quoted by the caller).
 CREATE OR REPLACE TEMP TABLE _est_cells AS
 SELECT k.vid, d.sid, d.pid, d.cell,
        count(*)                                   AS n,
+       {nh}                                       AS nh,
        count(*) FILTER (WHERE v.y = 1)            AS n1,
        sum(d.w * v.y)                             AS swy,
        sum(d.w * (v.y - k.shift))                 AS a,

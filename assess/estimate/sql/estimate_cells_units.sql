@@ -2,10 +2,13 @@
 -- design where every PSU is one household (no clusters): the PSU total of a household is its own value,
 -- so sums of squares of PSU totals are taken directly (yc = y - shift):
 --   a = sum w*yc, b = sum w, aa = sum (w*yc)^2, ab = sum w*w*yc, bb = sum w^2, npsu = PSUs answering.
+-- nh = households among them: {nh} is count(*) when every unit is its own household, else
+-- count(DISTINCT d.hh) (a household's units share its stratum, PSU and areas, so these sums add up).
 -- Identifiers: {values} (allow-listed, quoted by the caller).
 CREATE OR REPLACE TEMP TABLE _est_cells AS
 SELECT k.vid, d.sid, d.cell,
        count(*)                                   AS n,
+       {nh}                                       AS nh,
        count(*) FILTER (WHERE v.y = 1)            AS n1,
        sum(d.w * v.y)                             AS swy,
        sum(d.w * (v.y - k.shift))                 AS a,

@@ -1,16 +1,17 @@
--- estimate_result: estimates, SE and CI per (variable, domain).
+-- estimate_result: estimates, SE and CI per (variable, domain), for one unit type (the caller creates or
+-- appends to its output table with this query).
 -- Domain D: sw = sum w, est = sum w*y / sw; with yc = y - shift, e = sum w*yc / sw (= est - shift).
 -- PSU c of stratum h: z_hc = (a_c - e*b_c) / sw (0 for PSUs without a household of D answering), so
 --   s1_h = sum_c z_hc = (a_h - e*b_h) / sw,  s2_h = sum_c z_hc^2 = (aa_h - 2e*ab_h + e^2*bb_h) / sw^2
 --   Var = sum_h n_h/(n_h-1) * (s2_h - s1_h^2/n_h),  n_h = PSUs of stratum h in the whole design.
 -- Strata with a single PSU contribute 0 (R: options(survey.lonely.psu = "certainty")).
 -- CI = est -/+ t(df) * SE, not clipped; NULL when df <= 0.
--- Parameters: $min_cell. Identifiers: {out} (quoted by the caller). _est_levels maps lvl -> level name,
+-- A cell is suppressed when it has fewer than $min_cell units or fewer than $min_cell households.
+-- Parameters: $min_cell, $unit ('household' or the repeat's name). _est_levels maps lvl -> level name,
 -- _est_tq maps df -> t quantile.
-CREATE OR REPLACE TABLE {out} AS
 WITH dom AS (
     SELECT vid, dom,
-           sum(n) AS n, sum(n1) AS n1, sum(b) AS sw, sum(swy) AS swy,
+           sum(n) AS n, sum(nh) AS nh, sum(n1) AS n1, sum(b) AS sw, sum(swy) AS swy,
            sum(a) / NULLIF(sum(b), 0) AS e,
            min(ymin) = max(ymax) AS constant
     FROM _est_zs
@@ -32,6 +33,7 @@ var AS (
 ),
 doms AS (SELECT DISTINCT dom, lvl, area FROM _est_cellmap)
 SELECT
+    CAST($unit AS VARCHAR)                                                     AS unit,
     CAST(l.level AS VARCHAR)                                                   AS level,
     CAST(a.area AS VARCHAR)                                                    AS area,
     CAST(k.indicator AS VARCHAR)                                               AS indicator,
@@ -41,10 +43,11 @@ SELECT
     CAST(CASE WHEN f.df > 0 THEN d.swy / NULLIF(d.sw, 0) + t.q * sqrt(var.v) END AS DOUBLE) AS ci_high,
     CAST(sqrt(var.v) AS DOUBLE)                                                AS se,
     CAST(d.n AS BIGINT)                                                        AS n,
+    CAST(d.nh AS BIGINT)                                                       AS n_households,
     CAST(CASE WHEN k.kind = 'prop' THEN d.n1 END AS BIGINT)                    AS n_option,
     CAST(d.sw AS DOUBLE)                                                       AS weighted_n,
     CAST(f.df AS BIGINT)                                                       AS df,
-    CAST(d.n < $min_cell AS BOOLEAN)                                           AS suppressed
+    CAST(d.n < $min_cell OR d.nh < $min_cell AS BOOLEAN)                      AS suppressed
 FROM dom AS d
 JOIN doms AS a ON a.dom = d.dom
 JOIN _est_levels AS l ON l.lvl = a.lvl

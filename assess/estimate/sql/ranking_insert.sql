@@ -1,4 +1,5 @@
--- Options of each proportion indicator ranked by estimate within each area (suppressed cells left out).
+-- Options of each proportion indicator ranked by estimate within each area (suppressed cells left out); an
+-- indicator's unit (households, or members of a repeat) is part of its key.
 WITH ranked AS (
     SELECT
         level, area, indicator, option, estimate, ci_low, ci_high,
@@ -6,7 +7,7 @@ WITH ranked AS (
         lag(ci_low) OVER w AS above_ci_low
     FROM estimates
     WHERE round = $round AND option <> '' AND NOT suppressed AND estimate IS NOT NULL
-    WINDOW w AS (PARTITION BY level, area, indicator ORDER BY estimate DESC, option)
+    WINDOW w AS (PARTITION BY unit, level, area, indicator ORDER BY estimate DESC, option)
 )
 INSERT INTO ranking
 SELECT $round, level, area, indicator, option, estimate, rank,

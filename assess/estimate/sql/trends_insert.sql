@@ -11,7 +11,7 @@ WITH cur AS (
         sqrt(coalesce(cur.se, 0) ^ 2 + coalesce(prev.se, 0) ^ 2) AS se_change,
         cur.ci_low <= prev.ci_high AND prev.ci_low <= cur.ci_high AS ci_overlap
     FROM cur
-    JOIN prev USING (level, area, indicator, option)
+    JOIN prev USING (unit, level, area, indicator, option)  -- the same unit: households, or a repeat's rows
 )
 INSERT INTO trends
 SELECT

@@ -48,7 +48,7 @@ def test_a_wheel_install_runs_the_demo_to_a_pdf_outside_the_repository(wheel, tm
                                check=True, capture_output=True, text=True).stdout.strip())
     # the dependencies come from the project's environment (not downloaded again); `assess` from the wheel only
     (site / "project_deps.pth").write_text(sysconfig.get_path("purelib") + "\n")
-    subprocess.run([venv / "bin/python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", str(wheel)],
+    subprocess.run([venv / "bin/python", "-m", "pip", "install", "--quiet", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
                    check=True, capture_output=True, text=True, timeout=300)
     work = tmp_path / "elsewhere"
     work.mkdir()

@@ -93,6 +93,7 @@ class StagedRepeat(_MappedColumns):
     path: Path
     rows: int
     columns: list[Column]
+    parent: str | None = None  # the enclosing repeat group (None: directly under the household)
 
 
 @dataclass

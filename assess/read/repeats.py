@@ -173,7 +173,7 @@ def _link_kobo(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, t
                    row_number() OVER (PARTITION BY p.hh_row, p.path ORDER BY r._row) AS __n
             FROM {raw} r {join}""")
         out = staged.path.with_name(f"{staged.path.stem}.repeat{n}.parquet")
-        staged.repeats[name] = _write_repeat(con, name, member, table, out, path_sql=(
+        staged.repeats[name] = _write_repeat(con, name, member, table, out, parent=rep.parent, path_sql=(
             "CASE WHEN __hh IS NOT NULL THEN (CASE WHEN __pp = '' THEN '' ELSE __pp || '/' END) || $name || '[' "
             "|| __n || ']' END"), parent_sql="CASE WHEN __hh IS NOT NULL THEN __pp END",
             pos_sql="CASE WHEN __hh IS NOT NULL THEN __n END")
@@ -189,7 +189,7 @@ def _link_kobo(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, t
 
 
 def _write_repeat(con: duckdb.DuckDBPyConnection, name: str, member: str, table: StagedTable, out: Path, *,
-                  path_sql: str, parent_sql: str, pos_sql: str) -> StagedRepeat:
+                  parent: str | None, path_sql: str, parent_sql: str, pos_sql: str) -> StagedRepeat:
     """Write the `linked` temp table (raw columns plus __sid, __hh and what path_sql etc. read) as the repeat's
     staging Parquet: `_row, _sid, _hh_row, _path, _parent_path, _pos`, then the mapped columns."""
     cols = ", ".join(quote(c.name) for c in table.columns)
@@ -201,7 +201,7 @@ def _write_repeat(con: duckdb.DuckDBPyConnection, name: str, member: str, table:
     con.execute(f"COPY staged_repeat TO {literal(str(tmp))} (FORMAT parquet)")
     tmp.replace(out)
     rows = fetch_value(con, "SELECT count(*) FROM staged_repeat")
-    return StagedRepeat(repeat=name, member=member, path=out, rows=rows, columns=table.columns)
+    return StagedRepeat(repeat=name, member=member, path=out, rows=rows, columns=table.columns, parent=parent)
 
 
 # ------------------------------------------------------------------------------------------------ ODK csv.zip
@@ -318,8 +318,8 @@ def _link_central(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str
     con.execute(f"CREATE TEMP TABLE by_sid AS SELECT _sid AS sid, min(_row) AS hh_row FROM {hh} "
                 "WHERE _sid IS NOT NULL GROUP BY _sid")
     missing: list[str] = []
-    for n, name in enumerate(form.repeats):
-        if name not in raws:
+    for n, (name, rep) in enumerate(form.repeats.items()):
+        if name not in raws or (rep.parent is not None and rep.parent not in staged.repeats):
             missing.append(name)
             continue
         member, table = raws[name]
@@ -347,7 +347,7 @@ def _link_central(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str
         ok = r"(len(__steps) > 0 AND regexp_replace(__steps[-1], '\[[0-9]+\]$', '') = $name)"
         out = staged.path.with_name(f"{staged.path.stem}.repeat{n}.parquet")
         staged.repeats[name] = _write_repeat(
-            con, name, member, table, out,
+            con, name, member, table, out, parent=rep.parent,
             path_sql=f"CASE WHEN {ok} THEN array_to_string(__steps, '/') END",
             parent_sql=f"CASE WHEN {ok} THEN array_to_string(__steps[1:len(__steps) - 1], '/') END",
             pos_sql=rf"CASE WHEN {ok} THEN TRY_CAST(regexp_extract(__steps[-1], '\[([0-9]+)\]$', 1) AS BIGINT) END")

@@ -67,12 +67,12 @@ HH_QUESTIONS = ("start", "resp_name", "consent", "hh_size", "school_module", "ch
 MEMBER_QUESTIONS = ("member_name", "sex", "age", "relation", "school", "member_needs")
 
 
-def write_form(path: Path) -> Path:
+def write_form(path: Path, survey: list[tuple] = SURVEY) -> Path:
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
     ws.append(SURVEY_HEADER)
-    for row in SURVEY:
+    for row in survey:
         ws.append(list(row) + [""] * (len(SURVEY_HEADER) - len(row)))
     ch = wb.create_sheet("choices")
     ch.append(("list_name", "name", "label::English (en)"))

@@ -28,6 +28,7 @@ from flows.cli import app
 from tests._repeats import (
     ILLNESS,
     ILLNESS_SHEET,
+    SURVEY,
     clone,
     households,
     settings_for,
@@ -307,6 +308,55 @@ def test_member_row_without_a_household_is_kept_aside(env, tmp_path):
     orphan = [p for p in result.problems if p.kind == "unique"]
     assert [(p.member, p.row, p.submission_id) for p in orphan] == [("roster", 3, HH1)]
     assert "belongs to no household row of this file" in orphan[0].reason
+
+
+def test_kobo_links_through_submission_uuid_without_index(env, tmp_path):
+    from openpyxl import load_workbook
+
+    settings, form = env
+    path = write_kobo_xlsx(tmp_path / "x.xlsx", households())
+    wb = load_workbook(path)
+    main = wb.worksheets[0]
+    main.delete_cols([c.value for c in main[1]].index("_index") + 1)
+    wb.save(path)
+    staged = stage_export(path, form, tmp_path / "s" / "rows.parquet")
+    roster = duckdb.sql(f"SELECT _sid, _path FROM read_parquet('{staged.repeats['roster'].path}') ORDER BY _row")
+    assert roster.fetchall()[:4] == [(HH1, "roster[1]"), (HH1, "roster[2]"), (HH1, "roster[3]"), (HH2, "roster[1]")]
+    assert staged.repeats[ILLNESS].rows == 3
+
+
+def test_odk_member_of_a_missing_parent_instance_is_kept_aside(env, tmp_path):
+    settings, form = env
+    ok = write_central_zip(tmp_path / "ok.zip", households())
+    with zipfile.ZipFile(ok) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    name = f"roster_form-{ILLNESS}.csv"
+    files[name] = files[name].replace(b"/hh/roster[3]/" + ILLNESS.encode() + b"[2]",
+                                      b"/hh/roster[7]/" + ILLNESS.encode() + b"[1]")
+    with zipfile.ZipFile(tmp_path / "bad.zip", "w") as zf:
+        for n, data in files.items():
+            zf.writestr(n, data)
+    staged = stage_export(tmp_path / "bad.zip", form, tmp_path / "s" / "rows.parquet")
+    result = validate(staged, form, settings, workdir=tmp_path / "w", route="sql")
+    (p,) = result.problems
+    assert (p.member, p.row, p.path, p.kind) == (name, 4, f"roster[7]/{ILLNESS}[1]", "unique")
+    assert "belongs to no row of its parent repeat group" in p.reason
+
+
+def test_indexed_repeat_reads_another_instance(tmp_path):
+    survey = [r if r[1] != "relation" else
+              ("select_one relation", "relation", "Relation to the head", "yes", "",
+               ". != 'child' or ${age} < indexed-repeat(${age}, ${roster}, 1)", "A child is younger than the head.")
+              for r in SURVEY]
+    form = read_xlsform(write_form(tmp_path / "form.xlsx", survey))
+    hhs = households()
+    hhs[1]["members"][1]["age"] = "60"  # Lise, a child, older than Jean (the first member)
+    path = write_kobo_xlsx(tmp_path / "x.xlsx", hhs)
+    staged = stage_export(path, form, tmp_path / "s" / "rows.parquet")
+    result = validate(staged, form, settings_for(tmp_path, form.path), workdir=tmp_path / "w", route="sql")
+    assert [(p.member, p.row, p.path, p.reason) for p in result.problems] == [
+        ("roster", 6, "roster[2]", "Relation to the head child: A child is younger than the head. (hh/roster/age 60)")]
+    assert result.not_checked == []
 
 
 def test_position_count_and_indexed_repeat_translate():

@@ -56,6 +56,11 @@ class StructuralError(Exception):
     """The file as a whole cannot be used; the message says why and what to do."""
 
 
+def unsupported_reason(suffix: str) -> str:
+    return (f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export downloaded "
+            "from KoboToolbox, or the CSV or csv.zip export of ODK Central.")
+
+
 @dataclass
 class Column:
     """One export column mapped onto the form."""
@@ -393,10 +398,7 @@ def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None 
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise StructuralError(
-            f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export "
-            "downloaded from KoboToolbox, or the CSV or csv.zip export of ODK Central."
-        )
+        raise StructuralError(unsupported_reason(suffix))
     if path.stat().st_size == 0:
         raise StructuralError("the file is empty (0 bytes). Export the data again and drop it again.")
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,7 @@ from ..core.summary import FileSummary
 from ..core.xlsform import XLSForm
 from ..inbox.archive import FileChanged, archive_file, sha256_file
 from ..ops.faults import crash_point
-from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export
+from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export, unsupported_reason
 from ..read.structure import structural_checks
 from .members import would_load
 from .suite import validate
@@ -80,10 +80,7 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     crash_point("after-archive")
     out = FileOutcome(name=path.name, source=path, sha256=sha, archive_path=archive, received_at=received)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        out.status, out.reason = FileStatus.REJECTED, (
-            f"'{path.suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export "
-            "downloaded from KoboToolbox or ODK Central."
-        )
+        out.status, out.reason = FileStatus.REJECTED, unsupported_reason(path.suffix)
         return out
     # a folder of this run's own: two runs may stage the same file at once (a watcher and a schedule)
     work = settings.staging_dir(sha) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"

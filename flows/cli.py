@@ -318,6 +318,28 @@ def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_round
         con, round_, out))
 
 
+@export_app.command("table")
+def export_table(name: Annotated[str, typer.Argument(help="submissions (households), or a repeat group's member "
+                                                          "table: r_<repeat> or the repeat's name.")],
+                 out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
+    """A household or member table as stored, one row per household or member (private answers hashed)."""
+    from assess.report import exports
+
+    settings, form = _settings(config)
+    con = _read_store(settings)
+    table = exports.find_table(con, name)
+    if table is None:
+        tables = exports.data_tables(con)
+        hint = ""
+        if name.removeprefix(exports.MEMBER_PREFIX) in form.repeats:
+            hint = (f" No member rows of the repeat group '{name.removeprefix(exports.MEMBER_PREFIX)}' are in the "
+                    "store yet: load an XLSX (with its sheet) or csv.zip export.")
+        _fail(f"unknown table '{name}'. Tables: {', '.join(tables) or 'none yet (run `assess run` first)'}.{hint}")
+        return
+    n = exports.export_table(con, table, None if all_rounds else settings.round, out)
+    out_console.print(f"Wrote {n} rows of {table} to {out}", highlight=False)
+
+
 def _export(out: Path, config: Path, all_rounds: bool, write) -> None:
     """`write(con, settings, form, round, out)` -> rows written."""
     settings, form = _settings(config)

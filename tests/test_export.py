@@ -73,13 +73,13 @@ def test_quarantine_export_of_hostile_values(tmp_path):
     con = connect(tmp_path / "s.duckdb")
     con.execute(
         "INSERT INTO quarantine VALUES ('1', 'u1', '=cmd.csv', 'abc', 3, 'notes', '=HYPERLINK(\"x\")', 'e', "
-        "'+bad reason', 'custom', 'quarantine', NULL, 'r', NULL)"
+        "'+bad reason', 'custom', 'quarantine', NULL, 'r', NULL, '@member.csv', 'roster[1]')"
     )
     out = tmp_path / "q.csv"
     export.export_quarantine(con, "1", out)
     rows = _read(out)
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in rows[1])
-    assert "'=HYPERLINK(\"x\")" in rows[1] and "'=cmd.csv" in rows[1]
+    assert "'=HYPERLINK(\"x\")" in rows[1] and "'=cmd.csv" in rows[1] and "'@member.csv" in rows[1]
 
 
 # ------------------------------------------------------------------------------------------ estimates export

@@ -35,7 +35,8 @@ def test_the_wheel_carries_templates_sql_and_migrations(wheel):
                  "assess/templates/receipt.html.j2", "assess/store/sql/schema.sql",
                  "assess/store/sql/migrations/002_spreadsheet_row_numbers.sql",
                  "assess/estimate/sql/estimate_result.sql", "assess/report/sql/report_estimates.sql",
-                 "assess/inbox/sql/seen_files.sql"):
+                 "assess/inbox/sql/seen_files.sql", "assess/validate/sql/accepted_members.sql",
+                 "assess/store/sql/migrations/004_repeat_groups.sql"):
         assert name in names, name
     assert not any(n.startswith(("tests/", "templates/")) for n in names)
 

@@ -303,7 +303,9 @@ def test_statements_per_rule_stay_bounded(env, tmp_path):
     execute = duckdb_engine.CursorWrapper.execute
 
     def counting(self, statement, parameters=None, context=None):
-        counted.append(statement)
+        # GX's catalog introspection (how often depends on what ran before in the process) is not per rule
+        if not any(k in str(statement) for k in ("pg_catalog", "information_schema", "duckdb_", "PRAGMA")):
+            counted.append(statement)
         return execute(self, statement, parameters, context)
 
     duckdb_engine.CursorWrapper.execute = counting

@@ -53,6 +53,24 @@ class Problem:
     column: str | None = None
     value: str | None = None
     action: str = Action.QUARANTINE
+    member: str | None = None  # a member row's sheet (Kobo XLSX) or zip member file (ODK csv.zip); None: household
+    path: str | None = None  # a member row's repeat instance, e.g. `roster[2]` or `roster[2]/child[1]`
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class MemberCount:
+    """The member rows of one repeat group in one file: read, loaded, kept aside, and not loaded because their
+    household (or parent member) was kept aside."""
+
+    repeat: str
+    member: str  # the sheet or zip member file they came from
+    rows: int = 0
+    accepted: int = 0
+    quarantined: int = 0  # member rows kept aside by their own problems
+    with_household: int = 0  # not loaded because their household (or parent member) was kept aside
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -70,7 +88,14 @@ class ValidationResult:
     suspect_rules: list[str] = field(default_factory=list)
 
     def quarantined_rows(self) -> set[int]:
-        return {p.row for p in self.problems if p.action == Action.QUARANTINE and p.row is not None}
+        """Household rows kept aside (rows of the file's household sheet)."""
+        return {p.row for p in self.problems
+                if p.action == Action.QUARANTINE and p.row is not None and p.member is None}
+
+    def quarantined_member_rows(self, member: str) -> set[int]:
+        """Rows of one repeat sheet / zip member kept aside by their own problems."""
+        return {p.row for p in self.problems
+                if p.action == Action.QUARANTINE and p.row is not None and p.member == member}
 
     @property
     def warnings(self) -> int:

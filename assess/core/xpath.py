@@ -1,8 +1,10 @@
 """XLSForm expressions (`relevant`, `constraint`) -> DuckDB SQL over the staged text columns.
 
 A small XPath 1.0 subset: `${q}`, `.`, string and number literals, `and`/`or`, comparisons, arithmetic and
-the functions forms use in practice (`selected`, `count-selected`, `not`, `regex`, `string-length`, ...).
-Anything else raises `Untranslatable`, and the caller lists the rule as "not checked" instead of guessing.
+the functions forms use in practice (`selected`, `count-selected`, `not`, `regex`, `string-length`, ...);
+inside repeat groups also `position(..)`, `count(${repeat})` and `indexed-repeat(${q}, ${repeat}, n)`, through
+the caller's `RepeatContext`. Anything else raises `Untranslatable`, and the caller lists the rule as "not
+checked" instead of guessing.
 Answers are text (blank = NULL); empty answers compare like XPath's empty string.
 """
 
@@ -121,6 +123,8 @@ class _Parser:
             return ("ref", tok.text)
         if tok.kind == "op" and tok.text == ".":
             return ("ref", None)
+        if tok.kind == "op" and tok.text == "..":
+            return ("parent",)
         if tok.kind == "op" and tok.text == "(":
             node = self.binary(0)
             self.expect(")")
@@ -154,6 +158,20 @@ def parse(expr: str) -> tuple:
 Resolver = Callable[[str], tuple[str, str]]  # question name -> (SQL column expression, question type)
 
 
+@dataclass(frozen=True)
+class RepeatContext:
+    """What the table being checked knows about repeat groups (each hook raises Untranslatable when it cannot).
+
+    position: SQL of the current repeat instance's number (`position(..)`), None outside a repeat.
+    count: repeat name -> SQL of its number of instances here (`count(${repeat})`).
+    indexed: (question, repeat, SQL of n) -> (SQL, question type) of `indexed-repeat(${q}, ${repeat}, n)`.
+    """
+
+    position: str | None = None
+    count: Callable[[str], str] | None = None
+    indexed: Callable[[str, str, str], tuple[str, str]] | None = None
+
+
 def sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
@@ -170,8 +188,9 @@ class _V:
 
 
 class _Gen:
-    def __init__(self, resolve: Resolver, current: str | None) -> None:
+    def __init__(self, resolve: Resolver, current: str | None, repeats: RepeatContext | None = None) -> None:
         self.resolve, self.current = resolve, current
+        self.repeats = repeats or RepeatContext()
 
     # conversions ------------------------------------------------------------------------------------
     def num(self, v: _V) -> str:
@@ -230,6 +249,8 @@ class _Gen:
             return self.binop(node[1], self.gen(node[2]), self.gen(node[3]))
         if tag == "call":
             return self.call(node[1], node[2])
+        if tag == "parent":
+            raise Untranslatable("'..' is only translated inside position(..)")
         raise Untranslatable(f"unknown node {tag}")
 
     def binop(self, op: str, a: _V, b: _V) -> _V:
@@ -252,7 +273,33 @@ class _Gen:
             return _V(f"({self.num(a)} {sql_op} {self.num(b)})", "bool")
         return _V(f"({self.text(a)} {sql_op} {self.text(b)})", "bool")
 
+    def repeat_call(self, fname: str, args: list[tuple]) -> _V | None:
+        """position(..), count(${repeat}), indexed-repeat(${q}, ${repeat}, n); None for any other function."""
+        if fname == "position":
+            if args != [("parent",)]:
+                raise Untranslatable("position() is translated as position(..) only")
+            if self.repeats.position is None:
+                raise Untranslatable("position(..) outside a repeat group")
+            return _V(self.repeats.position, "num")
+        if fname == "count":
+            if len(args) != 1 or args[0][0] != "ref" or args[0][1] is None:
+                raise Untranslatable("count() is translated for count(${repeat}) only")
+            if self.repeats.count is None:
+                raise Untranslatable("count() of a repeat group is not known here")
+            return _V(self.repeats.count(args[0][1]), "num")
+        if fname == "indexed-repeat":
+            if len(args) != 3 or args[0][0] != "ref" or args[1][0] != "ref" or None in (args[0][1], args[1][1]):
+                raise Untranslatable("indexed-repeat() is translated with one repeat level only")
+            if self.repeats.indexed is None:
+                raise Untranslatable("indexed-repeat() is not known here")
+            sql, qtype = self.repeats.indexed(args[0][1], args[1][1], self.num(self.gen(args[2])))
+            return _V(sql, "ref", qtype)
+        return None
+
     def call(self, fname: str, args: list[tuple]) -> _V:
+        special = self.repeat_call(fname, args)
+        if special is not None:
+            return special
         vals = [self.gen(a) for a in args]
         n = len(vals)
 
@@ -355,9 +402,16 @@ class _Gen:
         raise Untranslatable(f"the function {fname}() is not translated")
 
 
-def to_sql(expr: str, resolve: Resolver, *, current: str | None = None) -> str:
+def to_sql(expr: str, resolve: Resolver, *, current: str | None = None, repeats: RepeatContext | None = None) -> str:
     """SQL for an XLSForm boolean expression; NULL where XPath would compare against a missing number."""
-    return _Gen(resolve, current).boolean(_Gen(resolve, current).gen(parse(expr)))
+    gen = _Gen(resolve, current, repeats)
+    return gen.boolean(gen.gen(parse(expr)))
+
+
+def to_sql_number(expr: str, resolve: Resolver, *, repeats: RepeatContext | None = None) -> str:
+    """SQL for an XLSForm expression read as a number (e.g. a `repeat_count`); NULL when it is not one."""
+    gen = _Gen(resolve, None, repeats)
+    return gen.num(gen.gen(parse(expr)))
 
 
 def references(expr: str) -> set[str]:

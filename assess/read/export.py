@@ -1,9 +1,10 @@
-"""Export readers: KoboToolbox CSV/XLSX, ODK Central CSV and hand-made variants, auto-detected.
+"""Export readers: KoboToolbox CSV/XLSX, ODK Central CSV and csv.zip, and hand-made variants, auto-detected.
 
 Every file becomes one Parquet file of text columns named after XLSForm questions (the staging form),
 plus `_row` (the row as numbered in the spreadsheet a coordinator opens: header row 1, first data row 2)
 and `_sid` (the submission id, `uuid:` stripped). Parsing streams through DuckDB's CSV reader; nothing here
-holds the whole file in pandas.
+holds the whole file in pandas. Repeat groups (Kobo XLSX sheets, ODK csv.zip members) are linked to their
+households in `assess.read.repeats`.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from ..core.xlsform import STRUCTURE_TYPES, XLSForm
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 XLS_SUFFIXES = (".xlsx", ".xls", ".xlsm")
-SUPPORTED_SUFFIXES = CSV_SUFFIXES + XLS_SUFFIXES
+ZIP_SUFFIXES = (".zip",)  # ODK Central's `<formId>.csv.zip`: the households and one CSV per repeat group
+SUPPORTED_SUFFIXES = CSV_SUFFIXES + XLS_SUFFIXES + ZIP_SUFFIXES
 # Files that are never exports: office lock files, partial downloads, hidden files.
 IGNORED_PATTERNS = (r"^~\$", r"^\.", r"\.part$", r"\.crdownload$", r"\.tmp$", r"\.download$", r"^\.~lock")
 MAX_COLUMNS = 5000
@@ -40,6 +42,9 @@ FIRST_DATA_ROW = 2
 # staging columns (`_row`, `_sid`) and the store's lineage columns of `submissions`
 RESERVED_NAMES = ("_row", "_sid", "round", "submission_id", "source_file", "source_sha256", "source_row",
                   "loaded_at")
+# ... and of the member tables (`r_<repeat>`): a repeat's staging links and the store's instance columns
+REPEAT_RESERVED_NAMES = (*RESERVED_NAMES, "_hh_row", "_path", "_parent_path", "_pos", "path", "parent_path",
+                         "source_member")
 # ODK Central's metadata columns (central-backend lib/data/briefcase.js)
 ODK_CENTRAL_METADATA = frozenset({"SubmissionDate", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
                                   "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"})
@@ -49,6 +54,11 @@ _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 
 class StructuralError(Exception):
     """The file as a whole cannot be used; the message says why and what to do."""
+
+
+def unsupported_reason(suffix: str) -> str:
+    return (f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export downloaded "
+            "from KoboToolbox, or the CSV or csv.zip export of ODK Central.")
 
 
 @dataclass
@@ -62,14 +72,10 @@ class Column:
     part: str | None = None  # geopoint part
 
 
-@dataclass
-class Staged:
-    path: Path  # parquet file
-    format: str
-    rows: int
+class _MappedColumns:
+    """Question lookups over a staged table's `columns`."""
+
     columns: list[Column]
-    id_column: str
-    warnings: list[str] = field(default_factory=list)
 
     @property
     def question_columns(self) -> dict[str, str]:
@@ -77,6 +83,35 @@ class Staged:
 
     def option_columns(self, question: str) -> dict[str, str]:
         return {c.option: c.name for c in self.columns if c.question == question and c.option is not None}
+
+
+@dataclass
+class StagedRepeat(_MappedColumns):
+    """The member rows of one repeat group (a Kobo repeat sheet, an ODK `<formId>-<repeat>.csv`) as Parquet:
+    text columns named after the repeat's questions plus `_row` (the row in that sheet/member, header row 1),
+    `_sid` (the household's submission id), `_hh_row` (the household's row in the household sheet), `_path`
+    (`roster[2]`, `roster[2]/child[1]`), `_parent_path` ('' under the household), `_pos` (the instance number
+    within its parent). A row that cannot be linked to a household row of the file has `_hh_row` NULL."""
+
+    repeat: str  # the form's repeat name
+    member: str  # sheet name or zip member file
+    path: Path
+    rows: int
+    columns: list[Column]
+    parent: str | None = None  # the enclosing repeat group (None: directly under the household)
+
+
+@dataclass
+class Staged(_MappedColumns):
+    path: Path  # parquet file
+    format: str
+    rows: int
+    columns: list[Column]
+    id_column: str
+    warnings: list[str] = field(default_factory=list)
+    # the repeat groups this file holds, parents before children; a form repeat absent here is not in the file
+    # (a Kobo CSV): its members in the store are left as they are
+    repeats: dict[str, StagedRepeat] = field(default_factory=dict)
 
 
 def is_ignored(path: Path) -> bool:
@@ -194,25 +229,43 @@ def _xls_cell(value: object) -> str | None:
     return text if text != "" else None
 
 
-def _read_excel(path: Path) -> tuple[list[str], list[list[str | None]]]:
+@dataclass
+class Sheet:
+    """One worksheet as text: its name, header row and data rows (trailing empty rows dropped)."""
+
+    name: str
+    header: list[str]
+    body: list[list[str | None]]
+
+
+def _read_excel(path: Path, *, every_sheet: bool = False) -> list[Sheet]:
+    """The first sheet (the households) and, with `every_sheet`, the others (Kobo's repeat groups)."""
     from python_calamine import CalamineWorkbook
 
     _xlsx_guard(path)
+    sheets: list[Sheet] = []
     try:
         wb = CalamineWorkbook.from_path(str(path))
-        sheet = wb.get_sheet_by_index(0)
-        rows = sheet.to_python(skip_empty_area=False)
+        names = wb.sheet_names if every_sheet else wb.sheet_names[:1]
+        for i, name in enumerate(names):
+            rows = wb.get_sheet_by_index(i).to_python(skip_empty_area=False)
+            if not rows:
+                if i == 0:
+                    raise StructuralError("the first sheet is empty. Export the data again and drop it again.")
+                sheets.append(Sheet(name, [], []))
+                continue
+            header = [(_xls_cell(h) or "").strip() for h in rows[0]]
+            body = [[_xls_cell(v) for v in r] for r in rows[1:]]
+            while body and not any(c not in (None, "") for c in body[-1]):
+                body.pop()
+            sheets.append(Sheet(name, header, body))
     except StructuralError:
         raise
     except Exception as exc:
         raise StructuralError(f"cannot read this workbook ({exc}). Download the export again.") from exc
-    if not rows:
-        raise StructuralError("the first sheet is empty. Export the data again and drop it again.")
-    header = [(_xls_cell(h) or "").strip() for h in rows[0]]
-    body = [[_xls_cell(v) for v in r] for r in rows[1:]]
-    while body and not any(c not in (None, "") for c in body[-1]):
-        body.pop()
-    return header, body
+    if not sheets:
+        raise StructuralError("the workbook has no sheets. Export the data again and drop it again.")
+    return sheets
 
 
 # ---------------------------------------------------------------------------------------------- mapping
@@ -227,18 +280,28 @@ def detect_format(headers: list[str], kind: str) -> str:
     return f"generic_{kind}"
 
 
-def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[str]]:
-    """Map export headers onto form question names (group paths `/` or `-`, option and geopoint columns)."""
+def map_columns(headers: list[str], form: XLSForm, repeat: str | None = None) -> tuple[list[Column], list[str]]:
+    """Map export headers onto form question names (group paths `/` or `-`, option and geopoint columns).
+
+    `repeat`: the headers of that repeat group's table, whose columns are its own questions, named by their full
+    group path (Kobo) or by the path inside the repeat (ODK Central)."""
     warnings: list[str] = []
     paths: dict[str, str] = {}
-    # repeat questions too: hand-merged datasets carry them as flat columns
-    for q in (q for q in form.questions.values() if q.type not in STRUCTURE_TYPES):
+    if repeat is None:
+        # repeat questions too: hand-merged datasets carry them as flat columns
+        questions = [q for q in form.questions.values() if q.type not in STRUCTURE_TYPES]
+    else:
+        questions = [q for q in form.questions.values() if q.type not in STRUCTURE_TYPES and q.repeat == repeat]
+    for q in questions:
+        inside = q.group_path[q.group_path.index(repeat) + 1:] if repeat in q.group_path else q.group_path
         for sep in ("/", "-", "."):
             paths.setdefault(sep.join((*q.group_path, q.name)), q.name)
+            paths.setdefault(sep.join((*inside, q.name)), q.name)
         paths.setdefault(q.name, q.name)
     columns: list[Column] = []
     # names the staging file and the store use for their own columns: an export column never takes them
-    used: set[str] = {n.lower() for n in RESERVED_NAMES}
+    reserved = RESERVED_NAMES if repeat is None else REPEAT_RESERVED_NAMES
+    used: set[str] = {n.lower() for n in reserved}
 
     def unique(name: str) -> str:
         # DuckDB column names are case-insensitive: `deviceid` and ODK's `DeviceID` would collide
@@ -273,7 +336,7 @@ def map_columns(headers: list[str], form: XLSForm) -> tuple[list[Column], list[s
             columns.append(Column(header=raw, name=unique(header + METADATA_COPY_SUFFIX)))
             continue
         name = unique(header)
-        if header.lower() in (n.lower() for n in RESERVED_NAMES):
+        if header.lower() in (n.lower() for n in reserved):
             warnings.append(f"column {idx + 1} '{header}' has a name the pipeline uses itself; kept as '{name}'")
         elif name != header:
             # DuckDB (like Excel) ignores case in column names: 'deviceid' and ODK's 'DeviceID' are one name
@@ -327,81 +390,133 @@ def find_id_column(columns: list[Column], configured: str | None) -> str:
 
 
 def stage_export(path: Path, form: XLSForm, out: Path, *, id_column: str | None = None) -> Staged:
-    """Read one export into a Parquet staging file of text columns named after form questions.
+    """Read one export into a Parquet staging file of text columns named after form questions (and, for a form
+    with repeat groups, one Parquet file per repeat group the export holds, beside it: `Staged.repeats`).
 
     Raises StructuralError (with a message for the coordinator) when the file as a whole is unusable.
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
-        raise StructuralError(
-            f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export "
-            "downloaded from KoboToolbox or ODK Central."
-        )
+        raise StructuralError(unsupported_reason(suffix))
     if path.stat().st_size == 0:
         raise StructuralError("the file is empty (0 bytes). Export the data again and drop it again.")
-    warnings: list[str] = []
     out.parent.mkdir(parents=True, exist_ok=True)
+    if suffix in ZIP_SUFFIXES:
+        from .repeats import stage_zip
+
+        return stage_zip(path, form, out, id_column=id_column)
     if suffix in XLS_SUFFIXES:
-        headers, body = _read_excel(path)
-        _check_headers(headers)
-        columns, w = map_columns(headers, form)
-        warnings += w
-        idc = find_id_column(columns, id_column)
-        fmt = detect_format([c.header for c in columns], "xlsx")
-        arrays = {c.name: pa.array([r[i] if i < len(r) else None for r in body], pa.string())
-                  for i, c in enumerate(columns)}
-        table = pa.table({"_row": pa.array(range(FIRST_DATA_ROW, len(body) + FIRST_DATA_ROW), pa.int64()),
-                          **arrays})
-        con = duckdb.connect()
-        con.register("xl", table)
-        _write_staging(con, "xl", columns, idc, out)
-        rows = len(body)
-    else:
-        with open(path, "rb") as fh:
-            head = fh.read(1 << 16)
-        if b"PK\x03\x04" == head[:4]:
-            raise StructuralError("this file is a zip/Excel workbook with a .csv name. Rename it to .xlsx.")
-        codec, warn = _detect_encoding(head)
-        if warn:
-            warnings.append(warn)
-        headers, delim = _read_header_csv(path, codec)
-        if delim == "\t":
-            warnings.append("columns are separated by tabs; read fine")
-        if not _ends_with_newline(path, codec):
-            warnings.append("the file does not end with a line break: it may have been cut off (an incomplete "
-                            "download or copy?). Check its last row, or export it again")
-        _check_headers(headers)
-        columns, w = map_columns(headers, form)
-        warnings += w
-        idc = find_id_column(columns, id_column)
-        fmt = detect_format([c.header for c in columns], "csv")
-        with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-            src = path if codec in ("utf-8", "utf-8-sig") else _utf8_copy(path, codec, Path(tmp))
-            con = duckdb.connect()
-            con.execute("SET preserve_insertion_order = true")
-            spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
-            try:
-                renamed = [Column(c.header, f"c{i}", c.question, c.option, c.part) for i, c in enumerate(columns)]
-                id_pos = f"c{[c.name for c in columns].index(idc)}"
-                final = [c.name for c in columns]
-                try:  # fast parallel scan first; short (ragged) rows need the serial scanner's null padding
-                    rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=False)
-                except duckdb.Error:
-                    rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=True)
-            except duckdb.Error as exc:
-                msg = str(exc).split("\n")[0]
-                raise StructuralError(
-                    f"the CSV could not be parsed ({msg}). Check that the file is complete and was exported "
-                    "as CSV; then drop it again."
-                ) from exc
-    if rows == 0:
+        sheets = _read_excel(path, every_sheet=bool(form.repeats))
+        staged = household(stage_sheet(sheets[0], form, out, id_column=id_column), "xlsx")
+        if form.repeats:
+            from .repeats import stage_kobo_repeats
+
+            stage_kobo_repeats(staged, sheets[1:], form)
+        return staged
+    staged = household(stage_csv_table(path, form, out, id_column=id_column), "csv")
+    if form.repeats:
+        staged.warnings.append(repeats_missing_note(form, list(form.repeats), "csv"))
+    return staged
+
+
+@dataclass
+class StagedTable:
+    """One sheet or CSV staged as text: the rows, the mapped columns, the id column (households only)."""
+
+    path: Path
+    rows: int
+    columns: list[Column]
+    id_column: str | None
+    warnings: list[str]
+
+
+def household(table: StagedTable, kind: str) -> Staged:
+    """The household level of an export, from its staged table (`kind`: csv, xlsx, csv.zip)."""
+    if table.rows == 0:
         raise StructuralError("the file has a header but no data rows. Nothing to load; check the export.")
-    return Staged(path=out, format=fmt, rows=rows, columns=columns, id_column=idc, warnings=warnings)
+    assert table.id_column is not None
+    return Staged(path=table.path, format=detect_format([c.header for c in table.columns], kind), rows=table.rows,
+                  columns=table.columns, id_column=table.id_column, warnings=table.warnings)
+
+
+def repeats_missing_note(form: XLSForm, missing: list[str], kind: str) -> str:
+    """What a receipt says when a form's repeat groups are not in the file (members already loaded stay)."""
+    names = ", ".join(f"'{n}'" for n in missing)
+    where = {"csv": "a CSV export holds the households only",
+             "csv.zip": "the zip has no CSV file for them"}.get(
+        kind, "the workbook has no sheet for them; KoboToolbox leaves a repeat's sheet out when no submission has one")
+    return (f"the repeat group(s) {names} of the form are not in this file ({where}): their member rows were not "
+            "read, and member rows loaded from earlier files stay as they were. To load members, export XLSX from "
+            "KoboToolbox (it holds one sheet per repeat group) or the csv.zip from ODK Central")
+
+
+def stage_sheet(sheet: Sheet, form: XLSForm, out: Path, *, id_column: str | None = None,
+                repeat: str | None = None) -> StagedTable:
+    """Stage one worksheet (the households, or with `repeat` that repeat group's raw rows, without an id)."""
+    _check_headers(sheet.header)
+    columns, warnings = map_columns(sheet.header, form, repeat)
+    idc = find_id_column(columns, id_column) if repeat is None else None
+    arrays = {c.name: pa.array([r[i] if i < len(r) else None for r in sheet.body], pa.string())
+              for i, c in enumerate(columns)}
+    table = pa.table({"_row": pa.array(range(FIRST_DATA_ROW, len(sheet.body) + FIRST_DATA_ROW), pa.int64()),
+                      **arrays})
+    con = duckdb.connect()
+    try:
+        con.register("xl", table)
+        rows = _write_staging(con, "xl", columns, idc, out)
+    finally:
+        con.close()
+    return StagedTable(path=out, rows=rows, columns=columns, id_column=idc, warnings=warnings)
+
+
+def stage_csv_table(path: Path, form: XLSForm, out: Path, *, id_column: str | None = None,
+                    repeat: str | None = None) -> StagedTable:
+    """Stage one CSV file (the households, or with `repeat` that repeat group's raw rows, without an id)."""
+    warnings: list[str] = []
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 16)
+    if b"PK\x03\x04" == head[:4]:
+        raise StructuralError("this file is a zip/Excel workbook with a .csv name. Rename it to .xlsx.")
+    codec, warn = _detect_encoding(head)
+    if warn:
+        warnings.append(warn)
+    headers, delim = _read_header_csv(path, codec)
+    if delim == "\t":
+        warnings.append("columns are separated by tabs; read fine")
+    if not _ends_with_newline(path, codec):
+        warnings.append("the file does not end with a line break: it may have been cut off (an incomplete "
+                        "download or copy?). Check its last row, or export it again")
+    _check_headers(headers)
+    columns, w = map_columns(headers, form, repeat)
+    warnings += w
+    idc = find_id_column(columns, id_column) if repeat is None else None
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        src = path if codec in ("utf-8", "utf-8-sig") else _utf8_copy(path, codec, Path(tmp))
+        con = duckdb.connect()
+        con.execute("SET preserve_insertion_order = true")
+        spec = {f"c{i}": "VARCHAR" for i in range(len(columns))}
+        try:
+            renamed = [Column(c.header, f"c{i}", c.question, c.option, c.part) for i, c in enumerate(columns)]
+            id_pos = f"c{[c.name for c in columns].index(idc)}" if idc is not None else None
+            final = [c.name for c in columns]
+            try:  # fast parallel scan first; short (ragged) rows need the serial scanner's null padding
+                rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=False)
+            except duckdb.Error:
+                rows = _stage_csv(con, src, delim, spec, renamed, id_pos, out, final, ragged=True)
+        except duckdb.Error as exc:
+            msg = str(exc).split("\n")[0]
+            raise StructuralError(
+                f"the CSV{'' if repeat is None else ' of the repeat group ' + repr(repeat)} could not be parsed "
+                f"({msg}). Check that the file is complete and was exported as CSV; then drop it again."
+            ) from exc
+        finally:
+            con.close()
+    return StagedTable(path=out, rows=rows, columns=columns, id_column=idc, warnings=warnings)
 
 
 def _stage_csv(con: duckdb.DuckDBPyConnection, src: Path, delim: str, spec: dict, renamed: list[Column],
-               id_col: str, out: Path, final: list[str], *, ragged: bool) -> int:
+               id_col: str | None, out: Path, final: list[str], *, ragged: bool) -> int:
     rel = con.read_csv(
         str(src), delimiter=delim, header=True, columns=spec, auto_detect=False, quotechar='"', escapechar='"',
         null_padding=ragged, parallel=not ragged, strict_mode=False, max_line_size=20_000_000,
@@ -422,13 +537,14 @@ def _check_headers(headers: list[str]) -> None:
         )
 
 
-def _write_staging(con: duckdb.DuckDBPyConnection, source: str, columns: list[Column], id_col: str, out: Path,
-                   final_names: list[str] | None = None) -> int:
+def _write_staging(con: duckdb.DuckDBPyConnection, source: str, columns: list[Column], id_col: str | None,
+                   out: Path, final_names: list[str] | None = None) -> int:
     names = final_names or [c.name for c in columns]
     selects = ['"_row"']
     for c, final in zip(columns, names, strict=True):
         selects.append(f"NULLIF(trim({_q(c.name)}), '') AS {_q(final)}")
-    sid = f"NULLIF(regexp_replace(trim({_q(id_col)}), '^uuid:', ''), '') AS _sid"
+    sid = (f"NULLIF(regexp_replace(trim({_q(id_col)}), '^uuid:', ''), '') AS _sid" if id_col is not None
+           else "CAST(NULL AS VARCHAR) AS _sid")
     tmp = out.with_suffix(".parquet.tmp")
     con.execute(
         f"COPY (SELECT {', '.join(selects)}, {sid} FROM {source} ORDER BY _row) "

@@ -17,6 +17,7 @@ import duckdb
 
 from ..core.settings import Settings
 from ..core.sqlutil import named_query, table_exists
+from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from .i18n import STRINGS
 from .queries import StoreData
@@ -103,3 +104,32 @@ def export_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: X
 
 def export_quarantine(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:
     return write_csv(con, sql("export_quarantine"), {"round": round_}, out)
+
+
+HOUSEHOLD_TABLE = "submissions"
+MEMBER_PREFIX = "r_"  # a repeat group's member table (assess.store.load)
+
+
+def data_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The tables `assess export table` writes: the households and every repeat group's member table."""
+    members = [name for (name,) in con.execute(sql("member_tables")).fetchall()]
+    return ([HOUSEHOLD_TABLE] if table_exists(con, HOUSEHOLD_TABLE) else []) + members
+
+
+def find_table(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    """`submissions`, `r_<repeat>` or the repeat's own name -> the store table; None when there is none."""
+    tables = data_tables(con)
+    for candidate in (name, MEMBER_PREFIX + name):
+        if candidate in tables:
+            return candidate
+    return None
+
+
+def export_table(con: duckdb.DuckDBPyConnection, table: str, round_: str | None, out: Path) -> int:
+    """A household or member table as it is stored (private answers are keyed hashes there), one row per
+    household or member instance; `table` must come from `data_tables` (it is an identifier)."""
+    if table not in data_tables(con):
+        raise ValueError(f"not a data table of the store: {table!r}")
+    order = "round, submission_id" + (", path" if table != HOUSEHOLD_TABLE else "")
+    return write_csv(con, f"SELECT * FROM {q(table)} WHERE $round IS NULL OR round = $round ORDER BY {order}",
+                     {"round": round_}, out)

@@ -14,7 +14,7 @@ from ..core.problems import Action, FileStatus, Problem
 from ..core.settings import Settings
 from ..core.sqlutil import atomic_copy, atomic_write_text
 from ..core.xlsform import XLSForm
-from ..validate.receipt import ReceiptData, headline, problem_line, receipt_data
+from ..validate.receipt import ReceiptData, headline, member_line, problem_line, receipt_data
 from .templates import environment
 
 MAX_JSON_PROBLEMS = 5000
@@ -32,6 +32,7 @@ def receipt_json(d: ReceiptData) -> dict:
         "problems_total": len(d.problems), "not_checked": d.not_checked,
         "not_enforced": d.not_enforced, "notes": d.notes,
         "validation_report": d.docs_path,
+        "members": [{**m.as_dict(), "line": member_line(m, d.status)} for m in d.members],
     }
 
 
@@ -73,6 +74,9 @@ def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_
     else:
         lines.append(f"Rows: {d.rows:,}  accepted: {d.accepted:,}  kept aside: {d.quarantined:,}  "
                      f"warnings: {d.warnings:,}")
+        if d.members:
+            lines.append("Member rows (repeat groups):")
+            lines += [f"  {member_line(m, d.status)}" for m in d.members]
         kept = [p for p in d.problems if p.action == Action.QUARANTINE]
         warned = [p for p in d.problems if p.action == Action.WARN]
         for title, group in (("Rows kept aside (fix these):", kept), ("Warnings (rows still counted):", warned)):

@@ -1,25 +1,29 @@
-"""The DuckDB store: files log, typed submissions with lineage, per-option selections, quarantine.
+"""The DuckDB store: files log, typed submissions with lineage, per-option selections, member tables of the
+repeat groups (`r_<repeat>`), quarantine.
 
 Each file loads in one transaction. A later file replaces earlier rows with the same (round, submission
-id), so cumulative Kobo exports never double count, and the same file dropped twice changes nothing.
+id), so cumulative Kobo exports never double count, and the same file dropped twice changes nothing. A household
+that loads replaces its members too, in every repeat group the file holds (a file without a repeat group, such
+as a Kobo CSV, leaves that group's members as they were); a household kept aside keeps its members out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from ..core.privacy import is_private_column, private_questions
-from ..core.problems import Action, FileStatus, Kind, ValidationResult
+from ..core.problems import Action, FileStatus, Kind, MemberCount, ValidationResult
 from ..core.settings import Settings
 from ..core.sqlutil import fetch_value, named_query, table_columns, transaction
 from ..core.sqlutil import quote as q
-from ..core.xlsform import SELECT_TYPES, XLSForm
+from ..core.xlsform import SELECT_TYPES, STRUCTURE_TYPES, XLSForm
 from ..ops.faults import crash_point
-from ..read.export import Staged, truthy_sql
+from ..read.export import Staged, StagedRepeat, truthy_sql
+from ..validate.members import accept, member_table
 from ..validate.sqlrewrite import canonical_codes
 
 
@@ -47,6 +51,12 @@ class LoadCounts:
     accepted: int
     quarantined: int
     warnings: int
+    members: list[MemberCount] = field(default_factory=list)
+
+
+# The fixed columns of every member table `r_<repeat>`, before one typed column per question of the repeat.
+MEMBER_COLUMNS = ("round", "submission_id", "path", "parent_path", "source_file", "source_sha256", "source_member",
+                  "source_row", "loaded_at")
 
 
 def _column_sql(col: str, qtype: str | None, private: bool, key_param: str,
@@ -66,13 +76,13 @@ def _column_sql(col: str, qtype: str | None, private: bool, key_param: str,
     return "VARCHAR", ref
 
 
-def ensure_columns(con: duckdb.DuckDBPyConnection, wanted: dict[str, str]) -> dict[str, str]:
-    """Add missing submission columns; return the column types as they are in the table."""
-    by_lower = {name.lower(): typ for name, typ in table_columns(con, "submissions").items()}  # DuckDB identifiers are case-insensitive
+def ensure_columns(con: duckdb.DuckDBPyConnection, wanted: dict[str, str], table: str = "submissions") -> dict[str, str]:
+    """Add missing columns to `submissions` (or a member table); return the column types as they are in it."""
+    by_lower = {name.lower(): typ for name, typ in table_columns(con, table).items()}  # DuckDB identifiers are case-insensitive
     out = {}
     for name, typ in wanted.items():
         if name.lower() not in by_lower:
-            con.execute(f"ALTER TABLE submissions ADD COLUMN {q(name)} {typ}")
+            con.execute(f"ALTER TABLE {q(table)} ADD COLUMN {q(name)} {typ}")
             by_lower[name.lower()] = typ
         out[name] = by_lower[name.lower()]
     return out
@@ -111,7 +121,6 @@ def load_staged(
 
     `warnings` is the file's one warning count (`FileOutcome.warning_count`), `notes` the reader's notes."""
     private = private_questions(form, settings)
-    bad_rows = sorted(result.quarantined_rows())
     now = datetime.now(UTC).replace(tzinfo=None)
     params = _Params(round=settings.round, file=info.name, sha=info.sha256, now=now, key=key)
     selects: list[tuple[str, str]] = []
@@ -132,7 +141,7 @@ def load_staged(
         selects.append((c.name, expr))
     with transaction(con):
         existing = ensure_columns(con, wanted)
-        con.execute(sql("accepted_rows"), {"path": str(staged.path), "bad": bad_rows})
+        members = accept(con, staged, result)
         con.execute(sql("replace_submissions"), {"round": settings.round})
         con.execute(sql("replace_selections"), {"round": settings.round})
         cols = ["round", "submission_id", "source_file", "source_sha256", "source_row", "loaded_at"]
@@ -143,6 +152,8 @@ def load_staged(
         insert = f"INSERT INTO submissions ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM _accepted"
         con.execute(insert, params.used(insert))
         _load_selections(con, staged, form, settings.round)
+        for n, rep in enumerate(staged.repeats.values()):
+            _load_members(con, rep, member_table(n), form, private, params)
         accepted = fetch_value(con, "SELECT count(*) FROM _accepted")
         _load_problems(con, result, info, settings.round, run_id, now)
         con.execute(sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256})
@@ -152,9 +163,71 @@ def load_staged(
             "rows": staged.rows, "acc": accepted, "quar": quarantined, "warn": warnings,
             "notes": notes, "status": FileStatus.LOADED.value, "reason": None, "archive": str(info.archive_path),
             "received": info.received_at, "now": now, "run": run_id})
+        if members:
+            con.executemany(sql("record_file_members"), [
+                (info.sha256, settings.round, m.repeat, m.member, m.rows, m.accepted, m.quarantined,
+                 m.with_household) for m in members])
         con.execute("DROP TABLE _accepted")
+        for n in range(len(staged.repeats)):
+            con.execute(f"DROP TABLE {member_table(n)}")
         crash_point("mid-load-before-commit")
-    return LoadCounts(rows=staged.rows, accepted=accepted, quarantined=quarantined, warnings=warnings)
+    return LoadCounts(rows=staged.rows, accepted=accepted, quarantined=quarantined, warnings=warnings,
+                      members=members)
+
+
+def ensure_member_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """A repeat group's member table, with its fixed columns (question columns are added as forms grow)."""
+    con.execute(f"""CREATE TABLE IF NOT EXISTS {q(table)} (
+        round VARCHAR NOT NULL, submission_id VARCHAR NOT NULL, path VARCHAR NOT NULL, parent_path VARCHAR NOT NULL,
+        source_file VARCHAR NOT NULL, source_sha256 VARCHAR NOT NULL, source_member VARCHAR NOT NULL,
+        source_row BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (round, submission_id, path))""")
+
+
+def _member_values(rep: StagedRepeat, form: XLSForm, private: set[str], params: _Params) -> list[tuple[str, str, str]]:
+    """(column, SQL type, SQL expression over the member rows) per question of the repeat in the file: typed as
+    households are, private answers keyed-hashed, select_multiple as its codes in choice-list order (option
+    columns win over the summary column)."""
+    out = []
+    for question in form.questions.values():
+        if question.repeat != rep.repeat or question.type in STRUCTURE_TYPES:
+            continue
+        col = rep.question_columns.get(question.name)
+        options = rep.option_columns(question.name)
+        if col is None and not options:
+            continue
+        name = question.name if question.name.lower() not in MEMBER_COLUMNS else (col or question.name + "__2")
+        priv = question.name in private
+        if question.type == "select_multiple":
+            text = (f"NULLIF(concat_ws(' ', {', '.join(f'CASE WHEN {truthy_sql(q(c))} THEN {params.add(o)} END' for o, c in options.items())}), '')"
+                    if options else q(col or ""))
+            choices = params.add(form.choice_names(question.name))
+            tokens = f"regexp_split_to_array(trim({text}), '\\s+')"
+            ordered = (f"NULLIF(array_to_string(list_concat(list_filter({choices}::VARCHAR[], lambda c: "
+                       f"list_contains({tokens}, c)), list_filter(list_distinct({tokens}), lambda t: t <> '' AND NOT "
+                       f"list_contains({choices}::VARCHAR[], t))), ' '), '')")
+            expr = f"CASE WHEN {ordered} IS NOT NULL THEN sha256($key || ':' || {ordered}) END" if priv else ordered
+            out.append((name, "VARCHAR", expr))
+        elif col is not None:
+            codes = tuple(form.choice_names(question.name)) if question.type in SELECT_TYPES else ()
+            typ, expr = _column_sql(col, question.type, priv, "$key", codes)
+            out.append((name, typ, expr))
+    return out
+
+
+def _load_members(con: duckdb.DuckDBPyConnection, rep: StagedRepeat, rows: str, form: XLSForm, private: set[str],
+                  params: _Params) -> None:
+    """Replace the members of the file's loading households in the repeat's table with its loading rows."""
+    table = form.repeats[rep.repeat].table if rep.repeat in form.repeats else "r_" + rep.repeat
+    ensure_member_table(con, table)
+    values = _member_values(rep, form, private, params)
+    existing = ensure_columns(con, {name: typ for name, typ, _ in values}, table)
+    con.execute(f"DELETE FROM {q(table)} WHERE round = $round AND submission_id IN (SELECT _sid FROM _accepted)",
+                {"round": params.values["round"]})
+    cols = [*MEMBER_COLUMNS, *(q(name) for name, _, _ in values)]
+    exprs = ["$round", "_sid", "_path", "_parent_path", "$file", "$sha", params.add(rep.member), "_row", "$now",
+             *(f"CAST({expr} AS {existing[name]})" for name, _, expr in values)]
+    insert = f"INSERT INTO {q(table)} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM {rows}"
+    con.execute(insert, params.used(insert))
 
 
 def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSForm, round_: str) -> None:
@@ -190,7 +263,7 @@ def _load_problems(con: duckdb.DuckDBPyConnection, result: ValidationResult, inf
         return
     rows = [
         (round_, p.submission_id, info.name, info.sha256, p.row, p.column, p.value, p.expectation, p.reason,
-         str(p.kind), str(p.action), None, run_id, now)
+         str(p.kind), str(p.action), None, run_id, now, p.member, p.path)
         for p in result.problems
     ]
     con.executemany(sql("insert_problem"), rows)
@@ -204,7 +277,7 @@ def record_rejected(con: duckdb.DuckDBPyConnection, *, info: FileInfo, settings:
         con.execute(sql("forget_file_problems"), {"sha": info.sha256, "round": settings.round})
         con.executemany(sql("insert_problem"), [(
             settings.round, None, info.name, info.sha256, None, None, None, "file_is_usable", reason,
-            Kind.STRUCTURE.value, Action.QUARANTINE.value, None, run_id, now)])
+            Kind.STRUCTURE.value, Action.QUARANTINE.value, None, run_id, now, None, None)])
         con.execute(sql("record_file"), {
             "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": fmt, "rows": rows, "acc": 0,
             "quar": rows, "warn": 0, "notes": [],

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 
 from ..core.names import safe_name
-from ..core.problems import FileStatus, Problem, ValidationResult
+from ..core.problems import FileStatus, MemberCount, Problem, ValidationResult
 from ..core.progress import Progress, reporter
 from ..core.settings import Settings
 from ..core.sqlutil import fetch_one, named_query, transaction
@@ -63,6 +63,7 @@ def load_outcome(con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Set
                               run_id=run_id)
         return out
     out.status, out.accepted, out.quarantined = FileStatus.LOADED, counts.accepted, counts.quarantined
+    out.members = counts.members
     return out
 
 
@@ -138,12 +139,15 @@ def stored_outcome(con: duckdb.DuckDBPyConnection, sha: str, settings: Settings)
     """A processed file's outcome as the store has it."""
     params = {"sha": sha, "round": settings.round}
     name, fmt, rows, acc, quar, status, reason, archive, received, notes = fetch_one(con, _q("stored_file"), params)
-    problems = [Problem(expectation=e, reason=r, kind=k, row=row, submission_id=sid, column=c, value=v, action=a)
-                for sid, row, c, v, e, r, k, a in con.execute(_q("stored_problems"), params).fetchall()]
+    problems = [Problem(expectation=e, reason=r, kind=k, row=row, submission_id=sid, column=c, value=v, action=a,
+                        member=m, path=path)
+                for sid, row, c, v, e, r, k, a, m, path in con.execute(_q("stored_problems"), params).fetchall()]
+    members = [MemberCount(*row) for row in con.execute(_q("stored_file_members"), params).fetchall()]
     return FileOutcome(name=name, source=Path(archive or ""), sha256=sha, archive_path=Path(archive or ""),
                        received_at=received, status=FileStatus(status), reason=reason, format=fmt, rows=rows or 0,
                        accepted=acc or 0, quarantined=quar or 0, warnings=list(notes or []),
-                       result=None if status == FileStatus.REJECTED else ValidationResult(problems=problems))
+                       result=None if status == FileStatus.REJECTED else ValidationResult(problems=problems),
+                       members=members)
 
 
 def cleanup_staging(settings: Settings, out: FileOutcome) -> None:

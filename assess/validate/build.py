@@ -13,11 +13,11 @@ from ..core.privacy import private_questions
 from ..core.problems import Kind
 from ..core.settings import Settings
 from ..core.sqlutil import quote as q
-from ..core.xlsform import Question, XLSForm
-from ..core.xpath import Untranslatable, references, simple_range, to_sql
+from ..core.xlsform import STRUCTURE_TYPES, Question, XLSForm
+from ..core.xpath import Untranslatable, references, simple_range, to_sql, to_sql_number
 from ..read.export import Staged
 from .gx import known_expectation
-from .rules import Rule, RuleContext
+from .rules import ANCESTOR_PREFIX, Rule, RuleContext
 from .sqlrewrite import (
     all_tokens_in,
     cheap_token_counts,
@@ -55,27 +55,16 @@ def _num(v: float | None) -> str:
 
 
 def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list[Rule], RuleContext]:
-    """The rules for one staged file (pure: no GX, no data read)."""
+    """The rules of one staged file's households (pure: no GX, no data read)."""
     language = form.language.column
     headers = {c.name: c.header.strip() for c in staged.columns}
     ctx = RuleContext(staged=staged, form=form, settings=settings, language=language,
                       private_questions=private_questions(form, settings),
-                      question_columns=staged.question_columns, column_headers=headers)
-    used = set(headers) | {"_row", "_sid"}
-    for question in form.answer_questions:
-        col = ctx.question_columns.get(question.name)
-        if col and question.is_numeric:
-            helper = col + NUM_SUFFIX
-            while helper in used:
-                helper += "_"
-            used.add(helper)
-            ctx.number_helpers[col] = helper
-        if col and question.is_select and integer_codes(choices := form.choice_names(question.name)):
-            ctx.code_columns[col] = (tuple(choices), question.type == "select_multiple")
+                      question_columns=staged.question_columns, column_headers=headers, household=staged)
+    _number_helpers(ctx, form.answer_questions)
     for note in form.questions.values():  # notes have no column (not answer questions) but may carry rules
         if note.type == "note" and not note.in_repeat:
             _not_enforced(ctx, note)
-
     rules: list[Rule] = [
         Rule(kind=Kind.UNIQUE, gx_type="expect_column_values_to_not_be_null", kwargs={"column": "_sid"},
              describe="every row has a submission id", column="_sid",
@@ -87,6 +76,7 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
     ]
     for question in form.answer_questions:
         rules += _question_rules(ctx, question)
+    rules += _repeat_count_rules(ctx)
     rules += _window_rules(ctx)
     rules += _custom_rules(ctx)
     for rule in rules:
@@ -94,9 +84,119 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
     return rules, ctx
 
 
+def build_repeat_rules(staged: Staged, repeat: str, form: XLSForm,
+                       settings: Settings) -> tuple[list[Rule], RuleContext]:
+    """The rules of one repeat group's member rows in a staged file: the form's rules of the repeat's questions
+    (a `${q}` read in the same instance first, then in its ancestors), each member row linked to its household
+    (and parent instance), and the repeat counts of its child repeat groups."""
+    table = staged.repeats[repeat]
+    headers = {c.name: c.header.strip() for c in table.columns}
+    ctx = RuleContext(staged=table, form=form, settings=settings, language=form.language.column,
+                      private_questions=private_questions(form, settings),
+                      question_columns=dict(table.question_columns), column_headers=headers, household=staged,
+                      repeat=repeat)
+    _ancestor_columns(ctx)
+    questions = [q for q in form.questions.values() if q.repeat == repeat and q.type not in STRUCTURE_TYPES]
+    _number_helpers(ctx, questions)
+    name = _esc(repeat)
+    rules: list[Rule] = [
+        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
+             describe=f"{name}: every row belongs to a household row of this file", column="_sid",
+             flag="_hh_row IS NULL",
+             template="this row of '" + name + "' belongs to no household row of this file (its link to the "
+                      "household is missing or wrong): it cannot be matched to a submission"),
+        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
+             describe=f"{name}: every row belongs to a row of its parent repeat group in this file",
+             column="_sid", flag="_hh_row IS NOT NULL AND NOT __parent_found",
+             template="this row of '" + name + "' belongs to no row of its parent repeat group in this file"),
+        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
+             describe=f"{name}: each instance appears once in the file", column="_sid",
+             flag="_hh_row IS NOT NULL AND row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) > 1",
+             template="this instance of '" + name + "' appears earlier in this file: this later copy is kept aside"),
+    ]
+    for question in questions:
+        rules += _question_rules(ctx, question)
+    rules += _repeat_count_rules(ctx)
+    for rule in rules:
+        rule.action = ctx.action_for(rule.kind)
+    return rules, ctx
+
+
+def _number_helpers(ctx: RuleContext, questions: list[Question]) -> None:
+    used = set(ctx.column_headers) | {"_row", "_sid"}
+    for question in questions:
+        col = ctx.question_columns.get(question.name)
+        if col and question.is_numeric and col not in ctx.ancestor_columns:
+            helper = col + NUM_SUFFIX
+            while helper in used:
+                helper += "_"
+            used.add(helper)
+            ctx.number_helpers[col] = helper
+        if col and question.is_select and col not in ctx.ancestor_columns and \
+                integer_codes(choices := ctx.form.choice_names(question.name)):
+            ctx.code_columns[col] = (tuple(choices), question.type == "select_multiple")
+
+
+def _ancestor_columns(ctx: RuleContext) -> None:
+    """Questions of the enclosing instances and of the household, readable from a member row (innermost first:
+    an answer of the same instance wins, then its parent's, ..., then the household's)."""
+    levels: list[str | None] = [*ctx.ancestors(ctx.repeat), None]
+    for level in levels:
+        table = ctx.household if level is None else ctx.file_repeats.get(level)
+        if table is None:
+            continue
+        for question in ctx.form.questions.values():
+            if question.repeat != level or question.type in STRUCTURE_TYPES or question.name in ctx.question_columns:
+                continue
+            if question.name in table.question_columns or table.option_columns(question.name):
+                alias = ANCESTOR_PREFIX + question.name
+                ctx.question_columns[question.name] = alias
+                ctx.ancestor_columns[alias] = question.name
+                source = table.question_columns.get(question.name)
+                ctx.column_headers[alias] = next((c.header.strip() for c in table.columns if c.name == source),
+                                                 question.name)
+
+
+def _repeat_count_rules(ctx: RuleContext) -> list[Rule]:
+    """The number of rows of each child repeat group against its `repeat_count` (e.g. `${hh_size}`): a warning
+    (kind `consistency`)."""
+    out: list[Rule] = []
+    for rep in ctx.form.repeats.values():
+        if rep.parent != ctx.repeat or not rep.repeat_count:
+            continue
+        if rep.name not in ctx.file_repeats:
+            ctx.not_checked.append(f"repeat count of {rep.name}: {rep.repeat_count} (the repeat group is not in "
+                                   "this file)")
+            continue
+        repeats = ctx.repeat_context()
+        try:
+            expected = to_sql_number(rep.repeat_count, ctx.resolve, repeats=repeats)
+            relevant = (f" AND coalesce({cheap_token_counts(to_sql(rep.relevant, ctx.resolve, repeats=repeats))}, "
+                        "false)") if rep.relevant else ""
+            refs = sorted(r for r in references(rep.repeat_count) if r in ctx.question_columns)
+        except Untranslatable as exc:
+            ctx.not_checked.append(f"repeat count of {rep.name}: {rep.repeat_count} ({exc})")
+            continue
+        counted = ctx.count_sql(rep.name)
+        count_col = counted.strip('"')
+        shown = ctx.question_columns[refs[0]] if len(refs) == 1 else None
+        if shown:
+            template = "{label} {a}: the file has {b} row(s) of the repeat group '" + _esc(rep.name) + "'"
+        else:
+            template = ("the file has {a} row(s) of the repeat group '" + _esc(rep.name) + "', but its repeat count "
+                        + _esc(rep.repeat_count) + " says otherwise")
+        out.append(Rule(kind=Kind.CONSISTENCY, gx_type="unexpected_rows_expectation", kwargs={},
+                        describe=f"{rep.name}: as many rows as {rep.repeat_count}",
+                        template=template, question=refs[0] if shown else None, column=shown or count_col,
+                        value_columns=(shown, count_col) if shown else (count_col,),
+                        flag=f"({expected}) IS NOT NULL AND coalesce({counted}, 0) <> ({expected}){relevant}"))
+    return out
+
+
 def _relevance(ctx: RuleContext, question: Question) -> str | None:
     conditions = [*question.group_relevant, question.relevant]
-    sqls = [f"coalesce({cheap_token_counts(to_sql(c, ctx.resolve))}, false)" for c in conditions if c]
+    sqls = [f"coalesce({cheap_token_counts(to_sql(c, ctx.resolve, repeats=ctx.repeat_context()))}, false)"
+            for c in conditions if c]
     return " AND ".join(sqls) if sqls else None
 
 
@@ -231,7 +331,7 @@ def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, val
                      describe=f"{label}: {plain}", template="{label} {value}: " + _esc(message or plain),
                      question=name, column=col, applies=f"{q(ctx.number_helpers[col])} IS NOT NULL")]
     try:
-        sql = cheap_token_counts(to_sql(expr, ctx.resolve, current=name))
+        sql = cheap_token_counts(to_sql(expr, ctx.resolve, current=name, repeats=ctx.repeat_context()))
     except Untranslatable as exc:
         ctx.not_checked.append(f"constraint of {name}: {expr} ({exc})")
         return []

@@ -47,7 +47,7 @@ def _is_private(ctx: RuleContext, col: str) -> bool:
 
 
 def _is_private_column(ctx: RuleContext, col: str) -> bool:
-    owner = next((c.question for c in ctx.staged.columns if c.name == col), None)
+    owner = next((c.question for c in ctx.staged.columns if c.name == col), None) or ctx.ancestor_columns.get(col)
     header = ctx.column_headers.get(col, col)
     qtype = ctx.form.questions[owner].type if owner in ctx.form.questions else None
     return (is_private_column(col, owner, ctx.private_questions) or header in ctx.private_questions
@@ -71,17 +71,21 @@ def rows_query(rule: Rule, outcome: RuleOutcome) -> str | None:
     return query
 
 
-def file_level_problem(rule: Rule, outcome: RuleOutcome) -> Problem:
+def file_level_problem(rule: Rule, outcome: RuleOutcome, member: str | None = None) -> Problem:
     if not rule.row_level:
-        return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action,
+        return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action, member=member,
                        reason=f"{rule.describe}: the check failed for the file as a whole")
-    return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action,
+    return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action, member=member,
                    reason=f"{rule.describe}: {outcome.unexpected} row(s) fail; rows could not be listed")
+
+
+def _path_sql(ctx: RuleContext) -> str:
+    return "d._path" if ctx.repeat else "CAST(NULL AS VARCHAR)"
 
 
 def failing_rows(con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, RuleOutcome]],
                  ctx: RuleContext) -> dict[int, list[tuple]]:
-    """(row, sid, *values) of every failing row of every failed rule, in one statement.
+    """(row, sid, instance path, *values) of every failing row of every failed rule, in one statement.
 
     The flags of the failed UnexpectedRows rules are evaluated together in one pass over the table; the
     built-ins contribute GX's own unexpected-index query; then one join fetches ids and values.
@@ -103,18 +107,18 @@ def failing_rows(con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, R
         f"WHEN {i} THEN [{', '.join(f'CAST({_value_sql(ctx, rule, c)} AS VARCHAR)' for c in _value_columns(rule))}"
         "]::VARCHAR[]" for i, rule, _ in failed)
     sql = (f"WITH h AS (SELECT DISTINCT __rule, _row FROM ({' UNION ALL '.join(branches)}) AS b) "
-           f"SELECT h.__rule, d._row, d._sid, CASE h.__rule {values} END "
+           f"SELECT h.__rule, d._row, d._sid, {_path_sql(ctx)}, CASE h.__rule {values} END "
            f"FROM h JOIN {TABLE} d ON d._row = h._row ORDER BY h.__rule, d._row")
     ctx.sql_statements += 1
     out: dict[int, list[tuple]] = {i: [] for i, _, _ in failed}
-    for i, row, sid, vals in con.execute(sql).fetchall():
-        out[i].append((row, sid, *vals))
+    for i, row, sid, path, vals in con.execute(sql).fetchall():
+        out[i].append((row, sid, path, *vals))
     return out
 
 
 def failing_rows_one(con: duckdb.DuckDBPyConnection, rule: Rule, outcome: RuleOutcome, ctx: RuleContext) -> list[tuple]:
     """The same for one rule (fallback when the combined statement fails)."""
-    selects = ["d._row", "d._sid", *(_value_sql(ctx, rule, c) for c in _value_columns(rule))]
+    selects = ["d._row", "d._sid", _path_sql(ctx), *(_value_sql(ctx, rule, c) for c in _value_columns(rule))]
     sql = (f"SELECT {', '.join(selects)} FROM {TABLE} d SEMI JOIN ({rows_query(rule, outcome)}) f "
            "ON d._row = f._row ORDER BY d._row")
     ctx.sql_statements += 1
@@ -130,7 +134,7 @@ def problems_for(rule: Rule, outcome: RuleOutcome, ctx: RuleContext, found: list
                     outcome.unexpected, len(found))
     redact = bool(rule.column and _is_private(ctx, rule.column))
     problems = []
-    for row, sid, *values in found:
+    for row, sid, path, *values in found:
         shown = {c: _show(ctx, c, v) for c, v in zip(value_cols, values, strict=True)}
         by_col = dict(zip(value_cols, values, strict=True))
         value = by_col.get(rule.column or "", values[0] if values else None)
@@ -150,7 +154,7 @@ def problems_for(rule: Rule, outcome: RuleOutcome, ctx: RuleContext, found: list
             expectation=rule.gx_type, kind=rule.kind, action=rule.action, row=int(row),
             submission_id=None if sid is None else str(sid), column=column_header,
             value=REDACTED if raw is not None and redact else raw,
-            reason=rule.template.format(**fields).strip(),
+            reason=rule.template.format(**fields).strip(), member=ctx.member, path=path,
         ))
     return problems
 

@@ -16,14 +16,15 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from ..core.problems import FileStatus, Problem, ValidationResult
+from ..core.problems import FileStatus, MemberCount, Problem, ValidationResult
 from ..core.settings import Settings
 from ..core.sqlutil import atomic_write_json
-from ..read.export import Column, Staged
+from ..read.export import Column, Staged, StagedRepeat
 from .stage import FileOutcome
 
 OUTCOME = "outcome.json"
-VERSION = 1
+VERSION = 2  # 2: repeat groups (staged member tables, member counts); version 1 hand-offs still read
+READABLE_VERSIONS = (1, 2)
 
 
 def _rel(path: Path | str | None, base: Path) -> str | None:
@@ -50,7 +51,10 @@ def write_outcome(out: FileOutcome, settings: Settings) -> Path:
     if out.staged is not None:
         staged = {"path": _rel(out.staged.path, base), "format": out.staged.format, "rows": out.staged.rows,
                   "columns": [asdict(c) for c in out.staged.columns], "id_column": out.staged.id_column,
-                  "warnings": list(out.staged.warnings)}
+                  "warnings": list(out.staged.warnings),
+                  "repeats": [{"repeat": r.repeat, "member": r.member, "path": _rel(r.path, base), "rows": r.rows,
+                               "columns": [asdict(c) for c in r.columns], "parent": r.parent}
+                              for r in out.staged.repeats.values()]}
     result = None
     if out.result is not None:
         result = {"problems": [p.as_dict() for p in out.result.problems], "not_checked": list(out.result.not_checked),
@@ -61,6 +65,7 @@ def write_outcome(out: FileOutcome, settings: Settings) -> Path:
         "sha256": out.sha256, "archive_path": _rel(out.archive_path, base),
         "received_at": out.received_at.isoformat(), "status": out.status, "reason": out.reason,
         "format": out.format, "rows": out.rows, "warnings": list(out.warnings), "staged": staged, "result": result,
+        "members": [m.as_dict() for m in out.members],
     }
     path = settings.staging_dir(out.sha256) / OUTCOME
     atomic_write_json(path, data)
@@ -70,7 +75,7 @@ def write_outcome(out: FileOutcome, settings: Settings) -> Path:
 def read_outcome(path: Path, settings: Settings) -> FileOutcome:
     """Rebuild the FileOutcome a worker wrote (paths resolved against this machine's folders)."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    if data.get("version") != VERSION:
+    if data.get("version") not in READABLE_VERSIONS:
         raise ValueError(f"{path}: hand-off version {data.get('version')!r}, expected {VERSION}")
     base = settings.processed
     staged = None
@@ -78,7 +83,12 @@ def read_outcome(path: Path, settings: Settings) -> FileOutcome:
         s = data["staged"]
         staged = Staged(path=_abs(s["path"], base) or Path(), format=s["format"], rows=s["rows"],
                         columns=[Column(**c) for c in s["columns"]], id_column=s["id_column"],
-                        warnings=list(s["warnings"]))
+                        warnings=list(s["warnings"]),
+                        repeats={r["repeat"]: StagedRepeat(repeat=r["repeat"], member=r["member"],
+                                                           path=_abs(r["path"], base) or Path(), rows=r["rows"],
+                                                           columns=[Column(**c) for c in r["columns"]],
+                                                           parent=r["parent"])
+                                 for r in s.get("repeats", [])})
     result = None
     if data["result"] is not None:
         r = data["result"]
@@ -92,6 +102,7 @@ def read_outcome(path: Path, settings: Settings) -> FileOutcome:
         archive_path=_abs(data["archive_path"], base) or Path(), received_at=datetime.fromisoformat(data["received_at"]),
         status=FileStatus(data["status"]), reason=data["reason"], format=data["format"], rows=data["rows"],
         staged=staged, result=result, warnings=list(data["warnings"]),
+        members=[MemberCount(**m) for m in data.get("members", [])],
     )
 
 

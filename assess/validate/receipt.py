@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.problems import Action, FileStatus, Kind, Problem
+from ..core.problems import Action, FileStatus, Kind, MemberCount, Problem
 
 
 @dataclass
@@ -30,6 +30,7 @@ class ReceiptData:
     notes: list[str] = field(default_factory=list)  # reader warnings (encoding, separators)
     docs_path: str | None = None
     rules: int = 0
+    members: list[MemberCount] = field(default_factory=list)  # member rows per repeat group (sheet / zip member)
 
 
 def _get(out: Any, name: str, default: Any = None) -> Any:
@@ -56,6 +57,9 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
     notes = list(warnings if warnings is not None else (_get(out, "warnings", None) or []))
     if isinstance(_get(out, "warnings"), int) and warnings is None:
         notes = []
+    members = [m if isinstance(m, MemberCount) else MemberCount(**m) for m in (_get(out, "members", None) or [])]
+    if status == FileStatus.REJECTED:
+        members = []
     rows = int(_get(out, "rows", 0) or 0)
     warned = sum(1 for p in problems if p.action == Action.WARN)
     bad_rows = {p.row for p in problems if p.action == Action.QUARANTINE and p.row is not None}
@@ -72,13 +76,29 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
         reason=reason, format=_get(out, "format"), problems=problems, not_checked=not_checked, notes=notes,
         not_enforced=not_enforced, suspect_rules=suspect_rules,
         docs_path=_get(result, "docs_path", None) or _get(out, "docs_path", None), rules=int(_get(result, "rules", 0) or 0),
+        members=members,
     )
 
 
 def problem_line(p: Problem) -> str:
-    """One actionable line: 'row 14, household size 99: must be between 1 and 30'."""
+    """One actionable line: 'row 14, household size 99: must be between 1 and 30'; a member row names its sheet
+    (or zip member file) and instance: 'roster, row 3 (roster[2]), Age 130: ...'."""
     where = f"row {p.row}, " if p.row is not None else ""
+    if p.member is not None:
+        where = f"{p.member}, " + (f"row {p.row}" + (f" ({p.path})" if p.path else "") + ", " if p.row is not None
+                                   else "")
     return where + p.reason
+
+
+def member_line(m: MemberCount, status: str) -> str:
+    """'roster (sheet/file roster): 6 rows, 2 loaded, 3 kept aside, 1 not loaded with their household'."""
+    verb = "loaded" if status == FileStatus.LOADED else "would load"
+    parts = [f"{m.rows:,} rows", f"{m.accepted:,} {verb}"]
+    if m.quarantined:
+        parts.append(f"{m.quarantined:,} kept aside")
+    if m.with_household:
+        parts.append(f"{m.with_household:,} not loaded with their household (kept aside) or parent row")
+    return f"{m.repeat} ({m.member}): " + ", ".join(parts)
 
 
 def headline(d: ReceiptData) -> str:

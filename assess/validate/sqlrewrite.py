@@ -13,9 +13,11 @@ from ..core.xpath import sql_str
 from ..read.export import truthy_sql
 
 
-def options_as_text(options: dict[str, str]) -> str:
-    """A select_multiple answer rebuilt from its option columns: the true options' names, space-separated."""
-    parts = ", ".join(f"CASE WHEN {truthy_sql(q(col))} THEN {sql_str(opt)} END" for opt, col in options.items())
+def options_as_text(options: dict[str, str], table: str | None = None) -> str:
+    """A select_multiple answer rebuilt from its option columns: the true options' names, space-separated
+    (`table`: the alias the columns are read from, in a join)."""
+    prefix = f"{table}." if table else ""
+    parts = ", ".join(f"CASE WHEN {truthy_sql(prefix + q(col))} THEN {sql_str(opt)} END" for opt, col in options.items())
     return f"NULLIF(concat_ws(' ', {parts}), '')"
 
 

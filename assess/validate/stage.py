@@ -16,14 +16,15 @@ from pathlib import Path
 import duckdb
 
 from ..core.names import safe_name
-from ..core.problems import Action, FileStatus, ValidationResult
+from ..core.problems import Action, FileStatus, MemberCount, ValidationResult
 from ..core.settings import Settings
 from ..core.summary import FileSummary
 from ..core.xlsform import XLSForm
 from ..inbox.archive import FileChanged, archive_file, sha256_file
 from ..ops.faults import crash_point
-from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export
+from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export, unsupported_reason
 from ..read.structure import structural_checks
+from .members import would_load
 from .suite import validate
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,8 @@ class FileOutcome:
     result: ValidationResult | None = None
     warnings: list[str] = field(default_factory=list)  # reader notes (encoding, separators, duplicate headers)
     workdir: Path | None = None  # this staging's own folder (under settings.staging_dir)
+    # member rows per repeat group: what loading would do (staged), what it did (loaded)
+    members: list[MemberCount] = field(default_factory=list)
 
     @property
     def warning_count(self) -> int:
@@ -78,10 +81,7 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     crash_point("after-archive")
     out = FileOutcome(name=path.name, source=path, sha256=sha, archive_path=archive, received_at=received)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
-        out.status, out.reason = FileStatus.REJECTED, (
-            f"'{path.suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export "
-            "downloaded from KoboToolbox or ODK Central."
-        )
+        out.status, out.reason = FileStatus.REJECTED, unsupported_reason(path.suffix)
         return out
     # a folder of this run's own: two runs may stage the same file at once (a watcher and a schedule)
     work = settings.staging_dir(sha) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
@@ -93,6 +93,7 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
         out.warnings.extend(staged.warnings)
         structural_checks(staged, form, settings)
         out.result = validate(staged, form, settings, workdir=work)
+        out.members = would_load(staged, out.result)
     except StructuralError as exc:
         out.status, out.reason = FileStatus.REJECTED, str(exc)
     except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
@@ -126,7 +127,10 @@ def _changed_since(path: Path, sha: str) -> bool:
 
 def would_load_every_row(out: FileOutcome) -> bool:
     """`assess check`'s answer: the file is usable and no row would be kept aside."""
-    return out.status != FileStatus.REJECTED and not (out.result and out.result.quarantined_rows())
+    if out.status == FileStatus.REJECTED:
+        return False
+    return not (out.result and out.result.quarantined_rows()) and not any(
+        m.quarantined or m.with_household for m in out.members)
 
 
 __all__ = ["Action", "FileOutcome", "stage_file", "would_load_every_row"]

@@ -1,5 +1,8 @@
 """Row-level validation of one staged file: the entry point `validate` builds the form's rules, runs them as a
 Great Expectations suite on DuckDB over the staged Parquet, and lists every failing row as a `Problem`.
+
+A file with repeat groups is checked table by table (its households, then each repeat group's member rows, one
+suite each); a member row's problem names its sheet / zip member (`Problem.member`) and instance path.
 """
 
 from __future__ import annotations
@@ -15,12 +18,12 @@ from ..core.settings import Settings
 from ..core.sqlutil import literal
 from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
-from ..read.export import Staged
-from .build import build_rules
+from ..read.export import Staged, StagedRepeat
+from .build import build_repeat_rules, build_rules
 from .findings import failing_rows, failing_rows_one, file_level_problem, problems_for, rows_query
-from .gx import enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
-from .rules import TABLE, Rule, RuleContext
-from .sqlrewrite import canonical_codes
+from .gx import RuleOutcome, enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
+from .rules import COUNT_PREFIX, TABLE, Rule, RuleContext
+from .sqlrewrite import canonical_codes, options_as_text
 
 log = logging.getLogger(__name__)
 
@@ -28,12 +31,15 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------------------------ DuckDB
 
 
-def prepare_duckdb(staged: Staged, ctx: RuleContext, db_path: Path, *, materialize: bool = False) -> None:
+def prepare_duckdb(staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Path, *,
+                   materialize: bool = False) -> None:
     """A DuckDB file with a `data` view (or table) over the staged Parquet plus typed number helpers.
 
     Big files are read through a view (materialising 1M rows costs more than all the checks); small ones are
     copied into a table (`materialize`). Select answers are read with whole-number codes written `2019.0` as
-    the choice code `2019` (`ctx.code_columns`), as the store loads them.
+    the choice code `2019` (`ctx.code_columns`), as the store loads them. A repeat group's rows come with the
+    answers of their ancestors (`__up__<q>`), and any table with the instance counts its rules ask for
+    (`__count__<repeat>`).
     """
     if db_path.exists():
         db_path.unlink()
@@ -44,10 +50,60 @@ def prepare_duckdb(staged: Staged, ctx: RuleContext, db_path: Path, *, materiali
     kind = "TABLE" if materialize else "VIEW"
     con = duckdb.connect(str(db_path))
     try:
-        con.execute(f"CREATE {kind} {TABLE} AS SELECT {star}{helpers} FROM read_parquet({literal(str(staged.path))})")
+        con.execute(f"CREATE {kind} {TABLE} AS SELECT {star}{helpers} FROM ({source_sql(staged, ctx)}) AS b")
         ctx.sql_statements += 1
+        for repeat, columns in ctx.indexed.items():
+            selects = ", ".join(f"{expr} AS {q(col)}" for col, expr in columns.items())
+            path = literal(str(ctx.file_repeats[repeat].path))
+            con.execute(f"CREATE VIEW {q('__m_' + repeat)} AS SELECT _hh_row AS __ir_hh, _parent_path AS __ir_parent, "
+                        f"_pos AS __ir_pos, {selects} FROM read_parquet({path}) WHERE _hh_row IS NOT NULL")
+            ctx.sql_statements += 1
     finally:
         con.close()
+
+
+def source_sql(staged: Staged | StagedRepeat, ctx: RuleContext) -> str:
+    """The rows a table's rules read (alias `d`): the staged Parquet, for a repeat group joined to its parent
+    instances and household, plus the repeat counts the rules ask for."""
+    extra: list[str] = []
+    joins: list[str] = []
+    if isinstance(staged, StagedRepeat):
+        prev = "d"
+        found = "true"
+        for i, level in enumerate(ctx.ancestors(ctx.repeat)):
+            table = ctx.file_repeats.get(level)
+            if table is None:
+                break
+            alias = f"a{i}"
+            joins.append(f"LEFT JOIN (SELECT * FROM read_parquet({literal(str(table.path))}) WHERE _hh_row IS NOT NULL "
+                         "QUALIFY row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) = 1) "
+                         f"{alias} ON {alias}._hh_row = {prev}._hh_row AND {alias}._path = {prev}._parent_path")
+            extra += _ancestor_values(ctx, table, alias)
+            if i == 0:
+                found = f"({alias}._row IS NOT NULL)"
+            prev = alias
+        if ctx.household is not None:
+            joins.append(f"LEFT JOIN read_parquet({literal(str(ctx.household.path))}) h ON h._row = d._hh_row")
+            extra += _ancestor_values(ctx, ctx.household, "h")
+        extra.append(f"{found} AS __parent_found")
+    for column, cond in ctx.count_columns.items():
+        repeat = column.removeprefix(COUNT_PREFIX)
+        path = literal(str(ctx.file_repeats[repeat].path))
+        extra.append(f"(SELECT count(*) FROM read_parquet({path}) c WHERE c._hh_row IS NOT NULL AND {cond}) "
+                     f"AS {q(column)}")
+    return (f"SELECT d.*{''.join(', ' + e for e in extra)} FROM read_parquet({literal(str(staged.path))}) d "
+            + " ".join(joins))
+
+
+def _ancestor_values(ctx: RuleContext, table: Staged | StagedRepeat, alias: str) -> list[str]:
+    out = []
+    for column, question in ctx.ancestor_columns.items():
+        if ctx.form.questions[question].repeat != (table.repeat if isinstance(table, StagedRepeat) else None):
+            continue
+        col = table.question_columns.get(question)
+        value = f"{alias}.{q(col)}" if col else options_as_text(table.option_columns(question), alias)
+        out.append(f"{value} AS {q(column)}")
+    return out
 
 
 # one row is enough to compile every expression (a window flag over the whole table would sort it all)
@@ -143,9 +199,48 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
 
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
-    rules, ctx = build_rules(staged, form, settings)
-    lap("rules")
-    db_path = workdir / "validation.duckdb"
+    use_sql = route == "sql" or (route == "auto" and sql_route_available())
+    if use_sql and not enable_gx_duckdb():
+        raise RuntimeError("the GX DuckDB route is not available with this Great Expectations version")
+    problems: list[Problem] = []
+    not_checked: list[str] = []
+    not_enforced: list[str] = []
+    suspect_rules: list[str] = []
+    docs: list[tuple[str, str, str, RuleOutcome | None]] = []
+    statements = 0
+    tables: list[str | None] = [None, *staged.repeats]
+    for i, repeat in enumerate(tables):
+        if repeat is None:
+            rules, ctx = build_rules(staged, form, settings)
+        else:
+            rules, ctx = build_repeat_rules(staged, repeat, form, settings)
+        lap("rules")
+        db_path = workdir / ("validation.duckdb" if repeat is None else f"validation-{i}.duckdb")
+        found, outcomes, rules = _validate_table(ctx.staged, rules, ctx, db_path, use_sql, timings, lap)
+        problems += found
+        not_checked += ctx.not_checked
+        not_enforced += ctx.not_enforced
+        suspect_rules += ctx.suspect_rules
+        prefix = "" if repeat is None else f"[{repeat}] "
+        docs += [(r.kind, r.gx_type, prefix + r.describe, outcomes.get(j)) for j, r in enumerate(rules)]
+        statements += ctx.sql_statements
+    problems.sort(key=lambda p: (p.member is not None, p.member or "", p.row is None, p.row or 0))
+    result = ValidationResult(problems=problems, not_checked=list(dict.fromkeys(not_checked)), rules=len(docs),
+                              not_enforced=list(dict.fromkeys(not_enforced)), suspect_rules=suspect_rules)
+    from .docs import write_validation_docs
+
+    result.docs_path = str(write_validation_docs(
+        workdir / "validation.html", file_name=staged.path.name, route="GX on DuckDB (SQL)" if use_sql else
+        "GX on pandas", rules=docs, not_checked=result.not_checked, not_enforced=result.not_enforced,
+        suspect_rules=result.suspect_rules))
+    lap("docs")
+    timings["statements"] = statements
+    return result
+
+
+def _validate_table(staged: Staged | StagedRepeat, rules: list[Rule], ctx: RuleContext, db_path: Path, use_sql: bool,
+                    timings: dict[str, float], lap) -> tuple[list[Problem], dict[int, RuleOutcome], list[Rule]]:
+    """One table's suite: GX decides which rules fail, then every failing row is listed."""
     prepare_duckdb(staged, ctx, db_path, materialize=staged.rows <= 50_000)
     con = duckdb.connect(str(db_path))
     try:
@@ -153,9 +248,6 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
     finally:
         con.close()
     lap("prepare")
-    use_sql = route == "sql" or (route == "auto" and sql_route_available())
-    if use_sql and not enable_gx_duckdb():
-        raise RuntimeError("the GX DuckDB route is not available with this Great Expectations version")
     outcomes = run_sql_route(rules, db_path, timings) if use_sql else run_pandas_route(rules, db_path)
     lap("gx")
     log.info("GX ran %d expectations in %.1f s", len(rules), timings["gx"])
@@ -172,7 +264,7 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
         elif rule.row_level and rows_query(rule, outcome) is not None:
             failed.append((i, rule, outcome))
         else:
-            problems.append(file_level_problem(rule, outcome))
+            problems.append(file_level_problem(rule, outcome, ctx.member))
     sql_started = time.perf_counter()
     con = duckdb.connect(str(db_path))
     try:
@@ -183,10 +275,10 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
             found = {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
         failing = {i: len({r[0] for r in found[i]}) for i, _, _ in failed}
         suspects = _form_problems(con, [(i, rule, failing[i]) for i, rule, _ in failed
-                                        if _may_be_form_problem(rule, failing[i], settings)], ctx, staged.rows)
+                                        if _may_be_form_problem(rule, failing[i], ctx.settings)], ctx, staged.rows)
     finally:
         con.close()
-    timings["rows_sql"] = time.perf_counter() - sql_started
+    timings["rows_sql"] = timings.get("rows_sql", 0.0) + time.perf_counter() - sql_started
     for i, rule, outcome in failed:
         if i in suspects:
             rule.action = Action.WARN
@@ -194,15 +286,4 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
         problems += problems_for(rule, outcome, ctx, found[i])
     lap("rows")
     log.info("failing rows of %d rules read in %.1f s", len(failed), timings["rows"])
-    problems.sort(key=lambda p: (p.row is None, p.row or 0))
-    result = ValidationResult(problems=problems, not_checked=list(dict.fromkeys(ctx.not_checked)), rules=len(rules),
-                              not_enforced=list(dict.fromkeys(ctx.not_enforced)), suspect_rules=ctx.suspect_rules)
-    from .docs import write_validation_docs
-
-    result.docs_path = str(write_validation_docs(
-        workdir / "validation.html", file_name=staged.path.name, route="GX on DuckDB (SQL)" if use_sql else
-        "GX on pandas", rules=[(r.kind, r.gx_type, r.describe, outcomes.get(i)) for i, r in enumerate(rules)],
-        not_checked=result.not_checked, not_enforced=result.not_enforced, suspect_rules=result.suspect_rules))
-    lap("docs")
-    timings["statements"] = ctx.sql_statements
-    return result
+    return problems, outcomes, rules

@@ -1,1 +1,3 @@
-INSERT INTO quarantine VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+INSERT INTO quarantine (round, submission_id, file, sha256, "row", "column", value, expectation, reason, kind,
+                        action, superseded_by, run_id, recorded_at, member, path)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);

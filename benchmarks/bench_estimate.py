@@ -28,11 +28,13 @@ def build(con: duckdb.DuckDBPyConnection, households: int, indicators: int, clus
     con.execute(
         f"CREATE OR REPLACE TABLE est_units AS SELECT i AS _rid, 0.5 + (hash(i) % 100) / 50.0 AS _weight, "
         f"'r' || ((i // {block}) % 5) AS _stratum, {psu} AS _psu, 'r' || ((i // {block}) % 5) AS admin1, "
-        f"'d' || (i // {block}) AS admin2 FROM range({households}) t(i)")
+        f"'d' || (i // {block}) AS admin2 FROM range({households}) t(i)"
+    )
     con.execute(
         "CREATE OR REPLACE TABLE est_values AS SELECT i AS _rid, 'ind' || k AS indicator, 'o' AS option, "
         "'prop' AS kind, CASE WHEN hash(i * 31 + k) % 10 = 0 THEN NULL ELSE CAST(hash(i + k) % 2 AS DOUBLE) END AS y "
-        f"FROM range({households}) t(i), range({indicators}) s(k)")
+        f"FROM range({households}) t(i), range({indicators}) s(k)"
+    )
 
 
 def main() -> None:

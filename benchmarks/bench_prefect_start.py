@@ -47,12 +47,21 @@ t0 = float(sys.argv[1])
 import flows, prefect
 print(f"RESULT {time.time() - t0:.2f}")
 """
-TUNED = {"PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false", "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false"}
+TUNED = {
+    "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
+    "PREFECT_SERVER_DATABASE_MIGRATE_ON_START": "false",
+}
 
 
 def one(code: str, env: dict[str, str]) -> float:
-    proc = subprocess.run([sys.executable, "-c", code, repr(time.time())], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, repr(time.time())],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("RESULT "):
             return float(line.split()[1])
@@ -72,7 +81,8 @@ def main() -> int:
         for i in range(args.repeat):
             results.setdefault("import prefect only", []).append(one(IMPORT_ONLY, warm))
             results.setdefault("embedded server, fresh PREFECT_HOME", []).append(
-                one(FLOW, {**base, "PREFECT_HOME": f"{tmp}/fresh{i}"}))
+                one(FLOW, {**base, "PREFECT_HOME": f"{tmp}/fresh{i}"})
+            )
             results.setdefault("embedded server, warm PREFECT_HOME", []).append(one(FLOW, warm))
             results.setdefault("embedded server, warm, tuned", []).append(one(FLOW, {**warm, **TUNED}))
         port = free_port()
@@ -88,8 +98,10 @@ def main() -> int:
         finally:
             stop_group(proc)
     load = os.getloadavg()
-    print(f"\nPrefect start cost: a trivial flow in a fresh process; {args.repeat} repeat(s); "
-          f"{os.cpu_count()} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n")
+    print(
+        f"\nPrefect start cost: a trivial flow in a fresh process; {args.repeat} repeat(s); "
+        f"{os.cpu_count()} CPUs; load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f}\n"
+    )
     width = max(len(k) for k in results)
     print(f"| {'variant'.ljust(width)} | median s | min s |")
     print(f"|{'-' * (width + 2)}|---------:|------:|")

@@ -42,8 +42,11 @@ def synthetic_store(path: Path, settings, form, regions: int) -> None:
         con.execute(f'ALTER TABLE submissions ADD COLUMN IF NOT EXISTS "{col}" VARCHAR')
     files = ["kobo_export_a.csv", "kobo_export_b.xlsx", "odk_central_c.csv"]
     for i, name in enumerate(files):
-        con.execute("INSERT INTO files VALUES (?, ?, ?, 'kobo_csv', ?, ?, 0, 0, 'loaded', NULL, NULL, now(), "
-                    "now(), 'bench')", [f"{i:064x}", settings.round, name, regions * 20, regions * 20])
+        con.execute(
+            "INSERT INTO files VALUES (?, ?, ?, 'kobo_csv', ?, ?, 0, 0, 'loaded', NULL, NULL, now(), "
+            "now(), 'bench')",
+            [f"{i:064x}", settings.round, name, regions * 20, regions * 20],
+        )
     con.execute(
         "INSERT INTO submissions (round, submission_id, source_file, source_sha256, source_row, loaded_at, admin1, "
         "admin2, start, cluster_id) SELECT $round, 'u' || r || '-' || d || '-' || h, "
@@ -52,9 +55,29 @@ def synthetic_store(path: Path, settings, form, regions: int) -> None:
         "FROM range(1, $n + 1) a(r), range(1, 4) b(d), range(20) c(h)",
         {"round": settings.round, "files": files, "n": regions},
     )
-    cols = ", ".join(f"{c} {t}" for c, t in zip(ESTIMATE_COLUMNS, (
-        "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "VARCHAR", "DOUBLE", "DOUBLE", "DOUBLE", "BIGINT", "BIGINT",
-        "DOUBLE", "DOUBLE", "BIGINT", "BOOLEAN"), strict=True))
+    cols = ", ".join(
+        f"{c} {t}"
+        for c, t in zip(
+            ESTIMATE_COLUMNS,
+            (
+                "VARCHAR",
+                "VARCHAR",
+                "VARCHAR",
+                "VARCHAR",
+                "VARCHAR",
+                "DOUBLE",
+                "DOUBLE",
+                "DOUBLE",
+                "BIGINT",
+                "BIGINT",
+                "DOUBLE",
+                "DOUBLE",
+                "BIGINT",
+                "BOOLEAN",
+            ),
+            strict=True,
+        )
+    )
     con.execute(f"CREATE TABLE estimates ({cols})")
     areas = [("national", "all", 20 * 3 * regions)]
     for r in range(1, regions + 1):
@@ -67,15 +90,47 @@ def synthetic_store(path: Path, settings, form, regions: int) -> None:
             if q.type in ("integer", "decimal"):
                 est = rng.uniform(4, 8)
                 se = rng.uniform(0.1, 0.4)
-                rows.append((settings.round, level, area, name, "", est, est - 2 * se, est + 2 * se, n, None, se,
-                             float(n), 100, False))
+                rows.append(
+                    (
+                        settings.round,
+                        level,
+                        area,
+                        name,
+                        "",
+                        est,
+                        est - 2 * se,
+                        est + 2 * se,
+                        n,
+                        None,
+                        se,
+                        float(n),
+                        100,
+                        False,
+                    )
+                )
                 continue
             for option in form.choice_names(name):
                 est = rng.betavariate(2, 5)
                 se = (est * (1 - est) / n) ** 0.5
                 suppressed = n < 25 and rng.random() < 0.05
-                rows.append((settings.round, level, area, name, option, est, est - 2 * se, est + 2 * se, n,
-                             round(est * n), se, float(n), 100, suppressed))
+                rows.append(
+                    (
+                        settings.round,
+                        level,
+                        area,
+                        name,
+                        option,
+                        est,
+                        est - 2 * se,
+                        est + 2 * se,
+                        n,
+                        round(est * n),
+                        se,
+                        float(n),
+                        100,
+                        suppressed,
+                    )
+                )
     con.executemany(f"INSERT INTO estimates VALUES ({', '.join('?' * len(ESTIMATE_COLUMNS))})", rows)
     con.close()
 

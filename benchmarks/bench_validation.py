@@ -35,13 +35,20 @@ def write_form(path: Path) -> list[tuple[str, str]]:
     wb = Workbook()
     ws = wb.active
     ws.title = "survey"
-    ws.append(("type", "name", "label", "required", "relevant", "constraint", "constraint_message", "choice_filter"))
+    ws.append(
+        ("type", "name", "label", "required", "relevant", "constraint", "constraint_message", "choice_filter")
+    )
     cols: list[tuple[str, str]] = []
     ws.append(("select_one admin1", "admin1", "Region", "yes"))
     ws.append(("select_one admin2", "admin2", "District", "yes", "", "", "", "admin1=${admin1}"))
     ws.append(("select_one yes_no", "consent", "Consent", "yes"))
     ws.append(("text", "cluster_id", "Cluster", "yes", "", "regex(., '^EA-[0-9]{2}-[0-9]{3}$')"))
-    cols += [("admin1", "select_one"), ("admin2", "select_one"), ("consent", "select_one"), ("cluster_id", "text")]
+    cols += [
+        ("admin1", "select_one"),
+        ("admin2", "select_one"),
+        ("consent", "select_one"),
+        ("cluster_id", "text"),
+    ]
     ws.append(("begin_group", "hh", "Household", "", "${consent} = 'yes'"))
     for i in range(N_INT):
         constraint = ". >= 0 and . <= ${n0}" if i == 1 else ". >= 0 and . <= 30"
@@ -97,13 +104,17 @@ def write_staged(path: Path, cols: list[tuple[str, str]], rows: int) -> None:
         elif qtype == "select_one":
             e = f"CASE WHEN i % 10 = 0 THEN NULL WHEN {bad} THEN 'zz' ELSE 'c' || ({h} % 6)::VARCHAR END"
         elif qtype == "select_multiple":
-            e = (f"CASE WHEN i % 10 = 0 THEN NULL ELSE array_to_string(list_slice({needs}, 1 + {h} % 4, "
-                 f"2 + {h} % 4 + CASE WHEN {bad} THEN 3 ELSE 0 END), ' ') END")
+            e = (
+                f"CASE WHEN i % 10 = 0 THEN NULL ELSE array_to_string(list_slice({needs}, 1 + {h} % 4, "
+                f"2 + {h} % 4 + CASE WHEN {bad} THEN 3 ELSE 0 END), ' ') END"
+            )
         else:
             e = f"CASE WHEN {h} % 3 = 0 THEN NULL ELSE 'free text answer ' || ({h} % 100000)::VARCHAR END"
-        exprs.append(f"{e} AS \"{name}\"")
-    sub = ("strftime(TIMESTAMP '2026-11-01 06:00:00' + to_seconds((i * 2) % 2500000), '%Y-%m-%dT%H:%M:%S') "
-           "AS _submission_time")
+        exprs.append(f'{e} AS "{name}"')
+    sub = (
+        "strftime(TIMESTAMP '2026-11-01 06:00:00' + to_seconds((i * 2) % 2500000), '%Y-%m-%dT%H:%M:%S') "
+        "AS _submission_time"
+    )
     con = duckdb.connect()
     con.execute(
         f"COPY (SELECT i AS _row, {', '.join(exprs)}, {sub}, 'uuid-' || CASE WHEN i % 100000 = 5 THEN i - 1 ELSE i END "
@@ -129,6 +140,7 @@ def count_gx_statements() -> dict[str, int]:
 
 def main() -> None:
     import logging
+
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("assess").setLevel(logging.INFO)
     ap = argparse.ArgumentParser()
@@ -143,19 +155,31 @@ def main() -> None:
         write_staged(tmp / "rows.parquet", cols, args.rows)
         gen_s = time.perf_counter() - t0
         columns = [Column(header=n, name=n, question=n) for n, _ in cols]
-        columns += [Column(header="_submission_time", name="_submission_time"), Column(header="_uuid", name="_uuid")]
-        staged = Staged(path=tmp / "rows.parquet", format="kobo_csv", rows=args.rows, columns=columns,
-                        id_column="_uuid")
+        columns += [
+            Column(header="_submission_time", name="_submission_time"),
+            Column(header="_uuid", name="_uuid"),
+        ]
+        staged = Staged(
+            path=tmp / "rows.parquet", format="kobo_csv", rows=args.rows, columns=columns, id_column="_uuid"
+        )
         settings = Settings(
-            config_path=tmp / "a.toml", root=tmp, xlsform=tmp / "form.xlsx", region_levels=("admin1", "admin2"),
+            config_path=tmp / "a.toml",
+            root=tmp,
+            xlsform=tmp / "form.xlsx",
+            region_levels=("admin1", "admin2"),
             window=("2026-11-01", "2026-11-30"),
-            expectations=(ExpectSpec("expect_column_pair_values_a_to_be_greater_than_b",
-                                     {"column_A": "n0", "column_B": "n1", "or_equal": True}),),
+            expectations=(
+                ExpectSpec(
+                    "expect_column_pair_values_a_to_be_greater_than_b",
+                    {"column_A": "n0", "column_B": "n1", "or_equal": True},
+                ),
+            ),
         )
         t0 = time.perf_counter()
         import great_expectations  # noqa: F401
 
         from assess.validate.suite import validate
+
         import_s = time.perf_counter() - t0
         gx_sql = count_gx_statements()
         timings: dict[str, float] = {}
@@ -164,20 +188,32 @@ def main() -> None:
         seconds = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         bad_rows = len(result.quarantined_rows())
-        print("| rows | columns | expectations | route | validate s | peak MB | problems | rows kept aside | "
-              "GX import s | data gen s |")
+        print(
+            "| rows | columns | expectations | route | validate s | peak MB | problems | rows kept aside | "
+            "GX import s | data gen s |"
+        )
         print("|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|")
-        print(f"| {args.rows:,} | {len(columns)} | {result.rules} | {args.route} | {seconds:.1f} | {peak_mb:.0f} | "
-              f"{len(result.problems):,} | {bad_rows:,} | {import_s:.1f} | {gen_s:.1f} |")
+        print(
+            f"| {args.rows:,} | {len(columns)} | {result.rules} | {args.route} | {seconds:.1f} | {peak_mb:.0f} | "
+            f"{len(result.problems):,} | {bad_rows:,} | {import_s:.1f} | {gen_s:.1f} |"
+        )
         phases = ("rules", "prepare", "gx_setup", "gx", "rows_sql", "rows", "docs")
         print()
         # gx includes gx_setup (context, data source); rows includes rows_sql (the one statement listing rows)
         print("| " + " | ".join(f"{p} s" for p in phases) + " | SQL statements (GX / ours) |")
         print("|" + "---:|" * (len(phases) + 1))
-        print("| " + " | ".join(f"{timings.get(p, 0):.2f}" for p in phases)
-              + f" | {gx_sql['n'] + int(timings['statements'])} ({gx_sql['n']} / {int(timings['statements'])}) |")
+        print(
+            "| "
+            + " | ".join(f"{timings.get(p, 0):.2f}" for p in phases)
+            + f" | {gx_sql['n'] + int(timings['statements'])} ({gx_sql['n']} / {int(timings['statements'])}) |"
+        )
         from collections import Counter
-        print(Counter((p.kind, p.question if hasattr(p, "question") else p.column) for p in result.problems).most_common(8))
+
+        print(
+            Counter(
+                (p.kind, p.question if hasattr(p, "question") else p.column) for p in result.problems
+            ).most_common(8)
+        )
         if result.not_checked:
             print("not checked:", result.not_checked)
 

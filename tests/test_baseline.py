@@ -44,7 +44,10 @@ def _same_number(old: str, new: str) -> bool:
 @pytest.mark.slow
 def test_estimates_and_quarantine_match_the_baseline(tmp_path, prefect_harness):
     # the subprocesses run this checkout's code (not an installed copy) and the session's Prefect server
-    env = {**prefect_api_env(), "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {
+        **prefect_api_env(),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+    }
     estimates, quarantine = make(tmp_path, extra_env=env)
 
     old_header, old_rows = _rows(BASELINE / "estimates.csv")
@@ -74,5 +77,5 @@ def test_estimates_and_quarantine_match_the_baseline(tmp_path, prefect_harness):
     assert len(rows) == len(old_rows) > 0
     at = header.index("row")
     for old, new in zip(old_rows, rows, strict=True):
-        assert new[:at] + new[at + 1:] == old[:at] + old[at + 1:]
+        assert new[:at] + new[at + 1 :] == old[:at] + old[at + 1 :]
         assert new[at] == (str(int(old[at]) + 1) if old[at] else ""), (old, new)

@@ -54,9 +54,14 @@ def test_rtl_mirrors_bars_to_grow_leftwards():
 
 
 def test_axis_numbers_and_decimal_comma():
-    texts = [t.text for t in ET.fromstring(charts.axis_strip(charts.Scale(0.4, True, False))).iter(f"{NS}text")]
+    texts = [
+        t.text for t in ET.fromstring(charts.axis_strip(charts.Scale(0.4, True, False))).iter(f"{NS}text")
+    ]
     assert texts == ["0%", "10%", "20%", "30%", "40%"]
-    texts = [t.text for t in ET.fromstring(charts.axis_strip(charts.Scale(3, False, False), True)).iter(f"{NS}text")]
+    texts = [
+        t.text
+        for t in ET.fromstring(charts.axis_strip(charts.Scale(3, False, False), True)).iter(f"{NS}text")
+    ]
     assert "1,5" in texts
 
 

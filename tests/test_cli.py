@@ -67,8 +67,17 @@ def test_check_bad_file_exits_1_with_the_reason(demo_dir, tmp_path):
 
 
 def test_export_before_any_run_says_run_first(demo_dir, tmp_path):
-    result = runner.invoke(app, ["export", "estimates", "--out", str(tmp_path / "e.csv"),
-                                 "--config", str(demo_dir / "assessment.toml")])
+    result = runner.invoke(
+        app,
+        [
+            "export",
+            "estimates",
+            "--out",
+            str(tmp_path / "e.csv"),
+            "--config",
+            str(demo_dir / "assessment.toml"),
+        ],
+    )
     assert result.exit_code == 2 and "assess run" in result.output
 
 
@@ -107,8 +116,9 @@ def _run_cli(root: Path, *args: str) -> subprocess.CompletedProcess:
 
     env = {**os.environ, **prefect_api_env(), "COLUMNS": "200"}
     env.pop("ASSESS_CRASH_AT", None)
-    return subprocess.run([ASSESS, "run", *args], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=900)
+    return subprocess.run(
+        [ASSESS, "run", *args], cwd=root, env=env, capture_output=True, text=True, timeout=900
+    )
 
 
 @pytest.fixture(scope="module")
@@ -142,10 +152,12 @@ def test_new_files_skips_content_loaded_under_another_round(small_demo):
     inbox = new_files(r2)
     assert inbox.new == [] and inbox.seen == 0
     assert [(s.file, s.loaded_in, s.round) for s in inbox.other_round] == [
-        (p.name, "2026-R1", "2026-R2") for p in inbox_files(settings)]
+        (p.name, "2026-R1", "2026-R2") for p in inbox_files(settings)
+    ]
     assert inbox.other_round[0].message() == (
         f"{inbox.other_round[0].file} is already loaded in round 2026-R1; skipped. To load it into 2026-R2 as "
-        "well, run `assess run --reload-into-round`.")
+        "well, run `assess run --reload-into-round`."
+    )
     again = new_files(r2, reload_into_round=True)
     assert len(again.new) == 3 and again.other_round == []
 
@@ -161,8 +173,10 @@ def test_changing_the_round_does_not_load_the_same_files_again(prefect_harness, 
     out = second.stdout + second.stderr
     assert second.returncode == 0, out[-3000:]
     flat = " ".join(second.stdout.split())
-    assert ("kobo_export_2026-11-10.csv is already loaded in round 2026-R1; skipped. To load it into 2026-R2 as "
-            "well, run `assess run --reload-into-round`.") in flat
+    assert (
+        "kobo_export_2026-11-10.csv is already loaded in round 2026-R1; skipped. To load it into 2026-R2 as "
+        "well, run `assess run --reload-into-round`."
+    ) in flat
     assert "odk_central_2026-11-14.csv is already loaded in round 2026-R1" in flat
     assert "No data yet" not in flat
     assert _households(store) == {"2026-R1": loaded}  # nothing loaded twice
@@ -183,11 +197,14 @@ def test_every_file_rejected_exits_4_and_notifies(prefect_harness, small_demo, t
     (raw / "empty.csv").write_text("", encoding="utf-8")
     _backdate(raw)
     marker = tmp_path / "notified.json"
-    cmd = (f"{sys.executable} -c \"import json, os; open({str(marker)!r}, 'w').write(json.dumps("
-           "{k: v for k, v in os.environ.items() if k.startswith('ASSESS_')}))\"")
+    cmd = (
+        f"{sys.executable} -c \"import json, os; open({str(marker)!r}, 'w').write(json.dumps("
+        "{k: v for k, v in os.environ.items() if k.startswith('ASSESS_')}))\""
+    )
     config = small_demo / "assessment.toml"
-    config.write_text(config.read_text(encoding="utf-8") + f"\n[notify]\ncommand = {json.dumps(cmd)}\n",
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8") + f"\n[notify]\ncommand = {json.dumps(cmd)}\n", encoding="utf-8"
+    )
     res = _run_cli(small_demo, "--no-reports")
     out = res.stdout + res.stderr
     assert res.returncode == 4, out[-3000:]
@@ -212,7 +229,9 @@ def test_empty_inbox_with_a_design_is_no_data_yet_not_a_config_error(prefect_har
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     flat = " ".join(out.split())
-    assert f"No data yet: the inbox ({raw}) has no exports. Drop Kobo/ODK exports there and run again." in flat
+    assert (
+        f"No data yet: the inbox ({raw}) has no exports. Drop Kobo/ODK exports there and run again." in flat
+    )
     assert "is not a column" not in flat and "Traceback" not in out
     reports = small_demo / "data/processed/reports"
     assert not reports.exists() or not any(reports.rglob("*.pdf"))
@@ -255,13 +274,27 @@ def _summary(names: list[str], reports: list[str]):
     from assess.core.problems import FileStatus
     from assess.core.summary import EstimateSummary, FileSummary, HouseholdCounts, RunSummary
 
-    files = [FileSummary(file=n, sha256="0" * 64, status=FileStatus.LOADED, rows=900, accepted=899, quarantined=1)
-             for n in names]
-    files.append(FileSummary(file="bad_" + names[0], sha256="1" * 64, status=FileStatus.REJECTED,
-                             reason="does not look like an export of the form in assessment.toml: "
-                                    "no column matches its questions"))
-    return RunSummary(run_id="abc123", round="2026-R1", files=files, estimates=EstimateSummary(households=HouseholdCounts(2039, 40, 1999)),
-                      reports=reports, duration_s=12.5)
+    files = [
+        FileSummary(file=n, sha256="0" * 64, status=FileStatus.LOADED, rows=900, accepted=899, quarantined=1)
+        for n in names
+    ]
+    files.append(
+        FileSummary(
+            file="bad_" + names[0],
+            sha256="1" * 64,
+            status=FileStatus.REJECTED,
+            reason="does not look like an export of the form in assessment.toml: "
+            "no column matches its questions",
+        )
+    )
+    return RunSummary(
+        run_id="abc123",
+        round="2026-R1",
+        files=files,
+        estimates=EstimateSummary(households=HouseholdCounts(2039, 40, 1999)),
+        reports=reports,
+        duration_s=12.5,
+    )
 
 
 def _printed(result, width: int = 80) -> str:
@@ -279,8 +312,10 @@ def _printed(result, width: int = 80) -> str:
 def test_run_summary_never_breaks_a_file_name_or_a_path_at_80_columns():
     deep = "/srv/assessments/community-needs-assessment-2026/data/processed/reports/2026-R1"
     reports = [f"{deep}/national.pdf", f"{deep}/Karsa-North-and-the-Eastern-Highlands.pdf"]
-    for names in (["kobo_export_2026-11-10.csv", "kobo_export_2026-11-12.xlsx"],  # the demo's: a table
-                  ["kobo_export_2026-11-10_final_corrected_by_the_coordinator_v2.csv"]):  # longer than a table allows
+    for names in (
+        ["kobo_export_2026-11-10.csv", "kobo_export_2026-11-12.xlsx"],  # the demo's: a table
+        ["kobo_export_2026-11-10_final_corrected_by_the_coordinator_v2.csv"],
+    ):  # longer than a table allows
         text = _printed(_summary(names, reports))
         lines = text.splitlines()
         for name in [*names, "bad_" + names[0]]:
@@ -300,9 +335,14 @@ def _assess(args: list[str], cwd, **env) -> subprocess.CompletedProcess:
     from tests.corpus import prefect_api_env
 
     path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p)
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600, env={**os.environ, **prefect_api_env(), "COLUMNS": "80", "PYTHONPATH": path,
-                                            **env})
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, **prefect_api_env(), "COLUMNS": "80", "PYTHONPATH": path, **env},
+    )
 
 
 def _prefect_logs(config: Path) -> list[str]:
@@ -314,19 +354,27 @@ def _prefect_logs(config: Path) -> list[str]:
     from prefect.client.schemas.sorting import FlowRunSort
 
     with get_client(sync_client=True) as client:
-        runs = [r for r in client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=50)
-                if r.parameters.get("config_path") == str(config.resolve())]
+        runs = [
+            r
+            for r in client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=50)
+            if r.parameters.get("config_path") == str(config.resolve())
+        ]
         assert runs, "no flow run of this config on the Prefect server"
-        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[runs[0].id]),
-                                          level=LogFilterLevel(ge_=logging.INFO, le_=logging.INFO)))
+        logs = client.read_logs(
+            LogFilter(
+                flow_run_id=LogFilterFlowRunId(any_=[runs[0].id]),
+                level=LogFilterLevel(ge_=logging.INFO, le_=logging.INFO),
+            )
+        )
     return [log.message for log in logs]
 
 
 PREFECT_INFO = re.compile(r"^\d\d:\d\d:\d\d\.\d{3} \| INFO ", re.MULTILINE)
 
 
-def test_run_shows_progress_rows_not_logs_and_keeps_names_whole_at_80_columns(prefect_harness, demo_dir,
-                                                                             demo_template, tmp_path):
+def test_run_shows_progress_rows_not_logs_and_keeps_names_whole_at_80_columns(
+    prefect_harness, demo_dir, demo_template, tmp_path
+):
     config = demo_dir / "assessment.toml"
     result = _assess(["run", "--config", str(config)], cwd=demo_dir)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -378,7 +426,9 @@ def test_progress_rows_and_quiet_logs_in_process():
         progress.current().start("stage", 2)
         progress.current().advance("stage", item="a.csv")
         gx.info("Created temporary directory '/tmp/x' for ephemeral docs site")
-        logging.getLogger("assess.test").warning("%s is still being written; the next run picks it up", long_name)
+        logging.getLogger("assess.test").warning(
+            "%s is still being written; the next run picks it up", long_name
+        )
         progress.current().advance("stage", item="b.csv")
         with progress.observing(Broken()):
             progress.current().start("load", 10)  # a broken display never fails the run
@@ -391,7 +441,12 @@ def test_progress_rows_and_quiet_logs_in_process():
     assert re.search(r"Files staged .* 2/2", text) and "12 estimates, 2 households" in text
 
     lines = TerminalLines(Console(file=io.StringIO(), width=80))
-    for name, level in (("prefect.flow_runs", logging.ERROR), ("prefect.task_runs", logging.ERROR),
-                        ("prefect.flow_runs", logging.WARNING)):
+    for name, level in (
+        ("prefect.flow_runs", logging.ERROR),
+        ("prefect.task_runs", logging.ERROR),
+        ("prefect.flow_runs", logging.WARNING),
+    ):
         lines.handle(logging.LogRecord(name, level, __file__, 1, f"{name} {level}", None, None))
-    assert lines.console.file.getvalue().splitlines() == ["warning: prefect.flow_runs 30"]  # failures: the CLI says
+    assert lines.console.file.getvalue().splitlines() == [
+        "warning: prefect.flow_runs 30"
+    ]  # failures: the CLI says

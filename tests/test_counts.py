@@ -52,7 +52,9 @@ def test_households_interviewed_declined_and_in_the_estimates_agree(loaded):
         consent = dict(con.execute("SELECT consent, count(*) FROM submissions GROUP BY 1").fetchall())
         n_max = con.execute("SELECT max(n) FROM estimates WHERE level = 'national'").fetchone()[0]
         national = household_counts(con, settings.round)
-        by_area = con.execute("SELECT area, max(n) FROM estimates WHERE level = 'admin1' GROUP BY 1").fetchall()
+        by_area = con.execute(
+            "SELECT area, max(n) FROM estimates WHERE level = 'admin1' GROUP BY 1"
+        ).fetchall()
         interviewed = dict(con.execute("SELECT admin1, count(*) FROM submissions GROUP BY 1").fetchall())
         for area, n in by_area:
             counts = household_counts(con, settings.round, "admin1", area)
@@ -64,8 +66,10 @@ def test_households_interviewed_declined_and_in_the_estimates_agree(loaded):
     assert national.in_estimates == n_max  # every estimate's n is at most the households in the estimates
     assert run.estimates.households == national  # what the CLI prints
     assert consent_question(form, settings.needs) == "consent" and run.estimates.declined_word == "declined"
-    assert f"{national.interviewed:,} interviewed, {national.declined} declined, {national.in_estimates:,} in the " \
-           "estimates" in run.markdown()
+    assert (
+        f"{national.interviewed:,} interviewed, {national.declined} declined, {national.in_estimates:,} in the "
+        "estimates" in run.markdown()
+    )
 
 
 def test_the_report_says_the_same_counts_on_the_cover_methodology_and_region_headers(loaded, tmp_path):
@@ -74,8 +78,10 @@ def test_the_report_says_the_same_counts_on_the_cover_methodology_and_region_hea
     run.store_path = settings.store_path  # type: ignore[attr-defined]
     pages = _html(settings, form, run, tmp_path)
     national = run.estimates.households
-    sentence = f"{national.interviewed:,} interviewed, {national.declined} declined, " \
-               f"{national.in_estimates:,} in the estimates"
+    sentence = (
+        f"{national.interviewed:,} interviewed, {national.declined} declined, "
+        f"{national.in_estimates:,} in the estimates"
+    )
     text = re.sub(r"\s+", " ", pages["national"])
     assert sentence in text  # the cover
     intro = f"This report is based on {national.interviewed:,} households interviewed"
@@ -85,13 +91,19 @@ def test_the_report_says_the_same_counts_on_the_cover_methodology_and_region_hea
     try:
         for area in ("R01", "R02"):
             counts = household_counts(con, settings.round, "admin1", area)
-            header = (f"{counts.interviewed} interviewed, {counts.declined} declined, {counts.in_estimates} in the "
-                      "estimates")
-            assert counts.interviewed and any(header in re.sub(r"\s+", " ", html)
-                                              for stem, html in pages.items() if stem != "national")
+            header = (
+                f"{counts.interviewed} interviewed, {counts.declined} declined, {counts.in_estimates} in the "
+                "estimates"
+            )
+            assert counts.interviewed and any(
+                header in re.sub(r"\s+", " ", html) for stem, html in pages.items() if stem != "national"
+            )
             # the methodology's row of that region gives the same three numbers
-            row = re.search(rf"<td>[^<]*</td><td class=\"num\">{counts.interviewed}</td><td class=\"num\">"
-                            rf"{counts.declined}</td><td class=\"num\">{counts.in_estimates}</td>", pages["national"])
+            row = re.search(
+                rf"<td>[^<]*</td><td class=\"num\">{counts.interviewed}</td><td class=\"num\">"
+                rf"{counts.declined}</td><td class=\"num\">{counts.in_estimates}</td>",
+                pages["national"],
+            )
             assert row, area
     finally:
         con.close()
@@ -115,8 +127,10 @@ def test_one_warning_count_per_file_in_the_run_receipt_store_and_annex(demo_temp
     form = read_form(settings)
     header, rows = demo_rows(root)
     noted = root / "data" / "raw" / "repeated_header.csv"  # a repeated header: a reader note
-    noted.write_text(_csv_text([*header, "household-hh_size"], [[*r, "4"] for r in _fresh_ids(header, rows, "w")]),
-                     encoding="utf-8")
+    noted.write_text(
+        _csv_text([*header, "household-hh_size"], [[*r, "4"] for r in _fresh_ids(header, rows, "w")]),
+        encoding="utf-8",
+    )
     demo_odk = next((root / "data" / "raw").glob("odk_*.csv"))
     outs = [stage_file(p, settings, form) for p in (demo_odk, noted)]
     con = connect(settings.store_path)
@@ -128,21 +142,37 @@ def test_one_warning_count_per_file_in_the_run_receipt_store_and_annex(demo_temp
     finally:
         con.close()
     odk, repeated = outs
-    assert odk.status == FileStatus.LOADED and odk.warning_count == 0  # the demo's exports load without warnings
+    assert (
+        odk.status == FileStatus.LOADED and odk.warning_count == 0
+    )  # the demo's exports load without warnings
     assert repeated.warning_count >= 1 and repeated.warnings
     for out in outs:
-        receipt = json.loads(next((settings.receipts_dir / settings.round).glob(f"{out.name}.*.json")).read_text())
+        receipt = json.loads(
+            next((settings.receipts_dir / settings.round).glob(f"{out.name}.*.json")).read_text()
+        )
         assert out.summary().warnings == receipt["warnings"] == stored[out.name] == out.warning_count
     run = RunSummary(run_id="w", round=settings.round, files=[o.summary() for o in outs])
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
-        pages = build_reports(con, dataclasses.replace(settings, processed=tmp_path / "p"), form, run,
-                              html_only=True, regions=False)
+        pages = build_reports(
+            con,
+            dataclasses.replace(settings, processed=tmp_path / "p"),
+            form,
+            run,
+            html_only=True,
+            regions=False,
+        )
     finally:
         con.close()
     annex = pages[0].read_text(encoding="utf-8")
-    rows = [re.findall(r"<td[^>]*>([^<]*)</td>", r) for r in
-            re.findall(r"<tr><td>repeated_header\.csv</td>(.*?)</tr>", annex[annex.index('id="s-quality"'):])]
-    counted = [cells for cells in rows if len(cells) >= 4]  # the files table (the provenance list has the hash)
+    rows = [
+        re.findall(r"<td[^>]*>([^<]*)</td>", r)
+        for r in re.findall(
+            r"<tr><td>repeated_header\.csv</td>(.*?)</tr>", annex[annex.index('id="s-quality"') :]
+        )
+    ]
+    counted = [
+        cells for cells in rows if len(cells) >= 4
+    ]  # the files table (the provenance list has the hash)
     assert counted, "the file is missing from the annex"
     assert int(counted[0][-1]) == repeated.warning_count  # the annex's last column is the warnings

@@ -58,8 +58,14 @@ def _env(crash_at: str | None = None) -> dict[str, str]:
 
 
 def _drive(root: Path, crash_at: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(DRIVER), str(root / "assessment.toml"), "--fast-validation"],
-                          env=_env(crash_at), capture_output=True, text=True, timeout=300, cwd=root)
+    return subprocess.run(
+        [sys.executable, str(DRIVER), str(root / "assessment.toml"), "--fast-validation"],
+        env=_env(crash_at),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+    )
 
 
 def _sha(path: Path) -> str:
@@ -71,20 +77,33 @@ def snapshot(root: Path) -> dict:
     processed = root / "data/processed"
     con = duckdb.connect(str(processed / "assessment.duckdb"), read_only=True)
     try:
-        subs = con.execute("SELECT submission_id, source_sha256, source_row FROM submissions ORDER BY ALL").fetchall()
-        dup = con.execute("SELECT count(*) - count(DISTINCT (round, submission_id)) FROM submissions").fetchone()[0]
-        files = con.execute("SELECT sha256, name, status, rows, accepted, quarantined, warnings FROM files "
-                            "ORDER BY ALL").fetchall()
-        quarantine = con.execute('SELECT sha256, "row", expectation, superseded_by FROM quarantine '
-                                 "ORDER BY ALL").fetchall()
-        selections = con.execute("SELECT count(*), count(*) FILTER (WHERE selected) FROM selections").fetchone()
+        subs = con.execute(
+            "SELECT submission_id, source_sha256, source_row FROM submissions ORDER BY ALL"
+        ).fetchall()
+        dup = con.execute(
+            "SELECT count(*) - count(DISTINCT (round, submission_id)) FROM submissions"
+        ).fetchone()[0]
+        files = con.execute(
+            "SELECT sha256, name, status, rows, accepted, quarantined, warnings FROM files ORDER BY ALL"
+        ).fetchall()
+        quarantine = con.execute(
+            'SELECT sha256, "row", expectation, superseded_by FROM quarantine ORDER BY ALL'
+        ).fetchall()
+        selections = con.execute(
+            "SELECT count(*), count(*) FILTER (WHERE selected) FROM selections"
+        ).fetchone()
         running = con.execute("SELECT count(*) FROM runs WHERE status = 'loading'").fetchone()[0]
     finally:
         con.close()
     archive = {p.name: _sha(p) for p in (processed / "archive").rglob("*") if p.is_file()}
     return {
-        "submissions": subs, "duplicates": dup, "files": files, "quarantine": quarantine, "selections": selections,
-        "runs_left_loading": running, "archive": archive,
+        "submissions": subs,
+        "duplicates": dup,
+        "files": files,
+        "quarantine": quarantine,
+        "selections": selections,
+        "runs_left_loading": running,
+        "archive": archive,
         "receipts": sorted(p.name for p in (processed / "receipts").rglob("*") if p.is_file()),
         "staging_left": sorted(str(p) for p in (processed / "staging").rglob("*") if p.is_file()),
         "temp_files": sorted(str(p) for p in processed.rglob("*") if ".tmp" in p.name),
@@ -102,12 +121,15 @@ def clean(small_demo, tmp_path_factory) -> dict:
     return snap
 
 
-@pytest.mark.parametrize("point", [
-    "after-archive",  # first file archived, nothing loaded
-    "mid-load-before-commit",  # first file's transaction open
-    "mid-load-before-commit:2",  # first file committed, second file's transaction open
-    "after-commit-before-receipt",  # every file committed, no receipt written
-])
+@pytest.mark.parametrize(
+    "point",
+    [
+        "after-archive",  # first file archived, nothing loaded
+        "mid-load-before-commit",  # first file's transaction open
+        "mid-load-before-commit:2",  # first file committed, second file's transaction open
+        "after-commit-before-receipt",  # every file committed, no receipt written
+    ],
+)
 def test_killed_run_is_finished_by_the_next_run(point, small_demo, clean, tmp_path):
     root = _copy(small_demo, tmp_path / "demo")
     killed = _drive(root, crash_at=point)

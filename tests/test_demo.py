@@ -79,8 +79,12 @@ def test_config_is_valid_toml_pointing_at_the_files(demo):
     assert (dest / cfg["design"]["frame"]).is_file()
     assert (dest / cfg["paths"]["inbox"]).is_dir()
     assert cfg["survey"]["language"] == "English (en)"
-    assert cfg["design"] == {"frame": "data/forms/sampling_frame.csv", "strata": "admin1",
-                             "population": "population", "cluster": "cluster_id"}
+    assert cfg["design"] == {
+        "frame": "data/forms/sampling_frame.csv",
+        "strata": "admin1",
+        "population": "population",
+        "cluster": "cluster_id",
+    }
     assert cfg["privacy"]["min_cell"] == 5
     assert cfg["validation"]["window"] == ["2026-11-01", "2026-11-30"]
 
@@ -89,13 +93,27 @@ def test_form_sheets_and_settings(demo):
     dest, _ = demo
     form = dest / FORM
     settings = _sheet(form, "settings")[0]
-    assert settings == {"form_title": "Community Needs Assessment 2026", "form_id": "cna_2026",
-                        "version": "2026110101", "default_language": "English (en)"}
+    assert settings == {
+        "form_title": "Community Needs Assessment 2026",
+        "form_id": "cna_2026",
+        "version": "2026110101",
+        "default_language": "English (en)",
+    }
     survey = _sheet(form, "survey")
     header = set(survey[0])
-    for col in ("label::English (en)", "label::Français (fr)", "label::العربية (ar)", "hint::English (en)",
-                "required", "constraint", "constraint_message::English (en)", "relevant", "choice_filter",
-                "appearance", "calculation"):
+    for col in (
+        "label::English (en)",
+        "label::Français (fr)",
+        "label::العربية (ar)",
+        "hint::English (en)",
+        "required",
+        "constraint",
+        "constraint_message::English (en)",
+        "relevant",
+        "choice_filter",
+        "appearance",
+        "calculation",
+    ):
         assert col in header
     depth = 0
     for row in survey:
@@ -104,7 +122,9 @@ def test_form_sheets_and_settings(demo):
         depth -= kind == "end_group"
         assert depth >= 0
         if kind.startswith(("select_", "integer", "text", "geopoint", "begin_group")):
-            assert all(row[f"label::{lang}"] for lang in ("English (en)", "Français (fr)", "العربية (ar)")), row
+            assert all(row[f"label::{lang}"] for lang in ("English (en)", "Français (fr)", "العربية (ar)")), (
+                row
+            )
     assert depth == 0
     by_name = {r["name"]: r for r in survey if r["type"] != "end_group"}
     assert by_name["admin2"]["choice_filter"] == "admin1=${admin1}"
@@ -124,8 +144,14 @@ def test_choices_mark_the_answers_that_signal_need(demo):
     dest, _ = demo
     rows = _sheet(dest / FORM, "choices")
     marked = {(r["list_name"], r["name"]) for r in rows if r["need"] == 1}
-    assert marked == {("water_source", "unprotected_well"), ("water_source", "surface_water"),
-                      ("shelter", "major_damage"), ("shelter", "destroyed"), ("shelter", "none"), ("income", "none")}
+    assert marked == {
+        ("water_source", "unprotected_well"),
+        ("water_source", "surface_water"),
+        ("shelter", "major_damage"),
+        ("shelter", "destroyed"),
+        ("shelter", "none"),
+        ("income", "none"),
+    }
     assert all(r["need"] is None for r in rows if (r["list_name"], r["name"]) not in marked)
     form = read_xlsform(dest / FORM)  # read into Choice.need, not left among the extra columns
     assert form.marked_need("water_source") == ("unprotected_well", "surface_water")
@@ -142,11 +168,28 @@ def test_kobo_csv_format(demo):
     first = raw[3:].split(b"\r\n", 1)[0].decode("utf-8")
     assert first.startswith('"start";"end";"today";"deviceid";"location/admin1"')
     header = next(csv.reader([first], delimiter=";"))
-    for col in ("location/admin2", "needs/priority_needs", "needs/priority_needs/food", "respondent/gps",
-                "_respondent/gps_latitude", "_respondent/gps_precision", "food/fcs_cereals"):
+    for col in (
+        "location/admin2",
+        "needs/priority_needs",
+        "needs/priority_needs/food",
+        "respondent/gps",
+        "_respondent/gps_latitude",
+        "_respondent/gps_precision",
+        "food/fcs_cereals",
+    ):
         assert col in header
-    assert header[-10:] == ["_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status",
-                            "_submitted_by", "__version__", "_tags", "_index"]
+    assert header[-10:] == [
+        "_id",
+        "_uuid",
+        "_submission_time",
+        "_validation_status",
+        "_notes",
+        "_status",
+        "_submitted_by",
+        "__version__",
+        "_tags",
+        "_index",
+    ]
     assert header == list(_xlsx_rows(dest / KOBO_XLSX)[0])  # both Kobo exports have the same layout
 
 
@@ -167,13 +210,30 @@ def test_odk_csv_format(demo):
     rows = _odk_rows(dest / ODK_CSV)
     header = list(rows[0])
     assert header[0] == "SubmissionDate"
-    for col in ("location-admin1", "needs-priority_needs", "needs-priority_needs/food",
-                "respondent-gps-Latitude", "respondent-gps-Longitude", "respondent-gps-Altitude",
-                "respondent-gps-Accuracy"):
+    for col in (
+        "location-admin1",
+        "needs-priority_needs",
+        "needs-priority_needs/food",
+        "respondent-gps-Latitude",
+        "respondent-gps-Longitude",
+        "respondent-gps-Altitude",
+        "respondent-gps-Accuracy",
+    ):
         assert col in header
     assert "respondent-gps" not in header
-    assert header[-11:] == ["meta-instanceID", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
-                            "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"]
+    assert header[-11:] == [
+        "meta-instanceID",
+        "KEY",
+        "SubmitterID",
+        "SubmitterName",
+        "AttachmentsPresent",
+        "AttachmentsExpected",
+        "Status",
+        "ReviewState",
+        "DeviceID",
+        "Edits",
+        "FormVersion",
+    ]
     for r in rows:
         assert r["meta-instanceID"].startswith("uuid:") and r["KEY"] == r["meta-instanceID"]
         assert r["FormVersion"] == "2026110101"
@@ -221,8 +281,10 @@ def test_answers_consistent_with_form(demo):
         assert (r["needs/priority_needs_other"] != "") == ("other" in needs)
         assert r["needs/water_source"] in lists["water_source"]
         assert r["shelter_condition"] in lists["shelter"]
-        assert all(0 <= int(r[f"food/fcs_{g}"]) <= 7 for g in ("cereals", "pulses", "dairy", "meat", "veg",
-                                                             "fruit", "oil", "sugar"))
+        assert all(
+            0 <= int(r[f"food/fcs_{g}"]) <= 7
+            for g in ("cereals", "pulses", "dairy", "meat", "veg", "fruit", "oil", "sugar")
+        )
     assert set(per_region) == {"R01", "R02", "R03", "R04", "R05", "R06"}
     assert max(per_region.values()) - min(per_region.values()) <= HOUSEHOLDS // 6 // 3
     no_consent = sum(r["respondent/consent"] == "no" for r in rows)
@@ -256,4 +318,3 @@ def test_refuses_to_overwrite(tmp_path):
         write_demo(tmp_path)
     assert (tmp_path / "assessment.toml").read_text(encoding="utf-8").startswith("[survey]")
     assert not (tmp_path / "data").exists()
-

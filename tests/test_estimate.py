@@ -92,8 +92,11 @@ def test_msna_published_results():
     assert len(pub) == 135  # 3 + 18 + 15 national proportions + 2 means; 46 + 45 + 6 by admin1
 
     merged = pub.merge(
-        ours, how="left", left_on=["level", "area", "analysis_var", "option"],
-        right_on=["level", "area", "indicator", "option"], indicator=True,
+        ours,
+        how="left",
+        left_on=["level", "area", "analysis_var", "option"],
+        right_on=["level", "area", "indicator", "option"],
+        indicator=True,
     )
     assert (merged["_merge"] == "both").all(), merged.loc[merged["_merge"] != "both", "analysis_key"].tolist()
     # published n: households choosing the option for proportions, households answering for means
@@ -109,7 +112,9 @@ def test_msna_published_results():
     # worked example from shared/realdata/README.md
     row = ours[(ours.level == "national") & (ours.indicator == "admin1") & (ours.option == "admin1a")].iloc[0]
     assert row.estimate == pytest.approx(0.31) and row.n_option == 31 and row.n == 100
-    assert row.ci_low == pytest.approx(0.217769, abs=1e-6) and row.ci_high == pytest.approx(0.402231, abs=1e-6)
+    assert row.ci_low == pytest.approx(0.217769, abs=1e-6) and row.ci_high == pytest.approx(
+        0.402231, abs=1e-6
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -141,7 +146,9 @@ def _design_case_tables(con: duckdb.DuckDBPyConnection, design: str = "cluster")
 # design / region levels -> code path: 'household' = one household per PSU; 'cluster' with the region
 # level = PSUs spanning several areas (PSU totals re-summed per domain); 'cluster' without levels =
 # PSUs nested in their (single) area cell.
-@pytest.mark.parametrize(("design", "levels"), [("cluster", ["region"]), ("cluster", []), ("household", ["region"])])
+@pytest.mark.parametrize(
+    ("design", "levels"), [("cluster", ["region"]), ("cluster", []), ("household", ["region"])]
+)
 def test_design_case_matches_r_survey(design, levels):
     # design_case_expected.csv was produced by running `Rscript design_case.R` in tests/data/r_reference
     # (R 4.x, survey 4.1.1: svydesign(ids=~psu or ~1, strata=~stratum, weights=~w, nest=TRUE),
@@ -189,10 +196,17 @@ def test_design_case_lonely_psu_certainty():
 
 def _srs_tables(con, ys, areas):
     units = pd.DataFrame(
-        {"_rid": range(1, len(ys) + 1), "_weight": 1.0, "_stratum": "1",
-         "_psu": [str(i) for i in range(1, len(ys) + 1)], "admin1": areas}
+        {
+            "_rid": range(1, len(ys) + 1),
+            "_weight": 1.0,
+            "_stratum": "1",
+            "_psu": [str(i) for i in range(1, len(ys) + 1)],
+            "admin1": areas,
+        }
     )
-    vals = pd.DataFrame({"_rid": range(1, len(ys) + 1), "indicator": "q", "option": "a", "kind": "prop", "y": ys})
+    vals = pd.DataFrame(
+        {"_rid": range(1, len(ys) + 1), "indicator": "q", "option": "a", "kind": "prop", "y": ys}
+    )
     con.register("u_df", units)
     con.register("v_df", vals)
     con.execute("CREATE TABLE est_units AS SELECT * FROM u_df")
@@ -210,8 +224,11 @@ def test_srs_formula_with_missing_and_null_area():
     nonmiss = [(y, a) for y, a in zip(ys, areas, strict=True) if y is not None]
     df = len(nonmiss) - 1
     tq = t_quantiles([df])[df]
-    for (level, area), dom in [(("national", "all"), nonmiss), (("admin1", "x"), [p for p in nonmiss if p[1] == "x"]),
-                               (("admin1", "y"), [p for p in nonmiss if p[1] == "y"])]:
+    for (level, area), dom in [
+        (("national", "all"), nonmiss),
+        (("admin1", "x"), [p for p in nonmiss if p[1] == "x"]),
+        (("admin1", "y"), [p for p in nonmiss if p[1] == "y"]),
+    ]:
         yd = [p[0] for p in dom]
         p = sum(yd) / len(yd)
         se = math.sqrt(big_n / (big_n - 1) * sum((y - p) ** 2 for y in yd) / len(yd) ** 2)
@@ -226,10 +243,16 @@ def test_srs_formula_with_missing_and_null_area():
 
 def test_df_zero_gives_null_ci_and_mean_has_null_n_option():
     con = duckdb.connect()
-    con.execute("CREATE TABLE est_units AS SELECT 1::BIGINT AS _rid, 2.0 AS _weight, '1' AS _stratum, '1' AS _psu, 'a' AS admin1")
-    con.execute("CREATE TABLE est_values AS SELECT 1::BIGINT AS _rid, 'm' AS indicator, '' AS option, 'mean' AS kind, 3.5::DOUBLE AS y")
+    con.execute(
+        "CREATE TABLE est_units AS SELECT 1::BIGINT AS _rid, 2.0 AS _weight, '1' AS _stratum, '1' AS _psu, 'a' AS admin1"
+    )
+    con.execute(
+        "CREATE TABLE est_values AS SELECT 1::BIGINT AS _rid, 'm' AS indicator, '' AS option, 'mean' AS kind, 3.5::DOUBLE AS y"
+    )
     compute_estimates(con, ["admin1"])
-    rows = con.execute("SELECT estimate, ci_low, ci_high, se, n, n_option, weighted_n, df, suppressed FROM estimates").fetchall()
+    rows = con.execute(
+        "SELECT estimate, ci_low, ci_high, se, n, n_option, weighted_n, df, suppressed FROM estimates"
+    ).fetchall()
     assert rows == [(3.5, None, None, 0.0, 1, None, 2.0, 0, True)] * 2
 
 
@@ -282,8 +305,14 @@ def test_design_weights_decimal_weight_column_and_csv_frame(tmp_path):
     )
     path = tmp_path / "frame.csv"
     path.write_text("strat,population\n1,99000\n2,1000\n", encoding="utf-8")
-    settings = Settings(config_path=tmp_path / "assessment.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx",
-                        frame=path, strata="strat", population="population")
+    settings = Settings(
+        config_path=tmp_path / "assessment.toml",
+        root=tmp_path,
+        xlsform=tmp_path / "f.xlsx",
+        frame=path,
+        strata="strat",
+        population="population",
+    )
     assert design_weights(con, "est_units", read_frame(settings)) == []
     w = dict(con.execute("SELECT _stratum, any_value(_weight) FROM est_units GROUP BY 1").fetchall())
     assert w[1] == pytest.approx((99000 / 100000) / (2 / 100))  # 49.5
@@ -297,7 +326,9 @@ def test_large_means_keep_precision():
     con = duckdb.connect()
     ys = [1e9 + (i * 7) % 5 for i in range(200)]
     ws = [1.0 + (i % 3) for i in range(200)]
-    units = pd.DataFrame({"_rid": range(200), "_weight": ws, "_stratum": "1", "_psu": [str(i // 4) for i in range(200)]})
+    units = pd.DataFrame(
+        {"_rid": range(200), "_weight": ws, "_stratum": "1", "_psu": [str(i // 4) for i in range(200)]}
+    )
     vals = pd.DataFrame({"_rid": range(200), "indicator": "m", "option": "", "kind": "mean", "y": ys})
     con.register("u_df", units)
     con.register("v_df", vals)
@@ -335,7 +366,11 @@ def test_constant_domain_has_exactly_zero_se(psu_mode):
     # a domain whose answers are all equal (p = 0 or 1) has every z exactly 0 in R: SE must be 0.0,
     # not a rounding residue, so that the CI is exactly [p, p]
     con = duckdb.connect()
-    psu = {"units": "CAST(i AS VARCHAR)", "nested": "CAST(i // 10 AS VARCHAR)", "split": "CAST(i % 6 AS VARCHAR)"}[psu_mode]
+    psu = {
+        "units": "CAST(i AS VARCHAR)",
+        "nested": "CAST(i // 10 AS VARCHAR)",
+        "split": "CAST(i % 6 AS VARCHAR)",
+    }[psu_mode]
     con.execute(
         f"CREATE TABLE est_units AS SELECT i AS _rid, 1.0 + (i % 4) * 0.37 AS _weight, '1' AS _stratum, {psu} AS _psu, "
         "CASE WHEN i < 30 THEN 'a' ELSE 'b' END AS admin1 FROM range(60) t(i)"

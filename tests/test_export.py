@@ -13,18 +13,47 @@ from assess.report import exports as export
 from assess.store.connection import connect
 
 
-@pytest.mark.parametrize("text", [
-    "=1+1", '=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
-    "\t=1+1", "\r=1+1", "=", "-", "+", "@",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "=1+1",
+        '=HYPERLINK("http://evil.example","x")',
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+        "=",
+        "-",
+        "+",
+        "@",
+    ],
+)
 def test_text_that_a_spreadsheet_would_run_is_prefixed(text):
     assert export.neutralise(text) == "'" + text
 
 
-@pytest.mark.parametrize("value", [
-    -3, -2.5, 0, 7, 1e-9, None, True, "-12", "-12.50", "+7", "-1e5", "plain text", "<script>alert(1)</script>",
-    "file:///etc/passwd", "a=b", "",
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        -3,
+        -2.5,
+        0,
+        7,
+        1e-9,
+        None,
+        True,
+        "-12",
+        "-12.50",
+        "+7",
+        "-1e5",
+        "plain text",
+        "<script>alert(1)</script>",
+        "file:///etc/passwd",
+        "a=b",
+        "",
+    ],
+)
 def test_numbers_and_harmless_text_are_unchanged(value):
     assert export.neutralise(value) == value
 
@@ -38,15 +67,24 @@ def _read(path):
 def test_write_csv_neutralises_text_keeps_numbers_and_has_a_bom(tmp_path):
     con = duckdb.connect(":memory:")
     con.execute("CREATE TABLE t (label VARCHAR, estimate DOUBLE, n BIGINT)")
-    con.executemany("INSERT INTO t VALUES (?, ?, ?)", [
-        ('=HYPERLINK("http://evil.example","x")', -0.25, -3), ("Région Nord – eau", 0.5, 12),
-        ("-1", None, None), ("@me", 1.0, 0),
-    ])
+    con.executemany(
+        "INSERT INTO t VALUES (?, ?, ?)",
+        [
+            ('=HYPERLINK("http://evil.example","x")', -0.25, -3),
+            ("Région Nord – eau", 0.5, 12),
+            ("-1", None, None),
+            ("@me", 1.0, 0),
+        ],
+    )
     out = tmp_path / "x.csv"
     assert export.write_csv(con, "SELECT * FROM t ORDER BY n NULLS LAST", {}, out) == 4
     rows = _read(out)
     assert rows[0] == ["label", "estimate", "n"]
-    assert rows[1] == ["'=HYPERLINK(\"http://evil.example\",\"x\")", "-0.25", "-3"]  # negative numbers stay numbers
+    assert rows[1] == [
+        '\'=HYPERLINK("http://evil.example","x")',
+        "-0.25",
+        "-3",
+    ]  # negative numbers stay numbers
     assert rows[2] == ["'@me", "1.0", "0"]
     assert rows[3] == ["Région Nord – eau", "0.5", "12"]
     assert rows[4] == ["-1", "", ""]  # a number stored as text is still a number
@@ -79,7 +117,7 @@ def test_quarantine_export_of_hostile_values(tmp_path):
     export.export_quarantine(con, "1", out)
     rows = _read(out)
     assert all(not cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in rows[1])
-    assert "'=HYPERLINK(\"x\")" in rows[1] and "'=cmd.csv" in rows[1] and "'@member.csv" in rows[1]
+    assert '\'=HYPERLINK("x")' in rows[1] and "'=cmd.csv" in rows[1] and "'@member.csv" in rows[1]
 
 
 # ------------------------------------------------------------------------------------------ estimates export
@@ -99,9 +137,14 @@ def test_estimates_export_has_df_labels_and_twelve_digit_numbers(demo_dir, tmp_p
     con = connect(settings.store_path, read_only=True)
     out = tmp_path / "estimates.csv"
     n = export.export_estimates(con, settings, form, settings.round, out)
-    stored = {tuple(r[:5]): r[5:] for r in con.execute(
-        "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, df, n, n_option, weighted_n, "
-        "suppressed FROM estimates WHERE round = ?", [settings.round]).fetchall()}
+    stored = {
+        tuple(r[:5]): r[5:]
+        for r in con.execute(
+            "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, df, n, n_option, weighted_n, "
+            "suppressed FROM estimates WHERE round = ?",
+            [settings.round],
+        ).fetchall()
+    }
     con.close()
     header, *rows = _read(out)
     assert n == len(rows) == len(stored)
@@ -114,7 +157,9 @@ def test_estimates_export_has_df_labels_and_twelve_digit_numbers(demo_dir, tmp_p
     by = {(r["level"], r["area"], r["indicator"], r["option"]): r for r in recs}
     needs = by[("admin1", "R01", "priority_needs", "water")]
     assert needs["indicator_label"] == form.label("priority_needs", english) != "priority_needs"
-    assert needs["option_label"] == form.choice_label(form.questions["priority_needs"].list_name, "water", english)
+    assert needs["option_label"] == form.choice_label(
+        form.questions["priority_needs"].list_name, "water", english
+    )
     assert needs["option_label"] not in ("water", "")
     admin1 = form.questions["admin1"].list_name
     assert needs["area_label"] == form.choice_label(admin1, "R01", english) != "R01"
@@ -126,8 +171,13 @@ def test_estimates_export_has_df_labels_and_twelve_digit_numbers(demo_dir, tmp_p
     numeric = ("estimate", "ci_low", "ci_high", "se", "df", "n", "n_option", "weighted_n")
     store_cols = ("estimate", "ci_low", "ci_high", "se", "df", "n", "n_option", "weighted_n", "suppressed")
     for r in recs:
-        want = dict(zip(store_cols, stored[(r["round"], r["level"], r["area"], r["indicator"], r["option"])],
-                        strict=True))
+        want = dict(
+            zip(
+                store_cols,
+                stored[(r["round"], r["level"], r["area"], r["indicator"], r["option"])],
+                strict=True,
+            )
+        )
         for col in numeric:
             text = r[col]
             if want["suppressed"] and col not in ("n",):
@@ -140,8 +190,9 @@ def test_estimates_export_has_df_labels_and_twelve_digit_numbers(demo_dir, tmp_p
             assert math.isclose(float(text), want[col], rel_tol=1e-9, abs_tol=1e-9), (col, text, want[col])
     # intervals are exported unclipped, as R gives them
     assert any(float(r["ci_low"]) < 0 for r in recs if r["ci_low"])
-    assert any(float(r["ci_high"]) > 1 for r in recs if r["ci_high"] and r["indicator"] != "hh_size"
-               and r["option"])
+    assert any(
+        float(r["ci_high"]) > 1 for r in recs if r["ci_high"] and r["indicator"] != "hh_size" and r["option"]
+    )
 
 
 def test_numbers_are_written_with_at_most_twelve_significant_digits():

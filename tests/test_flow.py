@@ -26,7 +26,8 @@ def test_demo_run_end_to_end(run_flow, demo_dir):
     assert households == sum(f.accepted for f in result.files)
     national = con.execute(
         "SELECT count(*), sum(n_option) FILTER (WHERE option = 'food') FROM estimates "
-        "WHERE level = 'national' AND indicator = 'priority_needs'").fetchone()
+        "WHERE level = 'national' AND indicator = 'priority_needs'"
+    ).fetchone()
     assert national[0] == 9 and national[1] > 0  # one row per choice, zero counts included
     con.close()
     assert result.reports and all(p.endswith(".pdf") for p in result.reports)
@@ -66,14 +67,22 @@ def test_real_epfl_households_load_once(run_flow, tmp_path):
     (f,) = result.files
     assert f.status == "loaded" and f.rows == 1714
     con = duckdb.connect(str(tmp_path / "processed/assessment.duckdb"), read_only=True)
-    total, distinct = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM submissions").fetchone()
+    total, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT submission_id) FROM submissions"
+    ).fetchone()
     assert total == distinct == f.accepted == 1714  # warn mode keeps every household
     # 'NA' is a real choice of HHITEMS, read from its option column
-    na = con.execute("SELECT count(*) FROM selections WHERE question = 'HHITEMS' AND option = 'NA' "
-                     "AND selected IS NOT NULL").fetchone()[0]
+    na = con.execute(
+        "SELECT count(*) FROM selections WHERE question = 'HHITEMS' AND option = 'NA' "
+        "AND selected IS NOT NULL"
+    ).fetchone()[0]
     assert na == 1714
-    cities = dict(con.execute("SELECT area, n FROM estimates WHERE level = 'City' AND indicator = 'HHITEMS' "
-                              "AND option = 'Radio'").fetchall())
+    cities = dict(
+        con.execute(
+            "SELECT area, n FROM estimates WHERE level = 'City' AND indicator = 'HHITEMS' "
+            "AND option = 'Radio'"
+        ).fetchall()
+    )
     assert cities == {"Abidjan": 567, "Nairobi": 1147}
     con.close()
     assert run_flow(str(cfg), reports=False).files == []

@@ -47,25 +47,56 @@ SURVEY = [
     ("integer", "rooms", "Rooms", "", "", ". >= ${hh_size}"),
 ]
 CHOICES = [
-    ("yes_no", "yes", "Yes", ""), ("yes_no", "no", "No", ""),
-    ("admin1", "HT01", "Ouest", ""), ("admin1", "HT02", "Sud-Est", ""),
-    ("year", "2019", "2019", ""), ("year", "2020", "2020", ""), ("year", "2021", "2021", ""),
+    ("yes_no", "yes", "Yes", ""),
+    ("yes_no", "no", "No", ""),
+    ("admin1", "HT01", "Ouest", ""),
+    ("admin1", "HT02", "Sud-Est", ""),
+    ("year", "2019", "2019", ""),
+    ("year", "2020", "2020", ""),
+    ("year", "2021", "2021", ""),
 ]
-HEADER = ["start", "end", "today", "deviceid", "admin1", "hh_size", "c_chef_menage", "nb_chef", "total_membres",
-          "arrival_year", "aid_years", "rooms", "_submission_time", "_uuid"]
-NOTE = ("rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows: probably a form problem; rows kept. "
-        'Fix the form or set [validation.policy] constraint = "quarantine".')
+HEADER = [
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "admin1",
+    "hh_size",
+    "c_chef_menage",
+    "nb_chef",
+    "total_membres",
+    "arrival_year",
+    "aid_years",
+    "rooms",
+    "_submission_time",
+    "_uuid",
+]
+NOTE = (
+    "rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows: probably a form problem; rows kept. "
+    'Fix the form or set [validation.policy] constraint = "quarantine".'
+)
 
 
 def row(i: int, **change: str) -> dict[str, str]:
     """Household i: the calculate holds a count (1) where the answer is 'yes', `total_membres` is blank, and
     the first ten years are written `2019.0` as a spreadsheet saves them."""
     year = "2019.0" if i <= 10 else ("2019" if i <= 20 else "2020")
-    base = {"start": "2022-07-01T08:00:00", "end": "2022-07-01T08:40:00", "today": "2022-07-01",
-            "deviceid": f"dev{i % 3}", "admin1": "HT01" if i % 2 else "HT02", "hh_size": "5",
-            "c_chef_menage": "yes", "nb_chef": "1", "total_membres": "", "arrival_year": year,
-            "aid_years": "2019.0 2020.0" if i <= 5 else "2021", "rooms": "2",
-            "_submission_time": "2022-07-01T09:00:00", "_uuid": f"hh-{i:04d}"}
+    base = {
+        "start": "2022-07-01T08:00:00",
+        "end": "2022-07-01T08:40:00",
+        "today": "2022-07-01",
+        "deviceid": f"dev{i % 3}",
+        "admin1": "HT01" if i % 2 else "HT02",
+        "hh_size": "5",
+        "c_chef_menage": "yes",
+        "nb_chef": "1",
+        "total_membres": "",
+        "arrival_year": year,
+        "aid_years": "2019.0 2020.0" if i <= 5 else "2021",
+        "rooms": "2",
+        "_submission_time": "2022-07-01T09:00:00",
+        "_uuid": f"hh-{i:04d}",
+    }
     return {**base, **change}
 
 
@@ -84,15 +115,19 @@ def check(form_env, tmp_path, data, **settings):
     path, form = form_env
     staged = stage(tmp_path, form, data, header=HEADER)
     defaults = {"region_levels": ("admin1",), "private": (), "window": None}
-    return validate(staged, form, make_settings(tmp_path, path, **{**defaults, **settings}),
-                    workdir=tmp_path / "work")
+    return validate(
+        staged, form, make_settings(tmp_path, path, **{**defaults, **settings}), workdir=tmp_path / "work"
+    )
 
 
 def test_haiti_like_export_keeps_every_household(form_env, tmp_path):
     result = check(form_env, tmp_path, rows())
     assert result.quarantined_rows() == set()
-    assert result.not_enforced == ["required of intro (a note)", "constraint of nb_chef (a calculate): . = ${c_chef_menage}",
-                                   "required of total_membres (a calculate)"]
+    assert result.not_enforced == [
+        "required of intro (a note)",
+        "constraint of nb_chef (a calculate): . = ${c_chef_menage}",
+        "required of total_membres (a calculate)",
+    ]
     assert result.suspect_rules == [NOTE]
     assert {(p.kind, p.action) for p in result.problems} == {("constraint", Action.WARN)}
     assert sorted(p.row for p in result.problems) == list(range(2, 32))  # every row listed, each a warning
@@ -132,7 +167,8 @@ def test_denominator_is_the_rows_the_rule_applies_to(form_env, tmp_path):
     assert result.quarantined_rows() == set()
     assert result.suspect_rules == [
         "rule 'Rooms: . >= ${hh_size}' fails on 24 of the 24 rows it applies to (40 in the file): probably a "
-        'form problem; rows kept. Fix the form or set [validation.policy] constraint = "quarantine".']
+        'form problem; rows kept. Fix the form or set [validation.policy] constraint = "quarantine".'
+    ]
     # answered in 15 rows only: too few to tell a form problem from bad data
     data = [row(i, rooms="2" if i <= 15 else "") for i in range(1, 41)]
     result = check(form_env, tmp_path / "few", data)
@@ -160,19 +196,31 @@ def test_whole_number_codes_written_with_dot_zero(form_env, tmp_path):
     data[3]["aid_years"] = "2021 2017.0"
     result = check(form_env, tmp_path, data)
     assert {(p.row, p.value) for p in result.problems} == {(2, "2019.5"), (3, "2018.0"), (5, "2021 2017.0")}
-    assert next(p for p in result.problems if p.row == 5).reason.startswith("Years with aid 2021 2017.0: '2017.0' is")
+    assert next(p for p in result.problems if p.row == 5).reason.startswith(
+        "Years with aid 2021 2017.0: '2017.0' is"
+    )
 
 
-@pytest.mark.parametrize(("multiple", "value", "expected"), [
-    (False, "2019.0", "2019"), (False, "2019.000", "2019"), (False, "2019", "2019"), (False, "2019.5", "2019.5"),
-    (False, "2018.0", "2018.0"), (False, None, None), (True, "2019.0 2020.0  x.0", "2019 2020  x.0"),
-    (True, "2021", "2021"),
-])
+@pytest.mark.parametrize(
+    ("multiple", "value", "expected"),
+    [
+        (False, "2019.0", "2019"),
+        (False, "2019.000", "2019"),
+        (False, "2019", "2019"),
+        (False, "2019.5", "2019.5"),
+        (False, "2018.0", "2018.0"),
+        (False, None, None),
+        (True, "2019.0 2020.0  x.0", "2019 2020  x.0"),
+        (True, "2021", "2021"),
+    ],
+)
 def test_canonical_codes_sql(multiple, value, expected):
     expr = canonical_codes("v", ["2019", "2020", "2021", "x"], multiple=multiple)
     con = duckdb.connect()
     try:
-        assert con.execute(f"SELECT {expr} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall() == [(expected,)]
+        assert con.execute(f"SELECT {expr} FROM (SELECT ?::VARCHAR AS v)", [value]).fetchall() == [
+            (expected,)
+        ]
     finally:
         con.close()
     assert canonical_codes("v", ["yes", "no"], multiple=multiple) == "v"  # no whole-number code: no rewrite
@@ -186,7 +234,9 @@ def assessment(form_env, tmp_path):
     write_csv(root / "data" / "raw" / "msna_2022.csv", rows(), header=HEADER)
     (root / "assessment.toml").write_text(
         '[survey]\nxlsform = "form.xlsx"\nround = "2022"\n[regions]\nlevels = ["admin1"]\n'
-        '[needs]\nquestions = ["arrival_year", "aid_years"]\n', encoding="utf-8")
+        '[needs]\nquestions = ["arrival_year", "aid_years"]\n',
+        encoding="utf-8",
+    )
     return root
 
 
@@ -204,7 +254,11 @@ def _run(root, **policy):
     finally:
         con.close()
     cleanup_staging(settings, out)
-    return settings, out, RunSummary(run_id="r1", round=settings.round, files=[out.summary()], estimates=estimates)
+    return (
+        settings,
+        out,
+        RunSummary(run_id="r1", round=settings.round, files=[out.summary()], estimates=estimates),
+    )
 
 
 def test_run_loads_every_household_and_says_why(assessment):
@@ -222,8 +276,11 @@ def test_run_loads_every_household_and_says_why(assessment):
     assert list(receipt).index("suspect_rules") < list(receipt).index("problems")  # seen first
     assert "constraint of nb_chef (a calculate): . = ${c_chef_menage}" in receipt["not_enforced"]
     assert receipt["not_checked"] == []
-    html = next(p for p in (settings.receipts_dir / "2022").glob("msna_2022.csv.*.html")
-                if not p.name.endswith(".rules.html")).read_text()
+    html = next(
+        p
+        for p in (settings.receipts_dir / "2022").glob("msna_2022.csv.*.html")
+        if not p.name.endswith(".rules.html")
+    ).read_text()
     assert "Probably a form problem" in html and "Rules not enforced at collection" in html
     assert html.index("Probably a form problem") < html.index("Problems to fix")
 
@@ -239,10 +296,18 @@ def test_dot_zero_codes_load_as_the_choice_and_count(assessment):
     try:
         years = dict(con.execute("SELECT arrival_year, count(*) FROM submissions GROUP BY 1").fetchall())
         aid = con.execute("SELECT aid_years, count(*) FROM submissions GROUP BY 1 ORDER BY 1").fetchall()
-        picked = dict(con.execute("SELECT option, count(*) FILTER (WHERE selected) FROM selections "
-                                  "WHERE question = 'aid_years' GROUP BY 1").fetchall())
-        est = {(i, o): (e, n) for i, o, e, n in con.execute(
-            "SELECT indicator, option, estimate, n_option FROM estimates WHERE level = 'national'").fetchall()}
+        picked = dict(
+            con.execute(
+                "SELECT option, count(*) FILTER (WHERE selected) FROM selections "
+                "WHERE question = 'aid_years' GROUP BY 1"
+            ).fetchall()
+        )
+        est = {
+            (i, o): (e, n)
+            for i, o, e, n in con.execute(
+                "SELECT indicator, option, estimate, n_option FROM estimates WHERE level = 'national'"
+            ).fetchall()
+        }
     finally:
         con.close()
     assert years == {"2019": 20, "2020": 10}
@@ -254,9 +319,14 @@ def test_dot_zero_codes_load_as_the_choice_and_count(assessment):
 
 def test_explicit_policy_in_the_config_quarantines(assessment):
     config = assessment / "assessment.toml"
-    config.write_text(config.read_text() + '[validation.policy]\nconstraint = "quarantine"\n', encoding="utf-8")
+    config.write_text(
+        config.read_text() + '[validation.policy]\nconstraint = "quarantine"\n', encoding="utf-8"
+    )
     settings = load_settings(config)
-    assert settings.explicit_policy("constraint") == "quarantine" and settings.explicit_policy("required") is None
+    assert (
+        settings.explicit_policy("constraint") == "quarantine"
+        and settings.explicit_policy("required") is None
+    )
     _, out, run = _run(assessment)
     assert (out.accepted, out.quarantined) == (0, 30) and run.files[0].notes == []
     assert run_estimates_empty(run)
@@ -269,8 +339,9 @@ def run_estimates_empty(run: RunSummary) -> bool:
 def test_hand_off_keeps_the_notes_and_reads_older_hand_offs(form_env, tmp_path):
     path, form = form_env
     write_csv(tmp_path / "inbox.csv", rows(), header=HEADER)
-    settings = make_settings(tmp_path, path, region_levels=("admin1",), private=(), window=None,
-                             inbox=tmp_path)
+    settings = make_settings(
+        tmp_path, path, region_levels=("admin1",), private=(), window=None, inbox=tmp_path
+    )
     out = stage_file(tmp_path / "inbox.csv", settings, form)
     written = write_outcome(out, settings)
     back = read_outcome(written, settings)
@@ -293,5 +364,6 @@ def test_cli_prints_the_note_under_the_table(assessment):
     with cli.out_console.capture() as captured:
         cli._print_run(run, settings.receipts_dir)
     printed = " ".join(captured.get().split())
-    assert printed.index("msna_2022.csv: rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows") > \
-        printed.index("quarantined")
+    assert printed.index(
+        "msna_2022.csv: rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows"
+    ) > printed.index("quarantined")

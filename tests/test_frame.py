@@ -25,8 +25,9 @@ def _zoned_demo(root: Path, frame_text: str) -> None:
     rows = [[*r, z] for r, z in zip(rows, ZONES, strict=True)]
     (raw / "export.csv").write_text(_csv_text([*header, "zone"], rows), encoding="utf-8")
     config = root / "assessment.toml"
-    config.write_text(config.read_text(encoding="utf-8").replace('strata = "admin1"', 'strata = "zone"'),
-                      encoding="utf-8")
+    config.write_text(
+        config.read_text(encoding="utf-8").replace('strata = "admin1"', 'strata = "zone"'), encoding="utf-8"
+    )
     (root / "data" / "forms" / "sampling_frame.csv").write_text(frame_text, encoding="utf-8")
 
 
@@ -37,9 +38,14 @@ def test_stratum_coded_na_is_weighted_and_in_the_methodology_table(demo_dir):
     try:
         build_units(con, settings)
         n = dict(con.execute("SELECT _stratum, count(*) FROM est_units GROUP BY 1").fetchall())
-        weights = dict(con.execute("SELECT _stratum, any_value(_weight) FROM est_units GROUP BY 1").fetchall())
+        weights = dict(
+            con.execute("SELECT _stratum, any_value(_weight) FROM est_units GROUP BY 1").fetchall()
+        )
         assert weights["NA"] == pytest.approx((1000 / 4000) / (n["NA"] / sum(n.values())))
-        strata = {r["stratum"]: r["population"] for r in StoreData(con, settings, form, form.language.column).strata()}
+        strata = {
+            r["stratum"]: r["population"]
+            for r in StoreData(con, settings, form, form.language.column).strata()
+        }
     finally:
         con.close()
     assert strata == {"NA": 1000.0, "B": 3000.0}
@@ -48,8 +54,14 @@ def test_stratum_coded_na_is_weighted_and_in_the_methodology_table(demo_dir):
 def _settings(tmp_path: Path, frame_text: str) -> Settings:
     frame = tmp_path / "frame.csv"
     frame.write_text(frame_text, encoding="utf-8")
-    return Settings(config_path=tmp_path / "assessment.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx",
-                    frame=frame, strata="zone", population="population")
+    return Settings(
+        config_path=tmp_path / "assessment.toml",
+        root=tmp_path,
+        xlsform=tmp_path / "f.xlsx",
+        frame=frame,
+        strata="zone",
+        population="population",
+    )
 
 
 def test_frame_reads_codes_as_text(tmp_path):
@@ -59,13 +71,19 @@ def test_frame_reads_codes_as_text(tmp_path):
     assert frame == {"NA": 1000.0, "01": 2500.0, "null": 3.0}
 
 
-@pytest.mark.parametrize("text,match", [
-    ("region,population\nA,1\n", r"frame\.csv: .*no column 'zone'.*\[design\] strata"),
-    ("zone,pop\nA,1\n", r"frame\.csv: .*no column 'population'.*\[design\] population"),
-    ("zone,population\nA,1\nB,12k\n", r"frame\.csv: row 3, column 'population': '12k' is not a number"),
-    ("zone,population\nA,1\nB,\n", r"frame\.csv: row 3, column 'population' is empty"),
-    ("zone,population\nA,1\nA,2\n", r"frame\.csv: row 3, column 'zone': stratum 'A' is already listed on row 2"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("region,population\nA,1\n", r"frame\.csv: .*no column 'zone'.*\[design\] strata"),
+        ("zone,pop\nA,1\n", r"frame\.csv: .*no column 'population'.*\[design\] population"),
+        ("zone,population\nA,1\nB,12k\n", r"frame\.csv: row 3, column 'population': '12k' is not a number"),
+        ("zone,population\nA,1\nB,\n", r"frame\.csv: row 3, column 'population' is empty"),
+        (
+            "zone,population\nA,1\nA,2\n",
+            r"frame\.csv: row 3, column 'zone': stratum 'A' is already listed on row 2",
+        ),
+    ],
+)
 def test_frame_errors_name_the_file_row_and_column(tmp_path, text, match):
     from assess.estimate.frame import read_frame
 

@@ -39,7 +39,9 @@ def test_demo_with_injected_faults(demo_dir):
     odk_out = next(o for o in outcomes if o.name == odk.name)
     expected_rows = {a + 2, b + 2, c + 2, d + 2, e + 2}  # spreadsheet rows (header row 1)
     assert odk_out.result.quarantined_rows() == expected_rows
-    reasons = {p.row: (p.kind, p.column, p.reason) for p in odk_out.result.problems if p.action == "quarantine"}
+    reasons = {
+        p.row: (p.kind, p.column, p.reason) for p in odk_out.result.problems if p.action == "quarantine"
+    }
     assert reasons[a + 2][0] == "constraint" and "99" in reasons[a + 2][2] and "30" in reasons[a + 2][2]
     assert reasons[b + 2][0] == "choice" and "lake" in reasons[b + 2][2]
     assert reasons[c + 2][0] == "required"
@@ -50,8 +52,9 @@ def test_demo_with_injected_faults(demo_dir):
     total = sum(o.rows for o in outcomes)
     loaded = con.execute("SELECT count(*) FROM submissions").fetchone()[0]
     assert loaded == sum(o.accepted for o in outcomes) == total - len(expected_rows)
-    quarantine = con.execute("SELECT DISTINCT \"row\" FROM quarantine WHERE file = ? AND action = 'quarantine'",
-                             [odk.name]).fetchall()
+    quarantine = con.execute(
+        "SELECT DISTINCT \"row\" FROM quarantine WHERE file = ? AND action = 'quarantine'", [odk.name]
+    ).fetchall()
     assert {r[0] for r in quarantine} == expected_rows
     con.close()
 
@@ -68,7 +71,8 @@ def test_demo_with_injected_faults(demo_dir):
     load_outcome(con, out, settings, form, "fixed", "k")
     assert out.result.quarantined_rows() == {d + 2}  # the duplicate is still a duplicate
     open_rows = con.execute(
-        "SELECT file, \"row\" FROM quarantine WHERE superseded_by IS NULL AND action = 'quarantine'").fetchall()
+        "SELECT file, \"row\" FROM quarantine WHERE superseded_by IS NULL AND action = 'quarantine'"
+    ).fetchall()
     assert open_rows == [(fixed.name, d + 2)]  # only the duplicate, as reported for the corrected file
     assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == total - 1
     con.close()

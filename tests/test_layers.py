@@ -60,8 +60,11 @@ def _upward_imports(path: Path) -> list[str]:
     own = _layer_of(_module_name(path))
     if own is None:
         return []
-    return [f"{path.relative_to(ROOT)}:{line} imports {target}" for line, target in _imports(path)
-            if (other := _layer_of(target)) is not None and other > own]
+    return [
+        f"{path.relative_to(ROOT)}:{line} imports {target}"
+        for line, target in _imports(path)
+        if (other := _layer_of(target)) is not None and other > own
+    ]
 
 
 def test_every_stage_imports_only_downwards():
@@ -69,22 +72,31 @@ def test_every_stage_imports_only_downwards():
 
 
 def test_assess_never_imports_flows_or_prefect():
-    offenders = [f"{p.relative_to(ROOT)}:{line} imports {t}" for p in (ROOT / "assess").rglob("*.py")
-                 for line, t in _imports(p) if t.split(".")[0] in ("flows", "prefect")]
+    offenders = [
+        f"{p.relative_to(ROOT)}:{line} imports {t}"
+        for p in (ROOT / "assess").rglob("*.py")
+        for line, t in _imports(p)
+        if t.split(".")[0] in ("flows", "prefect")
+    ]
     assert offenders == []
 
 
 def test_every_module_of_assess_lives_in_a_stage():
     loose = [p.name for p in (ROOT / "assess").glob("*.py") if p.name != "__init__.py"]
     assert loose == []
-    assert {p.name for p in (ROOT / "assess").iterdir() if p.is_dir() and (p / "__init__.py").exists()} == set(LAYERS)
+    assert {
+        p.name for p in (ROOT / "assess").iterdir() if p.is_dir() and (p / "__init__.py").exists()
+    } == set(LAYERS)
 
 
-@pytest.mark.parametrize("source, expected", [
-    ("from ..report.build import build_reports", "assess.report.build"),
-    ("def f():\n    from ..store.load import sql", "assess.store.load"),
-    ("import assess.report.build", "assess.report.build"),
-])
+@pytest.mark.parametrize(
+    "source, expected",
+    [
+        ("from ..report.build import build_reports", "assess.report.build"),
+        ("def f():\n    from ..store.load import sql", "assess.store.load"),
+        ("import assess.report.build", "assess.report.build"),
+    ],
+)
 def test_the_checker_sees_relative_and_function_level_imports(tmp_path, monkeypatch, source, expected):
     fake = ROOT / "assess" / "core" / "_layer_probe.py"
     monkeypatch.setattr(Path, "read_text", lambda self, encoding=None: source)

@@ -33,7 +33,7 @@ def _batch(demo: Path, dest: Path, n_files: int = 20, rows_each: int = 3) -> dic
     sizes = {}
     for i in range(n_files):
         name = f"team_{i:02d}_export.csv"
-        chunk = [list(r) for r in body[i * rows_each:(i + 1) * rows_each]]
+        chunk = [list(r) for r in body[i * rows_each : (i + 1) * rows_each]]
         assert len(chunk) == rows_each
         for r in chunk:
             r[uid] = str(uuid.uuid4())
@@ -46,10 +46,19 @@ def _batch(demo: Path, dest: Path, n_files: int = 20, rows_each: int = 3) -> dic
 
 
 def _start(root: Path, *extra: str) -> subprocess.Popen:
-    env = {**{k: v for k, v in os.environ.items() if k != "ASSESS_CRASH_AT"}, "ASSESS_HASH_KEY": "load-key",
-           "PYTHONPATH": str(REPO)}
-    return subprocess.Popen([sys.executable, str(DRIVER), str(root / "assessment.toml"), "--fast-validation", *extra],
-                            env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "ASSESS_CRASH_AT"},
+        "ASSESS_HASH_KEY": "load-key",
+        "PYTHONPATH": str(REPO),
+    }
+    return subprocess.Popen(
+        [sys.executable, str(DRIVER), str(root / "assessment.toml"), "--fast-validation", *extra],
+        env=env,
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_twenty_files_dropped_during_runs_are_each_loaded_once(tmp_path):

@@ -102,8 +102,11 @@ MEMBERS = [  # submission_id, row, ind_sex, ind_age (999: missing code), ind_act
 
 MEMBER_INDICATORS = [
     {"name": "children_5_17", "repeat": "roster", "count": "${ind_age} >= 5 and ${ind_age} <= 17"},
-    {"name": "any_disability", "repeat": "roster",
-     "any": "selected(${wgq_vision}, 'a_lot_of_difficulty') or selected(${wgq_vision}, 'cannot_do')"},
+    {
+        "name": "any_disability",
+        "repeat": "roster",
+        "any": "selected(${wgq_vision}, 'a_lot_of_difficulty') or selected(${wgq_vision}, 'cannot_do')",
+    },
     {"name": "all_adults", "repeat": "roster", "all": "${ind_age} >= 18"},
     {"name": "share_female", "repeat": "roster", "share": "${ind_sex} = 'f'"},
 ]
@@ -210,14 +213,23 @@ SURVEY = [  # type, name, label, repeat_count
     ("end_repeat", "deaths"),
 ]
 CHOICES = [
-    ("region", "north", "North"), ("region", "south", "South"),
-    ("sex", "f", "Female"), ("sex", "m", "Male"),
-    ("act", "school", "School"), ("act", "work", "Work"), ("act", "care", "Care"), ("act", "none", "None"),
-    ("wgq", "no_difficulty", "No difficulty"), ("wgq", "some_difficulty", "Some difficulty"),
-    ("wgq", "a_lot_of_difficulty", "A lot of difficulty"), ("wgq", "cannot_do", "Cannot do at all"),
+    ("region", "north", "North"),
+    ("region", "south", "South"),
+    ("sex", "f", "Female"),
+    ("sex", "m", "Male"),
+    ("act", "school", "School"),
+    ("act", "work", "Work"),
+    ("act", "care", "Care"),
+    ("act", "none", "None"),
+    ("wgq", "no_difficulty", "No difficulty"),
+    ("wgq", "some_difficulty", "Some difficulty"),
+    ("wgq", "a_lot_of_difficulty", "A lot of difficulty"),
+    ("wgq", "cannot_do", "Cannot do at all"),
 ]
-REPEAT_COLUMNS = ("round VARCHAR, submission_id VARCHAR, path VARCHAR, parent_path VARCHAR, source_file VARCHAR, "
-                  "source_sha256 VARCHAR, source_member VARCHAR, source_row BIGINT, loaded_at TIMESTAMP")
+REPEAT_COLUMNS = (
+    "round VARCHAR, submission_id VARCHAR, path VARCHAR, parent_path VARCHAR, source_file VARCHAR, "
+    "source_sha256 VARCHAR, source_member VARCHAR, source_row BIGINT, loaded_at TIMESTAMP"
+)
 
 
 def write_roster_form(path: Path) -> Path:
@@ -238,44 +250,95 @@ def write_roster_form(path: Path) -> Path:
     return path
 
 
-def repeat_table(con: duckdb.DuckDBPyConnection, form: XLSForm, repeat: str, rows: list[dict], round_: str) -> None:
+def repeat_table(
+    con: duckdb.DuckDBPyConnection, form: XLSForm, repeat: str, rows: list[dict], round_: str
+) -> None:
     """`r_<repeat>` as the store keeps it: fixed columns, then one typed column per question of the repeat."""
     typed = {"integer": "BIGINT", "decimal": "DOUBLE"}
     questions = [q for q in form.questions.values() if q.repeat == repeat]
     cols = ", ".join(f"{quote(q.name)} {typed.get(q.type, 'VARCHAR')}" for q in questions)
     table = form.repeats[repeat].table
-    con.execute(f"CREATE TABLE {quote(table)} ({REPEAT_COLUMNS}, {cols}, PRIMARY KEY (round, submission_id, path))")
+    con.execute(
+        f"CREATE TABLE {quote(table)} ({REPEAT_COLUMNS}, {cols}, PRIMARY KEY (round, submission_id, path))"
+    )
     names = [q.name for q in questions]
     for i, row in enumerate(rows, start=2):
         con.execute(
             f"INSERT INTO {quote(table)} VALUES (?, ?, ?, ?, 'roster.csv', 'sha', 'roster', ?, now(), "
             f"{', '.join('?' * len(names))})",
-            [round_, row["submission_id"], row["path"], row.get("parent_path", ""), i, *(row.get(n) for n in names)])
+            [
+                round_,
+                row["submission_id"],
+                row["path"],
+                row.get("parent_path", ""),
+                i,
+                *(row.get(n) for n in names),
+            ],
+        )
 
 
 def case_store(tmp_path: Path, **overrides) -> tuple[duckdb.DuckDBPyConnection, Settings, XLSForm]:
     """A store holding the case: households in `submissions`, members in `r_roster`."""
     form = read_xlsform(write_roster_form(tmp_path / "form.xlsx"))
     settings = Settings(
-        config_path=tmp_path / "assessment.toml", root=tmp_path, xlsform=tmp_path / "form.xlsx", round="r1",
-        processed=tmp_path / "processed", region_levels=("region",), strata="stratum", cluster="cluster", weight="w",
-        needs=("ind_sex", "ind_age", "ind_act", "children_5_17", "any_disability", "all_adults", "share_female"),
-        missing_codes=(999.0,), min_cell=1, indicators=indicator_specs({"members": MEMBER_INDICATORS}, CONFIG))
+        config_path=tmp_path / "assessment.toml",
+        root=tmp_path,
+        xlsform=tmp_path / "form.xlsx",
+        round="r1",
+        processed=tmp_path / "processed",
+        region_levels=("region",),
+        strata="stratum",
+        cluster="cluster",
+        weight="w",
+        needs=(
+            "ind_sex",
+            "ind_age",
+            "ind_act",
+            "children_5_17",
+            "any_disability",
+            "all_adults",
+            "share_female",
+        ),
+        missing_codes=(999.0,),
+        min_cell=1,
+        indicators=indicator_specs({"members": MEMBER_INDICATORS}, CONFIG),
+    )
     settings = dataclasses.replace(settings, **overrides)
     check_config_against_form(settings, form)
     con = connect(tmp_path / "assessment.duckdb")
-    for col, kind in (("stratum", "VARCHAR"), ("cluster", "VARCHAR"), ("w", "DOUBLE"), ("region", "VARCHAR"),
-                      ("hh_size", "BIGINT")):
+    for col, kind in (
+        ("stratum", "VARCHAR"),
+        ("cluster", "VARCHAR"),
+        ("w", "DOUBLE"),
+        ("region", "VARCHAR"),
+        ("hh_size", "BIGINT"),
+    ):
         con.execute(f"ALTER TABLE submissions ADD COLUMN {col} {kind}")
     sizes = {h: sum(m[0] == h for m in MEMBERS) for h, *_ in HOUSEHOLDS}
     for i, (sid, stratum, cluster, w, region) in enumerate(HOUSEHOLDS, start=2):
-        con.execute("INSERT INTO submissions (round, submission_id, source_file, source_sha256, source_row, loaded_at, "
-                    "stratum, cluster, w, region, hh_size) VALUES ('r1', ?, 'hh.csv', 'sha', ?, now(), ?, ?, ?, ?, ?)",
-                    [sid, i, stratum, cluster, w, region, sizes[sid] or None])
-    repeat_table(con, form, "roster", [
-        {"submission_id": sid, "path": f"roster[{k}]", "ind_sex": sex, "ind_age": age, "ind_act": act,
-         "wgq_vision": vision, "ind_name": f"person {k}"}
-        for sid, k, sex, age, act, vision in MEMBERS], "r1")
+        con.execute(
+            "INSERT INTO submissions (round, submission_id, source_file, source_sha256, source_row, loaded_at, "
+            "stratum, cluster, w, region, hh_size) VALUES ('r1', ?, 'hh.csv', 'sha', ?, now(), ?, ?, ?, ?, ?)",
+            [sid, i, stratum, cluster, w, region, sizes[sid] or None],
+        )
+    repeat_table(
+        con,
+        form,
+        "roster",
+        [
+            {
+                "submission_id": sid,
+                "path": f"roster[{k}]",
+                "ind_sex": sex,
+                "ind_age": age,
+                "ind_act": act,
+                "wgq_vision": vision,
+                "ind_name": f"person {k}",
+            }
+            for sid, k, sex, age, act, vision in MEMBERS
+        ],
+        "r1",
+    )
     return con, settings, form
 
 
@@ -289,8 +352,10 @@ def _csv_text(rows: list[tuple], header: list[str]) -> str:
 
 def test_the_r_script_holds_this_data():
     blocks = re.findall(r'read\.csv\(text = "\n(.*?)\n"', R_SCRIPT.read_text(encoding="utf-8"), re.S)
-    assert blocks == [_csv_text(HOUSEHOLDS, ["hid", "stratum", "cluster", "w", "region"]),
-                      _csv_text(MEMBERS, ["hid", "row", "sex", "age", "act", "vision"])]
+    assert blocks == [
+        _csv_text(HOUSEHOLDS, ["hid", "stratum", "cluster", "w", "region"]),
+        _csv_text(MEMBERS, ["hid", "row", "sex", "age", "act", "vision"]),
+    ]
 
 
 @pytest.mark.parametrize("design", ["cluster", "household"])
@@ -298,9 +363,13 @@ def test_member_estimates_match_r_survey(tmp_path, design):
     con, settings, form = case_store(tmp_path, cluster="cluster" if design == "cluster" else None)
     try:
         run_estimates(con, settings, form)
-        ours = {(r[0], r[1], r[2], r[3] + (f".{r[4]}" if r[4] else "")): r[5:] for r in con.execute(
-            "SELECT unit, level, area, indicator, option, estimate, se, ci_low, ci_high, df, n, n_households, "
-            "suppressed FROM estimates WHERE round = 'r1'").fetchall()}
+        ours = {
+            (r[0], r[1], r[2], r[3] + (f".{r[4]}" if r[4] else "")): r[5:]
+            for r in con.execute(
+                "SELECT unit, level, area, indicator, option, estimate, se, ci_low, ci_high, df, n, n_households, "
+                "suppressed FROM estimates WHERE round = 'r1'"
+            ).fetchall()
+        }
     finally:
         con.close()
     expected = [r for r in _r_rows() if r["design"] == design]
@@ -311,29 +380,48 @@ def test_member_estimates_match_r_survey(tmp_path, design):
         key = (unit, level, r["area"], r["variable"])
         assert key in ours, key
         estimate, se, ci_low, ci_high, df, n, n_households, suppressed = ours[key]
-        assert (df, n, n_households, suppressed) == (int(r["df"]), int(r["n"]), int(r["n_households"]), False), key
-        for got, want in ((estimate, r["estimate"]), (se, r["se"]), (ci_low, r["ci_low"]), (ci_high, r["ci_high"])):
+        assert (df, n, n_households, suppressed) == (
+            int(r["df"]),
+            int(r["n"]),
+            int(r["n_households"]),
+            False,
+        ), key
+        for got, want in (
+            (estimate, r["estimate"]),
+            (se, r["se"]),
+            (ci_low, r["ci_low"]),
+            (ci_high, r["ci_high"]),
+        ):
             assert got == pytest.approx(float(want), rel=1e-12, abs=1e-14), key
-    assert len(ours) == len(expected)  # and nothing else (h05, of unknown region, is in the national rows only)
+    assert len(ours) == len(
+        expected
+    )  # and nothing else (h05, of unknown region, is in the national rows only)
 
 
 def test_members_carry_their_household_design(tmp_path):
     con, settings, form = case_store(tmp_path, min_cell=7)
     try:
         run_estimates(con, settings, form)
-        units = con.execute("SELECT _unit, count(*), count(DISTINCT _hh) FROM est_units GROUP BY 1 ORDER BY 1").fetchall()
+        units = con.execute(
+            "SELECT _unit, count(*), count(DISTINCT _hh) FROM est_units GROUP BY 1 ORDER BY 1"
+        ).fetchall()
         # every member has its household's weight, stratum, PSU and region
         mismatched = con.execute(
             "SELECT count(*) FROM est_units m JOIN est_units h ON h._rid = m._hh AND h._unit = 'household' "
             "WHERE m._unit = 'roster' AND (m._weight <> h._weight OR m._stratum <> h._stratum OR m._psu <> h._psu "
-            "OR m._lvl0 IS DISTINCT FROM h._lvl0 OR m.submission_id <> h.submission_id)").fetchone()[0]
+            "OR m._lvl0 IS DISTINCT FROM h._lvl0 OR m.submission_id <> h.submission_id)"
+        ).fetchone()[0]
         north = con.execute(
             "SELECT n, n_households, suppressed, estimate FROM estimates WHERE unit = 'roster' AND level = 'region' "
-            "AND area = 'north' AND indicator = 'ind_sex' AND option = 'f'").fetchone()
+            "AND area = 'north' AND indicator = 'ind_sex' AND option = 'f'"
+        ).fetchone()
         national = con.execute(
             "SELECT n, n_households, suppressed FROM estimates WHERE unit = 'roster' AND level = 'national' "
-            "AND indicator = 'ind_sex' AND option = 'f'").fetchone()
-        households = con.execute("SELECT in_estimates FROM household_counts WHERE level = 'national'").fetchone()
+            "AND indicator = 'ind_sex' AND option = 'f'"
+        ).fetchone()
+        households = con.execute(
+            "SELECT in_estimates FROM household_counts WHERE level = 'national'"
+        ).fetchone()
         kinds = dict(con.execute("SELECT DISTINCT indicator, unit FROM estimates").fetchall())
     finally:
         con.close()
@@ -343,38 +431,57 @@ def test_members_carry_their_household_design(tmp_path):
     assert north[:3] == (15, 6, True) and north[3] is not None
     assert national == (39, 15, False)
     assert households == (17,)
-    assert kinds == {"ind_sex": "roster", "ind_age": "roster", "ind_act": "roster", "children_5_17": "household",
-                     "any_disability": "household", "all_adults": "household", "share_female": "household"}
+    assert kinds == {
+        "ind_sex": "roster",
+        "ind_age": "roster",
+        "ind_act": "roster",
+        "children_5_17": "household",
+        "any_disability": "household",
+        "all_adults": "household",
+        "share_female": "household",
+    }
 
 
 def test_member_indicator_values_per_household(tmp_path):
     con, settings, form = case_store(tmp_path)
     con.execute("ALTER TABLE submissions ADD COLUMN n_deaths BIGINT")
-    con.execute("UPDATE submissions SET n_deaths = CASE WHEN submission_id = 'h01' THEN 1 "
-                "WHEN submission_id IN ('h02', 'h03') THEN 0 END")
+    con.execute(
+        "UPDATE submissions SET n_deaths = CASE WHEN submission_id = 'h01' THEN 1 "
+        "WHEN submission_id IN ('h02', 'h03') THEN 0 END"
+    )
     form.repeats["deaths"] = dataclasses.replace(form.repeats["deaths"], repeat_count="${n_deaths}")
     repeat_table(con, form, "deaths", [{"submission_id": "h01", "path": "deaths[1]", "death_age": 3}], "r1")
-    extra = [{"name": "deaths_u5", "repeat": "deaths", "count": "${death_age} < 5"},
-             {"name": "any_death_u5", "repeat": "deaths", "any": "${death_age} < 5"},
-             {"name": "all_deaths_u5", "repeat": "deaths", "all": "${death_age} < 5"},
-             {"name": "older_in_small", "repeat": "roster", "count": "${ind_age} >= 60 and ${hh_size} <= 3"},
-             {"name": "children_anywhere", "repeat": "child", "count": "${child_age} < 18"}]
+    extra = [
+        {"name": "deaths_u5", "repeat": "deaths", "count": "${death_age} < 5"},
+        {"name": "any_death_u5", "repeat": "deaths", "any": "${death_age} < 5"},
+        {"name": "all_deaths_u5", "repeat": "deaths", "all": "${death_age} < 5"},
+        {"name": "older_in_small", "repeat": "roster", "count": "${ind_age} >= 60 and ${hh_size} <= 3"},
+        {"name": "children_anywhere", "repeat": "child", "count": "${child_age} < 18"},
+    ]
     settings = dataclasses.replace(
-        settings, needs=(*settings.needs, *(e["name"] for e in extra)),
-        indicators=indicator_specs({"members": MEMBER_INDICATORS + extra}, CONFIG))
+        settings,
+        needs=(*settings.needs, *(e["name"] for e in extra)),
+        indicators=indicator_specs({"members": MEMBER_INDICATORS + extra}, CONFIG),
+    )
     check_config_against_form(settings, form)
     try:
         run_estimates(con, settings, form)
-        values = {(r[0], r[1]): r[2] for r in con.execute(
-            "SELECT u.submission_id, v.indicator, v.y FROM est_values v JOIN est_units u USING (_rid) "
-            "WHERE u._unit = 'household'").fetchall()}
+        values = {
+            (r[0], r[1]): r[2]
+            for r in con.execute(
+                "SELECT u.submission_id, v.indicator, v.y FROM est_values v JOIN est_units u USING (_rid) "
+                "WHERE u._unit = 'household'"
+            ).fetchall()
+        }
         stored = con.execute("SELECT DISTINCT indicator FROM estimates WHERE unit = 'household'").fetchall()
     finally:
         con.close()
     assert values[("h04", "children_5_17")] == 0 and values[("h10", "children_5_17")] == 2
     assert values[("h09", "children_5_17")] == 1
     assert values[("h04", "any_disability")] == 1 and values[("h01", "any_disability")] == 0
-    assert values[("h16", "all_adults")] == 1 and values[("h14", "all_adults")] == 1  # 999 is >= 18, as in the form
+    assert (
+        values[("h16", "all_adults")] == 1 and values[("h14", "all_adults")] == 1
+    )  # 999 is >= 18, as in the form
     assert values[("h09", "all_adults")] == 0
     assert values[("h16", "share_female")] == pytest.approx(2 / 5)  # unknown sex counts as not female
     for name in ("children_5_17", "any_disability", "all_adults", "share_female"):
@@ -393,13 +500,19 @@ def test_member_indicator_values_per_household(tmp_path):
 
 def test_member_config_is_parsed_and_checked(tmp_path):
     specs = indicator_specs({"members": MEMBER_INDICATORS}, CONFIG).members
-    assert specs[0] == MemberIndicatorSpec(name="children_5_17", repeat="roster", aggregate="count",
-                                           when="${ind_age} >= 5 and ${ind_age} <= 17")
+    assert specs[0] == MemberIndicatorSpec(
+        name="children_5_17", repeat="roster", aggregate="count", when="${ind_age} >= 5 and ${ind_age} <= 17"
+    )
     assert [s.aggregate for s in specs] == ["count", "any", "all", "share"]
 
     form = read_xlsform(write_roster_form(tmp_path / "form.xlsx"))
-    base = Settings(config_path=CONFIG, root=Path("/x"), xlsform=Path("form.xlsx"), needs=("ind_sex", "children_5_17"),
-                    indicators=indicator_specs({"members": MEMBER_INDICATORS}, CONFIG))
+    base = Settings(
+        config_path=CONFIG,
+        root=Path("/x"),
+        xlsform=Path("form.xlsx"),
+        needs=("ind_sex", "children_5_17"),
+        indicators=indicator_specs({"members": MEMBER_INDICATORS}, CONFIG),
+    )
     assert check_config_against_form(base, form) == []
 
     def problem(entry: dict, needs: tuple[str, ...] = ()) -> str:
@@ -408,29 +521,48 @@ def test_member_config_is_parsed_and_checked(tmp_path):
             check_config_against_form(s, form)
         return str(exc.value)
 
-    assert "repeat 'rooster' is not a repeat group of the form form.xlsx (its repeat groups: roster, child, " \
+    assert (
+        "repeat 'rooster' is not a repeat group of the form form.xlsx (its repeat groups: roster, child, "
         "deaths)" in problem({"name": "x", "repeat": "rooster", "count": "${ind_age} > 1"})
-    assert "'ind_sex' is already a question" in problem({"name": "ind_sex", "repeat": "roster", "any": "true()"})
+    )
+    assert "'ind_sex' is already a question" in problem(
+        {"name": "ind_sex", "repeat": "roster", "any": "true()"}
+    )
     assert "'${child_age}' is a question of the repeat 'child'" in problem(
-        {"name": "x", "repeat": "roster", "count": "${child_age} > 1"})
+        {"name": "x", "repeat": "roster", "count": "${child_age} > 1"}
+    )
     assert "'${agee}' is not a question" in problem({"name": "x", "repeat": "roster", "count": "${agee} > 1"})
-    assert "cannot be used" in problem({"name": "x", "repeat": "roster", "count": "jr:choice-name(${ind_sex}) = 'x'"})
+    assert "cannot be used" in problem(
+        {"name": "x", "repeat": "roster", "count": "jr:choice-name(${ind_sex}) = 'x'"}
+    )
     with pytest.raises(ConfigError, match=r"\[needs\] question 'nothing' is not in the form"):
         check_config_against_form(dataclasses.replace(base, needs=("nothing",)), form)
 
 
-@pytest.mark.parametrize(("entry", "message"), [
-    ({"repeat": "roster", "count": "${a} > 1"}, r"entry 1 needs a 'name' for the new household column"),
-    ({"name": "1x", "repeat": "roster", "count": "${a} > 1"}, r"entry 1 needs a 'name' .*got '1x'"),
-    ({"name": "fcs_score", "repeat": "roster", "count": "${a} > 1"}, r"'fcs_score' is used by a composite"),
-    ({"name": "x", "count": "${a} > 1"}, r"entry 1 \('x'\) needs 'repeat'"),
-    ({"name": "x", "repeat": "roster"}, r"needs exactly one of count, any, all, share .*got none"),
-    ({"name": "x", "repeat": "roster", "count": "${a}", "any": "${a}"}, r"got count and any"),
-    ({"name": "x", "repeat": "roster", "share": 3}, r"share must be a condition in quotes"),
-    ({"name": "x", "repeat": "roster", "all": "${a} >"}, r"the condition \"\$\{a\} >\" cannot be read"),
-    ({"name": "x", "repeat": "roster", "any": "${a} = 1", "when": "x"}, r"unknown key 'when' in \[\[indicators\.members\]\] entry 1 \('x'\)"),
-    ({"name": "x", "repeat": "roster", "any": "${a} = 1", "label": ""}, r"label must be a non-empty text"),
-])
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"repeat": "roster", "count": "${a} > 1"}, r"entry 1 needs a 'name' for the new household column"),
+        ({"name": "1x", "repeat": "roster", "count": "${a} > 1"}, r"entry 1 needs a 'name' .*got '1x'"),
+        (
+            {"name": "fcs_score", "repeat": "roster", "count": "${a} > 1"},
+            r"'fcs_score' is used by a composite",
+        ),
+        ({"name": "x", "count": "${a} > 1"}, r"entry 1 \('x'\) needs 'repeat'"),
+        ({"name": "x", "repeat": "roster"}, r"needs exactly one of count, any, all, share .*got none"),
+        ({"name": "x", "repeat": "roster", "count": "${a}", "any": "${a}"}, r"got count and any"),
+        ({"name": "x", "repeat": "roster", "share": 3}, r"share must be a condition in quotes"),
+        ({"name": "x", "repeat": "roster", "all": "${a} >"}, r"the condition \"\$\{a\} >\" cannot be read"),
+        (
+            {"name": "x", "repeat": "roster", "any": "${a} = 1", "when": "x"},
+            r"unknown key 'when' in \[\[indicators\.members\]\] entry 1 \('x'\)",
+        ),
+        (
+            {"name": "x", "repeat": "roster", "any": "${a} = 1", "label": ""},
+            r"label must be a non-empty text",
+        ),
+    ],
+)
 def test_member_config_mistakes_name_the_entry(entry, message):
     with pytest.raises(ConfigError, match=message):
         indicator_specs({"members": [entry]}, CONFIG)
@@ -440,15 +572,25 @@ def test_member_config_mistakes_name_the_entry(entry, message):
 
 def test_member_config_from_the_file(tmp_path):
     (tmp_path / "form.xlsx").touch()
-    text = ('[survey]\nxlsform = "form.xlsx"\n[needs]\nquestions = ["children_5_17"]\n'
-            '[[indicators.members]]\nname = "children_5_17"\nrepeat = "roster"\n'
-            'count = "${ind_age} >= 5 and ${ind_age} <= 17"\nlabel = "Children 5-17"\n')
+    text = (
+        '[survey]\nxlsform = "form.xlsx"\n[needs]\nquestions = ["children_5_17"]\n'
+        '[[indicators.members]]\nname = "children_5_17"\nrepeat = "roster"\n'
+        'count = "${ind_age} >= 5 and ${ind_age} <= 17"\nlabel = "Children 5-17"\n'
+    )
     (tmp_path / "assessment.toml").write_text(text, encoding="utf-8")
     s = load_settings(tmp_path / "assessment.toml")
-    assert s.indicators.members == (MemberIndicatorSpec(name="children_5_17", repeat="roster", aggregate="count",
-                                                        when="${ind_age} >= 5 and ${ind_age} <= 17",
-                                                        label="Children 5-17"),)
-    assert s.indicators.member("children_5_17") is s.indicators.members[0] and s.indicators.member("x") is None
+    assert s.indicators.members == (
+        MemberIndicatorSpec(
+            name="children_5_17",
+            repeat="roster",
+            aggregate="count",
+            when="${ind_age} >= 5 and ${ind_age} <= 17",
+            label="Children 5-17",
+        ),
+    )
+    assert (
+        s.indicators.member("children_5_17") is s.indicators.members[0] and s.indicators.member("x") is None
+    )
 
 
 # --------------------------------------------------------------------------------------------------
@@ -465,21 +607,30 @@ def _add_roster_to_demo_form(path: Path) -> None:
         return [cells.get(h or "") for h in header]
 
     label = "label::English (en)"
-    for r in (row(type="begin_repeat", name="roster", **{label: "Household members"}),
-              row(type="select_one sex", name="ind_sex", **{label: "Sex"}),
-              row(type="integer", name="ind_age", **{label: "Age"}),
-              row(type="select_one wgq", name="wgq_vision", **{label: "Difficulty seeing"}),
-              row(type="end_repeat", name="roster")):
+    for r in (
+        row(type="begin_repeat", name="roster", **{label: "Household members"}),
+        row(type="select_one sex", name="ind_sex", **{label: "Sex"}),
+        row(type="integer", name="ind_age", **{label: "Age"}),
+        row(type="select_one wgq", name="wgq_vision", **{label: "Difficulty seeing"}),
+        row(type="end_repeat", name="roster"),
+    ):
         survey.append(r)
     cheader = [c.value for c in choices[1]]
-    for list_name, name, text in (("sex", "f", "Female"), ("sex", "m", "Male"), ("wgq", "no_difficulty", "None"),
-                                  ("wgq", "a_lot_of_difficulty", "A lot"), ("wgq", "cannot_do", "Cannot")):
+    for list_name, name, text in (
+        ("sex", "f", "Female"),
+        ("sex", "m", "Male"),
+        ("wgq", "no_difficulty", "None"),
+        ("wgq", "a_lot_of_difficulty", "A lot"),
+        ("wgq", "cannot_do", "Cannot"),
+    ):
         choices.append([{"list_name": list_name, "name": name, label: text}.get(h or "") for h in cheader])
     wb.save(path)
 
 
-ESTIMATE_ROWS = ("SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, "
-                 "weighted_n, df, suppressed FROM estimates WHERE unit = 'household' ORDER BY ALL")
+ESTIMATE_ROWS = (
+    "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, "
+    "weighted_n, df, suppressed FROM estimates WHERE unit = 'household' ORDER BY ALL"
+)
 
 
 def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
@@ -491,34 +642,59 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
     try:
         before = con.execute(ESTIMATE_ROWS).fetchall()
         assert con.execute("SELECT DISTINCT unit FROM estimates").fetchall() == [("household",)]
-        assert con.execute("SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n").fetchone() == (0,)
+        assert con.execute(
+            "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
+        ).fetchone() == (0,)
 
         _add_roster_to_demo_form(settings.xlsform)
         config = settings.config_path.read_text(encoding="utf-8")
-        config = config.replace('questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]',
-                                'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size", '
-                                '"ind_sex", "ind_age", "children_5_17", "any_disability"]')
+        config = config.replace(
+            'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]',
+            'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size", '
+            '"ind_sex", "ind_age", "children_5_17", "any_disability"]',
+        )
         labelled = [{**MEMBER_INDICATORS[0], "label": "Children aged 5-17"}, MEMBER_INDICATORS[1]]
         config += "\n" + "".join(
             f'[[indicators.members]]\nname = "{e["name"]}"\nrepeat = "roster"\n'
-            + "".join(f'{k} = "{v}"\n' for k, v in e.items() if k not in ("name", "repeat")) + "\n"
-            for e in labelled)
+            + "".join(f'{k} = "{v}"\n' for k, v in e.items() if k not in ("name", "repeat"))
+            + "\n"
+            for e in labelled
+        )
         settings.config_path.write_text(config, encoding="utf-8")
         settings = load_settings(settings.config_path)
         form = read_form(settings)
         check_config_against_form(settings, form)
-        households = [r[0] for r in con.execute(
-            "SELECT submission_id FROM submissions WHERE round = ? ORDER BY 1", [settings.round]).fetchall()]
+        households = [
+            r[0]
+            for r in con.execute(
+                "SELECT submission_id FROM submissions WHERE round = ? ORDER BY 1", [settings.round]
+            ).fetchall()
+        ]
         vision = ["no_difficulty", "no_difficulty", "a_lot_of_difficulty", "no_difficulty", "cannot_do"]
-        repeat_table(con, form, "roster", [
-            {"submission_id": sid, "path": f"roster[{k}]", "ind_sex": "fm"[(i + k) % 2] if (i + k) % 7 else None,
-             "ind_age": (i * 7 + k * 13) % 80, "wgq_vision": vision[(i * 3 + k) % 5]}
-            for i, sid in enumerate(households) for k in range(1, 2 + i % 4)], settings.round)
+        repeat_table(
+            con,
+            form,
+            "roster",
+            [
+                {
+                    "submission_id": sid,
+                    "path": f"roster[{k}]",
+                    "ind_sex": "fm"[(i + k) % 2] if (i + k) % 7 else None,
+                    "ind_age": (i * 7 + k * 13) % 80,
+                    "wgq_vision": vision[(i * 3 + k) % 5],
+                }
+                for i, sid in enumerate(households)
+                for k in range(1, 2 + i % 4)
+            ],
+            settings.round,
+        )
         summary = run_estimates(con, settings, form)
 
         after = con.execute(ESTIMATE_ROWS).fetchall()
-        roster = con.execute("SELECT count(*), min(n), count(*) FILTER (WHERE n_households < n) FROM estimates "
-                             "WHERE unit = 'roster'").fetchone()
+        roster = con.execute(
+            "SELECT count(*), min(n), count(*) FILTER (WHERE n_households < n) FROM estimates "
+            "WHERE unit = 'roster'"
+        ).fetchone()
         ranked = con.execute("SELECT DISTINCT indicator FROM ranking WHERE indicator = 'ind_sex'").fetchall()
         out = tmp_path / "estimates.csv"
         exports.export_estimates(con, settings, form, settings.round, out)
@@ -529,7 +705,9 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
     new = [r for r in after if r[3] not in ("children_5_17", "any_disability")]
     assert len(new) == len(old)
     for a, b in zip(new, old, strict=True):
-        assert [a[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)] == [b[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)]
+        assert [a[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)] == [
+            b[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)
+        ]
         assert [a[i] for i in (5, 6, 7, 8, 11)] == pytest.approx([b[i] for i in (5, 6, 7, 8, 11)], rel=1e-12)
     assert summary.estimates == len(after) + roster[0]
     assert roster[0] > 0 and roster[2] > 0  # members outnumber their households
@@ -548,18 +726,28 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
 def test_trends_and_ranking_of_member_estimates(tmp_path):
     con, settings, form = case_store(tmp_path)
     try:  # an earlier round r0 with the same households, where every member answered 'm'
-        con.execute("INSERT INTO submissions SELECT * REPLACE ('r0' AS round, loaded_at - INTERVAL 30 DAY AS loaded_at) "
-                    "FROM submissions")
-        con.execute("INSERT INTO r_roster SELECT * REPLACE ('r0' AS round, CASE WHEN ind_sex IS NULL THEN NULL "
-                    "ELSE 'm' END AS ind_sex) FROM r_roster")
+        con.execute(
+            "INSERT INTO submissions SELECT * REPLACE ('r0' AS round, loaded_at - INTERVAL 30 DAY AS loaded_at) "
+            "FROM submissions"
+        )
+        con.execute(
+            "INSERT INTO r_roster SELECT * REPLACE ('r0' AS round, CASE WHEN ind_sex IS NULL THEN NULL "
+            "ELSE 'm' END AS ind_sex) FROM r_roster"
+        )
         run_estimates(con, dataclasses.replace(settings, round="r0"), form)
         summary = run_estimates(con, settings, form)
-        trend = con.execute("SELECT previous_estimate, estimate, change FROM trends WHERE round = 'r1' "
-                            "AND level = 'national' AND indicator = 'ind_sex' AND option = 'f'").fetchone()
-        ranked = con.execute("SELECT option, rank FROM ranking WHERE round = 'r1' AND level = 'national' "
-                             "AND indicator = 'ind_sex' ORDER BY rank").fetchall()
-        units = con.execute("SELECT DISTINCT e.unit FROM trends t JOIN estimates e USING (round, level, area, "
-                            "indicator, option) ORDER BY 1").fetchall()
+        trend = con.execute(
+            "SELECT previous_estimate, estimate, change FROM trends WHERE round = 'r1' "
+            "AND level = 'national' AND indicator = 'ind_sex' AND option = 'f'"
+        ).fetchone()
+        ranked = con.execute(
+            "SELECT option, rank FROM ranking WHERE round = 'r1' AND level = 'national' "
+            "AND indicator = 'ind_sex' ORDER BY rank"
+        ).fetchall()
+        units = con.execute(
+            "SELECT DISTINCT e.unit FROM trends t JOIN estimates e USING (round, level, area, "
+            "indicator, option) ORDER BY 1"
+        ).fetchall()
     finally:
         con.close()
     assert summary.trends > 0

@@ -9,8 +9,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_domain_library_never_imports_prefect():
-    offenders = [p.name for p in (ROOT / "assess").rglob("*.py")
-                 if re.search(r"^\s*(from|import)\s+prefect", p.read_text(), flags=re.M)]
+    offenders = [
+        p.name
+        for p in (ROOT / "assess").rglob("*.py")
+        if re.search(r"^\s*(from|import)\s+prefect", p.read_text(), flags=re.M)
+    ]
     assert offenders == []
 
 

@@ -58,7 +58,8 @@ def _counts(settings) -> dict:
     try:
         files = con.execute("SELECT name, status, accepted FROM files ORDER BY name").fetchall()
         subs, distinct = con.execute(
-            "SELECT count(*), count(DISTINCT (round, submission_id)) FROM submissions").fetchone()
+            "SELECT count(*), count(DISTINCT (round, submission_id)) FROM submissions"
+        ).fetchone()
     finally:
         con.close()
     return {"files": files, "submissions": subs, "distinct": distinct}
@@ -69,8 +70,9 @@ class _Hook(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server API
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append({"path": self.path, "type": self.headers["Content-Type"],
-                                    "json": json.loads(body)})
+        type(self).received.append(
+            {"path": self.path, "type": self.headers["Content-Type"], "json": json.loads(body)}
+        )
         self.send_response(204)
         self.end_headers()
 
@@ -118,8 +120,16 @@ def test_wanted_ignores_temp_lock_and_hidden_files(tmp_path):
     inbox = tmp_path / "raw"
     for name in ("export.csv", "export.xlsx", "sub/export.csv", "Export 2026-11.CSV"):
         assert wanted(inbox / name, inbox), name
-    for name in ("~$export.xlsx", "export.csv.part", "export.csv.crdownload", "export.csv.tmp", ".export.csv",
-                 ".~lock.export.xlsx#", ".hidden/export.csv", "export.download"):
+    for name in (
+        "~$export.xlsx",
+        "export.csv.part",
+        "export.csv.crdownload",
+        "export.csv.tmp",
+        ".export.csv",
+        ".~lock.export.xlsx#",
+        ".hidden/export.csv",
+        "export.download",
+    ):
         assert not wanted(inbox / name, inbox), name
     assert not wanted(tmp_path / "elsewhere.csv", inbox)
 
@@ -216,7 +226,9 @@ def test_a_file_held_open_for_writing_waits_however_long_its_writer_pauses():
 
 def test_a_closed_file_is_ready_without_waiting_stable_seconds_unless_someone_still_writes():
     clock, fs, writers = FakeClock(), FakeFiles(), FakeWriters()
-    s = Settler(stable_seconds=30, debounce_seconds=0.5, clock=clock, stat=fs, writers=writers, closed_seconds=0.5)
+    s = Settler(
+        stable_seconds=30, debounce_seconds=0.5, clock=clock, stat=fs, writers=writers, closed_seconds=0.5
+    )
     a, b = Path("/inbox/a.csv"), Path("/inbox/b.csv")
     fs.files[a], fs.files[b] = (100, 1), (100, 1)
     s.touch(a)
@@ -266,8 +278,9 @@ def test_open_for_writing_reads_proc(tmp_path):
     link.symlink_to(target)
     # another process, holding it open for appending through a symlink, then closing it
     code = "import sys, time; f = open(sys.argv[1], 'a'); print('open', flush=True); sys.stdin.readline(); f.close()"
-    proc = subprocess.Popen([sys.executable, "-c", code, str(link)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(link)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert proc.stdout.readline().strip() == "open"
         assert writers.open_for_writing([target, other]) == {target}
@@ -330,11 +343,20 @@ def test_notify_posts_json_and_runs_the_command(webhook, tmp_path):
     url, received = webhook
     out = tmp_path / "env.txt"
     cmd = f"{sys.executable} -c \"import os; open({str(out)!r}, 'w').write(os.environ['ASSESS_MESSAGE'])\""
-    failure = notify.Failure(assessment="/x/assessment.toml", round="R1", flow="assessment-run", run_name="r",
-                             run_id="123", state="Failed", message="disk full")
+    failure = notify.Failure(
+        assessment="/x/assessment.toml",
+        round="R1",
+        flow="assessment-run",
+        run_name="r",
+        run_id="123",
+        state="Failed",
+        message="disk full",
+    )
     assert notify.send(failure, webhook=url, command=cmd) == ["webhook", "command"]
     assert received[0]["type"] == "application/json"
-    assert received[0]["json"]["event"] == "assess.run.failed" and received[0]["json"]["message"] == "disk full"
+    assert (
+        received[0]["json"]["event"] == "assess.run.failed" and received[0]["json"]["message"] == "disk full"
+    )
     assert out.read_text() == "disk full"
     # an unreachable hook or a failing command is logged, never raised
     assert notify.send(failure, webhook="http://127.0.0.1:9/nothing", command="false") == []
@@ -398,7 +420,9 @@ def test_schedule_is_registered_with_the_configured_cron(prefect_harness, small_
     assert auto.trigger.match.model_dump()["prefect.resource.id"] == resource_id(settings)
 
 
-def test_dropped_files_are_ingested_exactly_once_and_never_half_written(prefect_harness, small_demo, tmp_path):
+def test_dropped_files_are_ingested_exactly_once_and_never_half_written(
+    prefect_harness, small_demo, tmp_path
+):
     from flows.watch import local_runner, watch
 
     settings = load_settings(small_demo / "assessment.toml")
@@ -420,7 +444,7 @@ def test_dropped_files_are_ingested_exactly_once_and_never_half_written(prefect_
         (settings.inbox / "odk.csv.part").write_bytes(small.read_bytes()[:1000])  # partial download: ignored
         with open(settings.inbox / big.name, "wb") as f:  # a slow copy: 8 chunks, 0.5 s apart
             for i in range(8):
-                f.write(data[i * len(data) // 8:(i + 1) * len(data) // 8])
+                f.write(data[i * len(data) // 8 : (i + 1) * len(data) // 8])
                 f.flush()
                 time.sleep(0.5)
         shutil.copy(small, settings.inbox / small.name)  # dropped together with the big one
@@ -478,8 +502,12 @@ def test_a_paused_writer_is_waited_for_until_it_closes_the_file(prefect_harness,
     source = held / "kobo_export_2026-11-10.csv"
     stamp = tmp_path / "closed-at"
     shown = Console(file=io.StringIO(), width=80)
-    run = local_runner(settings, reports=False, display=lambda: stage_display(shown),
-                       on_result=lambda result: results.append(result))
+    run = local_runner(
+        settings,
+        reports=False,
+        display=lambda: stage_display(shown),
+        on_result=lambda result: results.append(result),
+    )
     batches: list[tuple[float, list[tuple[str, int]]]] = []
     results: list = []
     stop = threading.Event()
@@ -490,8 +518,9 @@ def test_a_paused_writer_is_waited_for_until_it_closes_the_file(prefect_harness,
         stop.set()
 
     pause, stable = 4.0, 1.0  # the writer pauses 4x longer than the size-stable rule waits
-    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(source), str(settings.inbox / source.name),
-                               str(pause), str(stamp)])
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(source), str(settings.inbox / source.name), str(pause), str(stamp)]
+    )
     deadline = threading.Timer(240, stop.set)
     deadline.start()
     try:
@@ -505,7 +534,8 @@ def test_a_paused_writer_is_waited_for_until_it_closes_the_file(prefect_harness,
     [result] = results
     rows = sum(1 for _ in open(source, encoding="utf-8-sig")) - 1
     assert [(f.file, f.status, f.rows, f.accepted + f.quarantined) for f in result.files] == [
-        (source.name, "loaded", rows, rows)]
+        (source.name, "loaded", rows, rows)
+    ]
     assert "Files staged" in shown.file.getvalue() and "1/1" in shown.file.getvalue()
 
 
@@ -553,8 +583,17 @@ def test_two_concurrent_runs_do_not_corrupt_the_store(prefect_harness, small_dem
 
     config = small_demo / "assessment.toml"
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "200"}
-    procs = [subprocess.Popen([ASSESS, "run", "--config", str(config), "--no-reports"], env=env, cwd=small_demo,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [ASSESS, "run", "--config", str(config), "--no-reports"],
+            env=env,
+            cwd=small_demo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=400)[0] for p in procs]
     assert [p.returncode for p in procs] == [0, 0], "\n=====\n".join(outs)
     settings = load_settings(config)

@@ -86,7 +86,9 @@ def personal_values(raw: Path) -> set[str]:
                 fh.seek(0)
                 rows = list(csv.reader(fh, delimiter=";" if sample.count(";") > sample.count(",") else ","))
         else:
-            rows = [list(r) for r in load_workbook(p, read_only=True).worksheets[0].iter_rows(values_only=True)]
+            rows = [
+                list(r) for r in load_workbook(p, read_only=True).worksheets[0].iter_rows(values_only=True)
+            ]
         for r in rows[1:]:
             take(rows[0], r)
     phones = {v for v in found if re.fullmatch(r"[+0-9 ]{7,}", v)}
@@ -111,18 +113,43 @@ def privacy_run(tmp_path_factory, prefect_harness) -> dict:
 
     assess = Path(sys.executable).with_name("assess")
     api = prefect_api_env()
-    killed = subprocess.run([str(assess), "run"], cwd=root, env=_env("mid-report", api), capture_output=True,
-                            text=True, timeout=900)
+    killed = subprocess.run(
+        [str(assess), "run"],
+        cwd=root,
+        env=_env("mid-report", api),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     after_kill = _store_state(root)
-    done = subprocess.run([str(assess), "run", "--no-reports"], cwd=root, env=_env(api=api), capture_output=True,
-                          text=True, timeout=900)
+    done = subprocess.run(
+        [str(assess), "run", "--no-reports"],
+        cwd=root,
+        env=_env(api=api),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     _render_reports(root)
     exports = root / "data/processed/exports"
     for table in ("quarantine", "estimates"):
-        subprocess.run([str(assess), "export", table, "--out", str(exports / f"{table}.csv")], cwd=root,
-                       env=_env(), capture_output=True, text=True, timeout=300, check=True)
-    return {"root": root, "needles": needles, "killed": killed, "after_kill": after_kill, "done": done,
-            "logs": killed.stdout + killed.stderr + done.stdout + done.stderr}
+        subprocess.run(
+            [str(assess), "export", table, "--out", str(exports / f"{table}.csv")],
+            cwd=root,
+            env=_env(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=True,
+        )
+    return {
+        "root": root,
+        "needles": needles,
+        "killed": killed,
+        "after_kill": after_kill,
+        "done": done,
+        "logs": killed.stdout + killed.stderr + done.stdout + done.stderr,
+    }
 
 
 def _render_reports(root: Path) -> None:
@@ -147,8 +174,12 @@ def _store_state(root: Path) -> dict:
     con = duckdb.connect(str(root / "data/processed/assessment.duckdb"), read_only=True)
     try:
         return {
-            "submissions": con.execute("SELECT submission_id, source_sha256 FROM submissions ORDER BY ALL").fetchall(),
-            "files": con.execute("SELECT sha256, status, rows, accepted, quarantined FROM files ORDER BY ALL").fetchall(),
+            "submissions": con.execute(
+                "SELECT submission_id, source_sha256 FROM submissions ORDER BY ALL"
+            ).fetchall(),
+            "files": con.execute(
+                "SELECT sha256, status, rows, accepted, quarantined FROM files ORDER BY ALL"
+            ).fetchall(),
             "quarantine": con.execute("SELECT count(*) FROM quarantine").fetchone()[0],
         }
     finally:
@@ -186,7 +217,9 @@ def _texts(path: Path) -> list[str]:
             for table, column in con.execute(
                 "SELECT table_name, column_name FROM information_schema.columns WHERE data_type = 'VARCHAR'"
             ).fetchall():
-                values = con.execute(f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL')
+                values = con.execute(
+                    f'SELECT DISTINCT "{column}" FROM "{table}" WHERE "{column}" IS NOT NULL'
+                )
                 texts.append("\n".join(f"{table}.{column}: {v}" for (v,) in values.fetchall()))
         finally:
             con.close()
@@ -216,20 +249,32 @@ def test_no_personal_data_in_any_output(privacy_run):
 def test_private_answers_are_keyed_hashes_in_the_store(privacy_run):
     con = duckdb.connect(str(privacy_run["root"] / "data/processed/assessment.duckdb"), read_only=True)
     try:
-        names = {r[0] for r in con.execute("SELECT resp_name FROM submissions WHERE resp_name IS NOT NULL").fetchall()}
-        comments = {r[0] for r in con.execute("SELECT comments FROM submissions WHERE comments IS NOT NULL").fetchall()}
+        names = {
+            r[0]
+            for r in con.execute("SELECT resp_name FROM submissions WHERE resp_name IS NOT NULL").fetchall()
+        }
+        comments = {
+            r[0]
+            for r in con.execute("SELECT comments FROM submissions WHERE comments IS NOT NULL").fetchall()
+        }
     finally:
         con.close()
     assert names and all(re.fullmatch(r"[0-9a-f]{64}", n) for n in names)
-    assert hashlib.sha256(f"{KEY}:{PLANTED_NAME}".encode()).hexdigest() in names  # keyed: joinable, not readable
-    assert hashlib.sha256(PLANTED_NAME.encode()).hexdigest() not in names  # unkeyed: guessable from a name list
+    assert (
+        hashlib.sha256(f"{KEY}:{PLANTED_NAME}".encode()).hexdigest() in names
+    )  # keyed: joinable, not readable
+    assert (
+        hashlib.sha256(PLANTED_NAME.encode()).hexdigest() not in names
+    )  # unkeyed: guessable from a name list
     assert comments and all(re.fullmatch(r"[0-9a-f]{64}", c) for c in comments)  # private via the form
 
 
 def test_quarantined_private_values_are_redacted(privacy_run):
     con = duckdb.connect(str(privacy_run["root"] / "data/processed/assessment.duckdb"), read_only=True)
     try:
-        rows = con.execute("""SELECT "column", value, reason FROM quarantine WHERE "column" ILIKE '%resp_phone%'""").fetchall()
+        rows = con.execute(
+            """SELECT "column", value, reason FROM quarantine WHERE "column" ILIKE '%resp_phone%'"""
+        ).fetchall()
     finally:
         con.close()
     assert rows, "the planted phone number breaks the form's constraint and is quarantined"
@@ -246,8 +291,10 @@ def test_hash_key_file_is_created_once_with_0600(tmp_path, monkeypatch):
 
     monkeypatch.delenv("ASSESS_HASH_KEY", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    replace(Settings(config_path=tmp_path / "a.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx"),
-                       processed=tmp_path / "processed")
+    replace(
+        Settings(config_path=tmp_path / "a.toml", root=tmp_path, xlsform=tmp_path / "f.xlsx"),
+        processed=tmp_path / "processed",
+    )
     key = hash_key()
     key_file = tmp_path / "config" / "assess" / "hash_key"
     assert len(key) >= 32 and key_file.stat().st_mode & 0o777 == 0o600

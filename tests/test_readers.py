@@ -40,7 +40,10 @@ def test_kobo_csv_semicolon_bom_crlf_group_paths(form, tmp_path):
     assert staged.format == "kobo_csv"
     assert staged.id_column == "_uuid"
     assert staged.question_columns["hh_size"] == "hh_size"
-    assert staged.option_columns("priority_needs") == {"food": "priority_needs/food", "water": "priority_needs/water"}
+    assert staged.option_columns("priority_needs") == {
+        "food": "priority_needs/food",
+        "water": "priority_needs/water",
+    }
     geo = {c.name: c for c in staged.columns if c.part}
     assert geo["_gps_latitude"].question == "gps"
     data = rows(staged.path)
@@ -108,7 +111,10 @@ def test_bare_headers_true_false_options_without_summary_unnamed_index(form, tmp
     names = [c.name for c in staged.columns]
     assert names[0] == "_unnamed_1"
     assert "partner_notes" in names  # unknown extra columns are kept
-    assert staged.option_columns("priority_needs") == {"food": "priority_needs/food", "cash": "priority_needs/cash"}
+    assert staged.option_columns("priority_needs") == {
+        "food": "priority_needs/food",
+        "cash": "priority_needs/cash",
+    }
     assert "priority_needs" not in staged.question_columns
     assert rows(staged.path)[1]["priority_needs/cash"] == "True"
 

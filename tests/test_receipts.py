@@ -7,17 +7,38 @@ import json
 from assess.core.problems import Problem, ValidationResult
 from assess.report.receipts import format_receipt_text, validation_summary_markdown, write_receipt
 
-BAD = Problem(expectation="expect_column_values_to_be_between", kind="constraint", row=14, submission_id="u14",
-              column="hh_size", value="99", reason="household size 99: must be between 1 and 30")
-WARN = Problem(expectation="unexpected_rows_expectation", kind="consistency", row=3, action="warn",
-               reason="needs: the answer column says food but the option columns say water")
+BAD = Problem(
+    expectation="expect_column_values_to_be_between",
+    kind="constraint",
+    row=14,
+    submission_id="u14",
+    column="hh_size",
+    value="99",
+    reason="household size 99: must be between 1 and 30",
+)
+WARN = Problem(
+    expectation="unexpected_rows_expectation",
+    kind="consistency",
+    row=3,
+    action="warn",
+    reason="needs: the answer column says food but the option columns say water",
+)
 
 
 def outcome(**kw):
-    base = {"name": "<b>kobo</b>.csv", "sha256": "ab" * 32, "status": "loaded", "rows": 20, "accepted": 19,
-            "quarantined": 1, "format": "kobo_csv", "warnings": [],
-            "result": ValidationResult(problems=[BAD, WARN], not_checked=["constraint of x: jr:choice-name(.)"],
-                                       rules=12)}
+    base = {
+        "name": "<b>kobo</b>.csv",
+        "sha256": "ab" * 32,
+        "status": "loaded",
+        "rows": 20,
+        "accepted": 19,
+        "quarantined": 1,
+        "format": "kobo_csv",
+        "warnings": [],
+        "result": ValidationResult(
+            problems=[BAD, WARN], not_checked=["constraint of x: jr:choice-name(.)"], rules=12
+        ),
+    }
     base.update(kw)
     return base
 
@@ -29,8 +50,13 @@ def test_write_receipt_json_and_html(tmp_path):
     out["result"].docs_path = str(docs)
     json_path, html_path = write_receipt(out, tmp_path / "receipts" / "1", language="en")
     data = json.loads(json_path.read_text())
-    assert (data["status"], data["rows"], data["accepted"], data["quarantined"], data["warnings"]) == \
-        ("loaded", 20, 19, 1, 1)
+    assert (data["status"], data["rows"], data["accepted"], data["quarantined"], data["warnings"]) == (
+        "loaded",
+        20,
+        19,
+        1,
+        1,
+    )
     assert data["problems"][0]["line"] == "row 14, household size 99: must be between 1 and 30"
     assert data["not_checked"] == ["constraint of x: jr:choice-name(.)"]
     html = html_path.read_text()
@@ -59,23 +85,34 @@ def test_text_receipt_for_check():
     assert "constraint of x" in text
 
 
-SUSPECT = ("rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows: probably a form problem; rows kept. "
-           'Fix the form or set [validation.policy] constraint = "quarantine".')
+SUSPECT = (
+    "rule 'Rooms: . >= ${hh_size}' fails on 30 of 30 rows: probably a form problem; rows kept. "
+    'Fix the form or set [validation.policy] constraint = "quarantine".'
+)
 
 
 def test_form_problems_are_said_first_and_not_enforced_rules_listed(tmp_path):
-    result = ValidationResult(problems=[WARN], not_checked=[], rules=5, suspect_rules=[SUSPECT],
-                              not_enforced=["constraint of nb_chef (a calculate): . = ${c_chef_menage}"])
+    result = ValidationResult(
+        problems=[WARN],
+        not_checked=[],
+        rules=5,
+        suspect_rules=[SUSPECT],
+        not_enforced=["constraint of nb_chef (a calculate): . = ${c_chef_menage}"],
+    )
     out = outcome(result=result, quarantined=0, accepted=20)
     text = format_receipt_text(out).splitlines()
     assert text[1] == "All 20 rows loaded." and text[2] == f"Probably a form problem: {SUSPECT}"
-    assert text[-2:] == ["Rules not enforced at collection (on fields nobody answers; not applied):",
-                         "  constraint of nb_chef (a calculate): . = ${c_chef_menage}"]
+    assert text[-2:] == [
+        "Rules not enforced at collection (on fields nobody answers; not applied):",
+        "  constraint of nb_chef (a calculate): . = ${c_chef_menage}",
+    ]
     json_path, html_path = write_receipt(out, tmp_path)
     data = json.loads(json_path.read_text())
     assert data["suspect_rules"] == [SUSPECT] and data["not_enforced"] == result.not_enforced
     html = html_path.read_text()
-    assert html.index("Probably a form problem") < html.index("Problems to fix") < html.index("not enforced at")
+    assert (
+        html.index("Probably a form problem") < html.index("Problems to fix") < html.index("not enforced at")
+    )
     assert "${hh_size}" in html and "&#34;quarantine&#34;" in html  # autoescaped
 
 
@@ -86,8 +123,9 @@ def test_older_outcomes_have_empty_new_keys(tmp_path):
 
 
 def test_summary_markdown():
-    md = validation_summary_markdown([outcome(), outcome(name="b.csv", status="rejected", reason="empty | file",
-                                                         result=None)])
+    md = validation_summary_markdown(
+        [outcome(), outcome(name="b.csv", status="rejected", reason="empty | file", result=None)]
+    )
     lines = md.splitlines()
     assert lines[0].startswith("| file | status |")
     assert "| constraint 1, consistency 1 |" in lines[2]
@@ -126,7 +164,11 @@ def test_rows_are_numbered_as_in_the_spreadsheet(demo_dir):
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
         assert con.execute('SELECT "row" FROM quarantine WHERE file = ?', [path.name]).fetchall() == [(4,)]
-        assert sorted(r[0] for r in con.execute("SELECT source_row FROM submissions WHERE source_file = ?",
-                                                [path.name]).fetchall()) == [2, 3, 5, 6]
+        assert sorted(
+            r[0]
+            for r in con.execute(
+                "SELECT source_row FROM submissions WHERE source_file = ?", [path.name]
+            ).fetchall()
+        ) == [2, 3, 5, 6]
     finally:
         con.close()

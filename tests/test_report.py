@@ -68,8 +68,9 @@ def _estimate(store: Path, **where) -> tuple:
     con = duckdb.connect(str(store), read_only=True)
     try:
         cond = " AND ".join(f"{k} = ?" for k in where)
-        return con.execute(f"SELECT estimate, ci_low, ci_high, n FROM estimates WHERE {cond}",
-                           list(where.values())).fetchone()
+        return con.execute(
+            f"SELECT estimate, ci_low, ci_high, n FROM estimates WHERE {cond}", list(where.values())
+        ).fetchone()
     finally:
         con.close()
 
@@ -79,20 +80,31 @@ def test_national_html_shows_the_estimates(demo, tmp_path):
     pages = _html(settings, form, run, tmp_path, regions=False)
     html = pages["national"]
     t = Text("en", settings.min_cell)
-    est, lo, hi, n = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
+    est, lo, hi, n = _estimate(
+        settings.store_path, level="national", indicator="priority_needs", option="food"
+    )
     assert t.pct(est) in html and t.pct_ci(lo, hi) in html
     # every option of every needs question is shown nationally, with its CI
     con = duckdb.connect(str(settings.store_path), read_only=True)
-    rows = con.execute("SELECT indicator, option, estimate, ci_low, ci_high FROM estimates "
-                       "WHERE level = 'national' AND option <> '' AND list_contains(?, indicator)",
-                       [list(settings.needs)]).fetchall()
-    mean = con.execute("SELECT estimate, ci_low, ci_high FROM estimates WHERE level = 'national' "
-                       "AND indicator = 'hh_size'").fetchone()
+    rows = con.execute(
+        "SELECT indicator, option, estimate, ci_low, ci_high FROM estimates "
+        "WHERE level = 'national' AND option <> '' AND list_contains(?, indicator)",
+        [list(settings.needs)],
+    ).fetchall()
+    mean = con.execute(
+        "SELECT estimate, ci_low, ci_high FROM estimates WHERE level = 'national' AND indicator = 'hh_size'"
+    ).fetchone()
     con.close()
     for indicator, option, e, lo, hi in rows:
         label = form.choice_label(form.questions[indicator].list_name, option, "English (en)")
-        assert re.search(re.escape(label) + r"</th><td class=\"bar-strip\">.*?<b>" + re.escape(t.pct(e)) +
-                         r"</b> <span class=\"ci ltr\" dir=\"ltr\">\(" + re.escape(t.pct_ci(lo, hi)), html), label
+        assert re.search(
+            re.escape(label)
+            + r"</th><td class=\"bar-strip\">.*?<b>"
+            + re.escape(t.pct(e))
+            + r"</b> <span class=\"ci ltr\" dir=\"ltr\">\("
+            + re.escape(t.pct_ci(lo, hi)),
+            html,
+        ), label
     assert f"{mean[0]:.1f}" in html and t.num_ci(mean[1], mean[2]) in html
     # region label from the form, methodology and reproducibility facts
     assert "Karsa North" in html
@@ -112,8 +124,9 @@ def test_region_html_compares_with_national(demo, tmp_path):
     assert set(pages) == {"national", "Karsa-North"}
     html = pages["Karsa-North"]
     t = Text("en", settings.min_cell)
-    est, lo, hi, _ = _estimate(settings.store_path, level="admin1", area="R01", indicator="priority_needs",
-                               option="food")
+    est, lo, hi, _ = _estimate(
+        settings.store_path, level="admin1", area="R01", indicator="priority_needs", option="food"
+    )
     nat = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
     assert t.pct(est) in html and t.pct_ci(lo, hi) in html and t.pct(nat[0]) in html
     assert "Breakdown by district" in html and "Harmon" in html  # admin2 inside R01
@@ -155,9 +168,14 @@ def test_arabic_is_right_to_left(demo, tmp_path):
 
 
 def test_lang_code_and_file_names():
-    assert lang_code("Français (fr)") == "fr" and lang_code("English") == "en" and lang_code("العربية (ar)") == "ar"
-    names = region_file_names(["R1", "R2", "R3", "R4"],
-                                     {"R1": "North / East", "R2": "Same", "R3": "Same", "R4": "../.."})
+    assert (
+        lang_code("Français (fr)") == "fr"
+        and lang_code("English") == "en"
+        and lang_code("العربية (ar)") == "ar"
+    )
+    names = region_file_names(
+        ["R1", "R2", "R3", "R4"], {"R1": "North / East", "R2": "Same", "R3": "Same", "R4": "../.."}
+    )
     assert names == {"R1": "North-East", "R2": "R2", "R3": "R3", "R4": "R4"}
 
 
@@ -181,8 +199,9 @@ def test_pdfs_render_with_metadata_and_text(demo, tmp_path):
     assert "/StructTreeRoot" in root  # tagged PDF
     fonts = [f.get_object() for p in national.pages for f in p["/Resources"]["/Font"].values()]
     descendants = [d.get_object() for f in fonts for d in f.get("/DescendantFonts", [])]
-    assert descendants and all("/FontFile2" in d["/FontDescriptor"] or "/FontFile3" in d["/FontDescriptor"]
-                               for d in descendants)  # fonts embedded
+    assert descendants and all(
+        "/FontFile2" in d["/FontDescriptor"] or "/FontFile3" in d["/FontDescriptor"] for d in descendants
+    )  # fonts embedded
     text = " ".join(p.extract_text() for p in national.pages)
     assert "Executive summary" in text and "Karsa North" in text and "page 2 of" in text
     region = pypdf.PdfReader(paths[1])
@@ -197,9 +216,14 @@ def test_fetcher_serves_only_allowed_files(tmp_path):
     (allowed / "a.svg").write_text("<svg xmlns='http://www.w3.org/2000/svg'/>")
     fetcher = make_fetcher([str(allowed)], [])
     assert fetcher.fetch((allowed / "a.svg").as_uri()).read().startswith(b"<svg")
-    for url in ("file:///etc/passwd", "http://example.org/x.png", "https://example.org/x.png",
-                "data:image/svg+xml,<svg/>", (allowed / ".." / "charts" / ".." / "x").as_uri(),
-                "file://evil.example/etc/passwd"):
+    for url in (
+        "file:///etc/passwd",
+        "http://example.org/x.png",
+        "https://example.org/x.png",
+        "data:image/svg+xml,<svg/>",
+        (allowed / ".." / "charts" / ".." / "x").as_uri(),
+        "file://evil.example/etc/passwd",
+    ):
         with pytest.raises(ValueError):
             fetcher.fetch(url)
 
@@ -209,9 +233,12 @@ def test_labels_with_markup_are_text_only_and_never_fetched(demo, tmp_path, monk
     settings, form, run = demo
     lang = form.resolve_language(settings.language)
     choices = dict(form.choices)
-    choices["admin1"] = [Choice(c.name, {lang: PAYLOAD}) if c.name == "R01" else c for c in form.choices["admin1"]]
-    choices["needs"] = [Choice(c.name, {lang: "Food " + PAYLOAD}) if c.name == "food" else c
-                        for c in form.choices["needs"]]
+    choices["admin1"] = [
+        Choice(c.name, {lang: PAYLOAD}) if c.name == "R01" else c for c in form.choices["admin1"]
+    ]
+    choices["needs"] = [
+        Choice(c.name, {lang: "Food " + PAYLOAD}) if c.name == "food" else c for c in form.choices["needs"]
+    ]
     questions = dict(form.questions)
     questions["water_source"] = dataclasses.replace(questions["water_source"], labels={lang: PAYLOAD})
     evil = dataclasses.replace(form, choices=choices, questions=questions)
@@ -256,22 +283,29 @@ def test_trend_severity_and_ranking_sections_when_present(demo, tmp_path):
     store = tmp_path / "trends.duckdb"
     shutil.copyfile(settings.store_path, store)
     con = duckdb.connect(str(store))
-    con.execute("CREATE OR REPLACE TABLE trends (round VARCHAR, previous_round VARCHAR, level VARCHAR, area VARCHAR, "
-                "indicator VARCHAR, option VARCHAR, estimate DOUBLE, previous_estimate DOUBLE, change DOUBLE, "
-                "se_change DOUBLE, significant BOOLEAN, ci_overlap BOOLEAN)")
-    con.execute("INSERT INTO trends VALUES (?, '2026-R0', 'national', 'all', 'priority_needs', 'food', 0.34, 0.22, "
-                "0.12, 0.02, true, false), (?, '2026-R0', 'national', 'all', 'hh_size', '', 5.9, 6.1, -0.2, 0.1, "
-                "false, true), (?, '2026-R0', 'national', 'all', 'water_source:need', '', 0.26, 0.31, -0.05, 0.02, "
-                "true, false)", [settings.round, settings.round, settings.round])
+    con.execute(
+        "CREATE OR REPLACE TABLE trends (round VARCHAR, previous_round VARCHAR, level VARCHAR, area VARCHAR, "
+        "indicator VARCHAR, option VARCHAR, estimate DOUBLE, previous_estimate DOUBLE, change DOUBLE, "
+        "se_change DOUBLE, significant BOOLEAN, ci_overlap BOOLEAN)"
+    )
+    con.execute(
+        "INSERT INTO trends VALUES (?, '2026-R0', 'national', 'all', 'priority_needs', 'food', 0.34, 0.22, "
+        "0.12, 0.02, true, false), (?, '2026-R0', 'national', 'all', 'hh_size', '', 5.9, 6.1, -0.2, 0.1, "
+        "false, true), (?, '2026-R0', 'national', 'all', 'water_source:need', '', 0.26, 0.31, -0.05, 0.02, "
+        "true, false)",
+        [settings.round, settings.round, settings.round],
+    )
     con.close()
     html = _html(settings, form, _with_store(run, store), tmp_path, regions=False)["national"]
     assert "Change since the previous round" in html and "Round 2026-R0" in html
     assert "+12 pts" in html and "−0.2" in html
     assert "Compared with round 2026-R0, 2 of 3 national figures changed" in html
     # the share of answers that signal need is a figure of its own, named by its answers
-    assert ("<td>What is the main source of drinking water for the household?</td><td>“Unprotected well or "
-            "spring” or “Surface water (river, pond)”</td><td class=\"num\">31%</td><td class=\"num\">26%</td>"
-            "<td class=\"num\">−5 pts</td>") in html.replace("&#34;", '"')
+    assert (
+        "<td>What is the main source of drinking water for the household?</td><td>“Unprotected well or "
+        'spring” or “Surface water (river, pond)”</td><td class="num">31%</td><td class="num">26%</td>'
+        '<td class="num">−5 pts</td>'
+    ) in html.replace("&#34;", '"')
     con = duckdb.connect(str(settings.store_path), read_only=True)
     tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
     con.close()
@@ -302,31 +336,46 @@ def test_data_quality_annex_counts_problems_by_reason(demo, tmp_path):
     shutil.copyfile(settings.store_path, store)
     con = duckdb.connect(str(store))
     sid = con.execute("SELECT submission_id FROM submissions WHERE admin1 = 'R01' LIMIT 1").fetchone()[0]
-    con.execute("INSERT INTO quarantine (round, submission_id, file, sha256, \"row\", \"column\", value, expectation, "
-                "reason, kind, action) VALUES "
-                "(?, 'q1', 'f.csv', 'x', 3, 'household-hh_size', '<script>', 'e', 'household size out of range; fix "
-                "the row and drop the corrected file', 'constraint', 'quarantine'), "
-                "(?, 'q2', 'f.csv', 'x', 4, 'household/hh_size', '0', 'e', 'household size out of range', "
-                "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'hh_size 31: unusually "
-                "large household', 'custom', 'warn')", [settings.round, settings.round, settings.round, sid])
+    con.execute(
+        'INSERT INTO quarantine (round, submission_id, file, sha256, "row", "column", value, expectation, '
+        "reason, kind, action) VALUES "
+        "(?, 'q1', 'f.csv', 'x', 3, 'household-hh_size', '<script>', 'e', 'household size out of range; fix "
+        "the row and drop the corrected file', 'constraint', 'quarantine'), "
+        "(?, 'q2', 'f.csv', 'x', 4, 'household/hh_size', '0', 'e', 'household size out of range', "
+        "'constraint', 'quarantine'), (?, ?, 'f.csv', 'x', 5, 'hh_size', '31', 'e', 'hh_size 31: unusually "
+        "large household', 'custom', 'warn')",
+        [settings.round, settings.round, settings.round, sid],
+    )
     con.close()
-    own_check = ExpectSpec(type="expect_column_values_to_be_between",
-                           kwargs={"column": "hh_size", "max_value": 20, "reason": "unusually large household"})
+    own_check = ExpectSpec(
+        type="expect_column_values_to_be_between",
+        kwargs={"column": "hh_size", "max_value": 20, "reason": "unusually large household"},
+    )
     with_check = dataclasses.replace(settings, expectations=(own_check,))
     pages = _html(with_check, form, _with_store(run, store), tmp_path, regions=["R01"])
     national = pages["national"]
     question = "How many people live in this household, including you?"
     # by reason in plain words, with the question; both export spellings of the column are the one question
-    assert re.search(r"<td>An answer outside what the form allows</td><td>" + re.escape(question) +
-                     r"</td><td class=\"num\">2</td><td class=\"num\"></td>", national)
+    assert re.search(
+        r"<td>An answer outside what the form allows</td><td>"
+        + re.escape(question)
+        + r"</td><td class=\"num\">2</td><td class=\"num\"></td>",
+        national,
+    )
     # the assessment's own words for its own check; flagged (kept), not kept aside
-    assert re.search(r"<td>Unusually large household</td><td>" + re.escape(question) +
-                     r"</td><td class=\"num\"></td><td class=\"num\">1</td>", national)
+    assert re.search(
+        r"<td>Unusually large household</td><td>"
+        + re.escape(question)
+        + r"</td><td class=\"num\"></td><td class=\"num\">1</td>",
+        national,
+    )
     assert "drop the corrected file" not in national and "out of range" not in national  # coordinators' text
     assert "&lt;script&gt;" not in national and "<script" not in national  # answers are never shown
     region = pages["Karsa-North"]
-    assert re.search(r"<td>Unusually large household</td><td>" + re.escape(question) +
-                     r"</td><td class=\"num\">1</td>", region)  # the warning is placed in its region
+    assert re.search(
+        r"<td>Unusually large household</td><td>" + re.escape(question) + r"</td><td class=\"num\">1</td>",
+        region,
+    )  # the warning is placed in its region
     # without the check in the config, the kind of check speaks for it
     plain = _html(settings, form, _with_store(run, store), tmp_path / "plain", regions=False)["national"]
     assert "<td>Failed a check set for this assessment</td>" in plain
@@ -344,8 +393,10 @@ def test_areas_sharing_a_label_show_their_code_and_files_use_the_code(demo, tmp_
     settings, form, run = demo
     lang = form.resolve_language(settings.language)
     choices = dict(form.choices)
-    choices["admin1"] = [Choice(c.name, {lang: "To be updated"}) if c.name in ("R01", "R02") else c
-                         for c in form.choices["admin1"]]
+    choices["admin1"] = [
+        Choice(c.name, {lang: "To be updated"}) if c.name in ("R01", "R02") else c
+        for c in form.choices["admin1"]
+    ]
     placeholder = dataclasses.replace(form, choices=choices)
     pages = _html(settings, placeholder, run, tmp_path / "h", regions=["R01", "R02"])
     assert {"R01", "R02"} <= set(pages)
@@ -354,10 +405,14 @@ def test_areas_sharing_a_label_show_their_code_and_files_use_the_code(demo, tmp_
 
 def test_render_all_reports_each_pdf_as_it_finishes(tmp_path):
     """The pool route: page counts come back in job order; the caller hears of each PDF once, when it is written."""
+
     def job(name: str, pages: int) -> report_render.RenderJob:
         body = '<p style="break-after: page">x</p>' * (pages - 1) + "<p>end</p>"
-        return report_render.RenderJob(html=f"<html><body>{body}</body></html>", out=tmp_path / f"{name}.pdf",
-                                       roots=[str(templates_dir())])
+        return report_render.RenderJob(
+            html=f"<html><body>{body}</body></html>",
+            out=tmp_path / f"{name}.pdf",
+            roots=[str(templates_dir())],
+        )
 
     jobs = [job("a", 1), job("b", 3), job("c", 2)]
     done: list[str] = []
@@ -389,8 +444,14 @@ def test_build_reports_reports_progress(loaded, tmp_path):
 
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
-        paths = build_reports(con, dataclasses.replace(settings, processed=tmp_path / "processed"), form, run,
-                              html_only=True, progress=Recorder())
+        paths = build_reports(
+            con,
+            dataclasses.replace(settings, processed=tmp_path / "processed"),
+            form,
+            run,
+            html_only=True,
+            progress=Recorder(),
+        )
     finally:
         con.close()
     assert seen[0] == ("start", "report", None) and seen[1] == ("start", "report", len(paths))
@@ -401,6 +462,7 @@ def test_build_reports_reports_progress(loaded, tmp_path):
 # ------------------------------------------------------------------------------------------------------------
 # The leadership PDF (issue 13): files in the numbers, the annex in plain words, findings that read as written
 # ------------------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="session")
 def with_bad_files(demo_template, tmp_path_factory):
@@ -415,7 +477,7 @@ def with_bad_files(demo_template, tmp_path_factory):
 
 
 def _section(html: str, start: str, end: str) -> str:
-    return html[html.index(start):html.index(end, html.index(start))]
+    return html[html.index(start) : html.index(end, html.index(start))]
 
 
 def test_reproducibility_lists_only_the_files_in_the_numbers(with_bad_files, tmp_path):
@@ -434,20 +496,33 @@ def test_reproducibility_lists_only_the_files_in_the_numbers(with_bad_files, tmp
 def test_quality_annex_is_for_leadership_not_coordinators(with_bad_files, tmp_path):
     settings, form, run = with_bad_files
     html = _html(settings, form, run, tmp_path, regions=False)["national"]
-    annex = html[html.index('id="s-quality"'):]
+    annex = html[html.index('id="s-quality"') :]
     # rejected files: one line, not named, no instructions, no status with counts
     assert "2 other files could not be read and are not in the numbers; see the receipts." in annex
-    for text in ("zz_empty.csv", "zz_other_form.csv", "Export the data again", "drop it again",
-                 "point [survey] xlsform", "rejected (", "quarantined)", "does not look like an export"):
+    for text in (
+        "zz_empty.csv",
+        "zz_other_form.csv",
+        "Export the data again",
+        "drop it again",
+        "point [survey] xlsform",
+        "rejected (",
+        "quarantined)",
+        "does not look like an export",
+    ):
         assert text not in html, text
     assert "<td>zz_bad_rows.csv</td>" in annex
     # rows kept aside: by reason in plain words, with the question; never the answer that failed
-    for why, question in (("An answer that is not one of the form&#39;s choices",
-                           "What is the main source of drinking water for the household?"),
-                          ("An answer outside what the form allows",
-                           "How many people live in this household, including you?"),
-                          ("No answer where the form requires one",
-                           "What is the main source of drinking water for the household?")):
+    for why, question in (
+        (
+            "An answer that is not one of the form&#39;s choices",
+            "What is the main source of drinking water for the household?",
+        ),
+        ("An answer outside what the form allows", "How many people live in this household, including you?"),
+        (
+            "No answer where the form requires one",
+            "What is the main source of drinking water for the household?",
+        ),
+    ):
         assert f"<td>{why}</td><td>{question}</td>" in annex, why
     assert "bottled_champagne" not in html and "not a whole number" not in html
 
@@ -462,26 +537,38 @@ def test_answers_that_signal_need_are_one_estimate_with_its_own_ci(demo):
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
         est, lo, hi, n = _need(settings.store_path, "national", "all", "water_source:need")
-        parts = con.execute("SELECT estimate, n FROM estimates WHERE level = 'national' AND indicator = "
-                            "'water_source' AND option IN ('unprotected_well', 'surface_water')").fetchall()
+        parts = con.execute(
+            "SELECT estimate, n FROM estimates WHERE level = 'national' AND indicator = "
+            "'water_source' AND option IN ('unprotected_well', 'surface_water')"
+        ).fetchall()
         # one share of households, equal to the sum of the two answers' shares (select_one) ...
         assert est == pytest.approx(sum(p[0] for p in parts)) and n == parts[0][1]
         # ... with its own design-based interval, narrower than adding the answers' intervals
         assert lo < est < hi and hi - lo < 0.1
         # every area and district has it, like any other cell; it is never an answer of the question itself
-        assert con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source:need'").fetchone()[0] \
-            == con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source' "
-                           "AND option = 'borehole'").fetchone()[0]
-        assert not con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source' AND option "
-                               "NOT IN (SELECT unnest(?))", [form.choice_names("water_source")]).fetchone()[0]
+        assert (
+            con.execute("SELECT count(*) FROM estimates WHERE indicator = 'water_source:need'").fetchone()[0]
+            == con.execute(
+                "SELECT count(*) FROM estimates WHERE indicator = 'water_source' AND option = 'borehole'"
+            ).fetchone()[0]
+        )
+        assert not con.execute(
+            "SELECT count(*) FROM estimates WHERE indicator = 'water_source' AND option "
+            "NOT IN (SELECT unnest(?))",
+            [form.choice_names("water_source")],
+        ).fetchone()[0]
         assert not con.execute("SELECT count(*) FROM ranking WHERE indicator LIKE '%:need'").fetchone()[0]
         # shelter: three answers signal need
         est, *_ = _need(settings.store_path, "national", "all", "shelter_condition:need")
-        total = con.execute("SELECT sum(estimate) FROM estimates WHERE level = 'national' AND indicator = "
-                            "'shelter_condition' AND option IN ('major_damage', 'destroyed', 'none')").fetchone()[0]
+        total = con.execute(
+            "SELECT sum(estimate) FROM estimates WHERE level = 'national' AND indicator = "
+            "'shelter_condition' AND option IN ('major_damage', 'destroyed', 'none')"
+        ).fetchone()[0]
         assert est == pytest.approx(total)
         # priority needs: nothing marked, nothing derived
-        assert not con.execute("SELECT count(*) FROM estimates WHERE indicator = 'priority_needs:need'").fetchone()[0]
+        assert not con.execute(
+            "SELECT count(*) FROM estimates WHERE indicator = 'priority_needs:need'"
+        ).fetchone()[0]
     finally:
         con.close()
 
@@ -497,12 +584,22 @@ def test_select_multiple_need_share_is_any_need_answer_chosen(demo, tmp_path):
     con = connect(store)
     try:
         run_estimates(con, marked, form)
-        est, lo, hi, n = con.execute("SELECT estimate, ci_low, ci_high, n FROM estimates WHERE level = 'national' "
-                                     "AND indicator = 'priority_needs:need'").fetchone()
-        food, water = (con.execute("SELECT estimate FROM estimates WHERE level = 'national' AND indicator = "
-                                   "'priority_needs' AND option = ?", [o]).fetchone()[0] for o in ("food", "water"))
-        answered = con.execute("SELECT n FROM estimates WHERE level = 'national' AND indicator = 'priority_needs' "
-                               "AND option = 'food'").fetchone()[0]
+        est, lo, hi, n = con.execute(
+            "SELECT estimate, ci_low, ci_high, n FROM estimates WHERE level = 'national' "
+            "AND indicator = 'priority_needs:need'"
+        ).fetchone()
+        food, water = (
+            con.execute(
+                "SELECT estimate FROM estimates WHERE level = 'national' AND indicator = "
+                "'priority_needs' AND option = ?",
+                [o],
+            ).fetchone()[0]
+            for o in ("food", "water")
+        )
+        answered = con.execute(
+            "SELECT n FROM estimates WHERE level = 'national' AND indicator = 'priority_needs' "
+            "AND option = 'food'"
+        ).fetchone()[0]
     finally:
         con.close()
     assert max(food, water) < est < food + water  # households naming both count once
@@ -519,17 +616,27 @@ def test_summary_is_findings_from_the_numbers(demo, tmp_path):
     assert "in 6 regions." in summary and "areas (Region)" not in html
     # the combined share of the answers that signal need, with its own CI
     est, lo, hi, _ = _need(settings.store_path, "national", "all", "water_source:need")
-    assert (f"{t.pct(est)} of households (95% CI {t.pct_ci(lo, hi)}) answered “Unprotected well or spring” or "
-            "“Surface water (river, pond)” to “What is the main source of drinking water for the household?”."
-            ) in summary.replace("&#34;", '"')
+    assert (
+        f"{t.pct(est)} of households (95% CI {t.pct_ci(lo, hi)}) answered “Unprotected well or spring” or "
+        "“Surface water (river, pond)” to “What is the main source of drinking water for the household?”."
+    ) in summary.replace("&#34;", '"')
     # the areas that stand out: their own value and the national one
     assert "Areas that stand out" in summary
     nat = _need(settings.store_path, "national", "all", "water_source:need")[0]
-    top = max(((a, _need(settings.store_path, "admin1", a, "water_source:need")) for a in
-               ("R01", "R02", "R03", "R04", "R05", "R06")), key=lambda p: p[1][0])
+    top = max(
+        (
+            (a, _need(settings.store_path, "admin1", a, "water_source:need"))
+            for a in ("R01", "R02", "R03", "R04", "R05", "R06")
+        ),
+        key=lambda p: p[1][0],
+    )
     label = form.choice_label("admin1", top[0], "English (en)")
-    assert re.search(re.escape(f"{t.pct(top[1][0])} in {label}") + r"[^<]*" +
-                     re.escape(f"against {t.pct(nat)} nationally."), summary)
+    assert re.search(
+        re.escape(f"{t.pct(top[1][0])} in {label}")
+        + r"[^<]*"
+        + re.escape(f"against {t.pct(nat)} nationally."),
+        summary,
+    )
     # the summary has a page of its own
     assert re.search(r'<section class="page-start summary-page">\s*<h1 id="s-summary">', html)
 
@@ -539,7 +646,9 @@ def test_region_text_says_both_values_and_names_the_report(demo, tmp_path):
     t = Text("en", settings.min_cell)
     html = _html(settings, form, run, tmp_path, regions=["R01"])["Karsa-North"]
     assert '<p class="kicker">Regional report</p>' in html  # not "REGIONAL REPORT · REGION"
-    food = _estimate(settings.store_path, level="admin1", area="R01", indicator="priority_needs", option="food")
+    food = _estimate(
+        settings.store_path, level="admin1", area="R01", indicator="priority_needs", option="food"
+    )
     nat = _estimate(settings.store_path, level="national", indicator="priority_needs", option="food")
     assert food[1] > nat[0]  # the demo's dry north names food clearly more often
     assert f"<li>Food: {t.pct(food[0])} here against {t.pct(nat[0])} nationally.</li>" in html
@@ -556,8 +665,11 @@ def test_no_zero_interval_for_an_answer_nobody_gave(demo, tmp_path):
         assert "0–0%" not in html, stem
     # Marin Coast: nobody fetches surface water there
     marin = pages["Marin-Coast"]
-    assert re.search(r'class="bar-label">Surface water \(river, pond\)</th><td class="bar-strip">.*?'
-                     r'<b>none</b>', marin)
+    assert re.search(
+        r'class="bar-label">Surface water \(river, pond\)</th><td class="bar-strip">.*?'
+        r"<b>none</b>",
+        marin,
+    )
     assert "No household here answered “Unprotected well or spring” or “Surface water (river, pond)”" in marin
 
 
@@ -579,7 +691,9 @@ def test_heat_tables_shade_in_the_direction_of_need(demo, tmp_path):
     assert shelter["Good condition"] == shelter["Minor damage"] == {"hp"}  # good news is not a hotspot
     for need in ("Major damage", "Destroyed", "No shelter"):
         assert shelter[need] and all(re.fullmatch(r"h[0-5]", c) for c in shelter[need]), need
-    assert list(shelter)[:3] == ["Major damage", "Destroyed", "No shelter"] and len(shelter) == 5  # need first
+    assert (
+        list(shelter)[:3] == ["Major damage", "Destroyed", "No shelter"] and len(shelter) == 5
+    )  # need first
     # nothing marked: neutral greys, and the legend says what grey means
     needs = _heat_columns(html, "What are the household&#39;s most important needs right now? (up to 3)")
     assert all(re.fullmatch(r"g[0-5]", c) for cells in needs.values() for c in cells)
@@ -606,13 +720,14 @@ def test_pages_explain_what_they_show(demo, tmp_path):
     t = Text("en", settings.min_cell)
     fcs = _estimate(settings.store_path, level="national", indicator="fcs_score", option="")
     assert "Averages by region (95% confidence interval in brackets)" in html
-    assert f"<b>{t.num(fcs[0])}</b> <span class=\"ci\">(95% CI {t.num_ci(fcs[1], fcs[2])})</span>" in html
-    assert "<h3 class=\"table-title\">Average</h3>" not in html
+    assert f'<b>{t.num(fcs[0])}</b> <span class="ci">(95% CI {t.num_ci(fcs[1], fcs[2])})</span>' in html
+    assert '<h3 class="table-title">Average</h3>' not in html
     # the national chart of an average shows the national figure first, the regions for comparison
     chart = _section(html, "How many people live in this household, including you?</span>", "</figure>")
     mean = _estimate(settings.store_path, level="national", indicator="hh_size", option="")
-    first = re.search(r'<tr class="total-bar"><th scope="row" class="bar-label">National</th>.*?<b>([^<]+)</b>',
-                      chart)
+    first = re.search(
+        r'<tr class="total-bar"><th scope="row" class="bar-label">National</th>.*?<b>([^<]+)</b>', chart
+    )
     assert first and first.group(1) == t.num(mean[0])
     assert chart.index("National</th>") < chart.index("Karsa North</th>")
     assert "below it each region, for comparison" in chart and "National figure" in chart
@@ -622,7 +737,9 @@ def test_new_wording_in_french_and_arabic(demo, tmp_path):
     settings, form, run = demo
     fr = _html(settings, form, run, tmp_path / "fr", regions=["R01"], language="Français (fr)")
     assert "Zones qui se distinguent" in fr["national"] and "dans 6 régions." in fr["national"]
-    assert "ont répondu « Puits ou source non protégé » ou « Eau de surface (rivière, mare) »" in fr["national"]
+    assert (
+        "ont répondu « Puits ou source non protégé » ou « Eau de surface (rivière, mare) »" in fr["national"]
+    )
     assert "ici contre" in fr["Karsa-Nord"]
     ar = _html(settings, form, run, tmp_path / "ar", regions=["R01"], language="العربية (ar)")
     assert '<html lang="ar" dir="rtl">' in ar["national"]

@@ -53,16 +53,32 @@ def server(postgres, tmp_path_factory):
     home = tmp_path_factory.mktemp("prefect-home")
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    common = {"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-              "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5"}
-    proc = start_server(port, env={**common, "PREFECT_API_DATABASE_CONNECTION_URL": postgres,
-                                   "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
-                                   "PREFECT_UI_ENABLED": "false"},
-                        log=home / "server.log")
+    common = {
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_LOGGING_TO_API_BATCH_INTERVAL": "0.5",
+    }
+    proc = start_server(
+        port,
+        env={
+            **common,
+            "PREFECT_API_DATABASE_CONNECTION_URL": postgres,
+            "PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS": "5",
+            "PREFECT_UI_ENABLED": "false",
+        },
+        log=home / "server.log",
+    )
     try:
         wait_healthy(url, proc, timeout=240)
-        env = {**os.environ, **common, "PREFECT_API_URL": url, "PREFECT_WORKER_QUERY_SECONDS": "1",
-               "PREFECT_WORKER_PREFETCH_SECONDS": "5", "PREFECT_RUNNER_POLL_FREQUENCY": "1", "COLUMNS": "200"}
+        env = {
+            **os.environ,
+            **common,
+            "PREFECT_API_URL": url,
+            "PREFECT_WORKER_QUERY_SECONDS": "1",
+            "PREFECT_WORKER_PREFETCH_SECONDS": "5",
+            "PREFECT_RUNNER_POLL_FREQUENCY": "1",
+            "COLUMNS": "200",
+        }
         yield url, env, home
     finally:
         stop_group(proc)
@@ -98,7 +114,9 @@ def _store_counts(settings) -> tuple[list, int, int]:
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
         files = con.execute("SELECT name, status FROM files ORDER BY name").fetchall()
-        n, distinct = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM submissions").fetchone()
+        n, distinct = con.execute(
+            "SELECT count(*), count(DISTINCT submission_id) FROM submissions"
+        ).fetchone()
     finally:
         con.close()
     return files, n, distinct
@@ -114,14 +132,24 @@ def test_two_workers_ingest_in_parallel_then_one_aggregation(server, demo):
     config = demo / "assessment.toml"
     env = {**env, "ASSESS_CONFIG": str(config)}
     _cli([str(BIN / "prefect"), "work-pool", "create", POOL, "--type", "process"], env)
-    _cli([str(BIN / "prefect"), "--no-prompt", "deploy", "--name", "ingest-file", "--pool", POOL], env)  # prefect.yaml
-    workers = [subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--name", f"w{i}",
-                                 "--limit", "1"], env=env, stdout=open(home / f"w{i}.log", "wb"),
-                                stderr=subprocess.STDOUT, start_new_session=True) for i in (1, 2)]
+    _cli(
+        [str(BIN / "prefect"), "--no-prompt", "deploy", "--name", "ingest-file", "--pool", POOL], env
+    )  # prefect.yaml
+    workers = [
+        subprocess.Popen(
+            [str(BIN / "prefect"), "worker", "start", "--pool", POOL, "--name", f"w{i}", "--limit", "1"],
+            env=env,
+            stdout=open(home / f"w{i}.log", "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for i in (1, 2)
+    ]
     try:
         with temporary_settings({PREFECT_API_URL: url}):
-            result = fan_out(str(config), ingest_deployment="assess-ingest-file/ingest-file", reports=False,
-                             timeout_s=400)
+            result = fan_out(
+                str(config), ingest_deployment="assess-ingest-file/ingest-file", reports=False, timeout_s=400
+            )
             with get_client(sync_client=True) as client:
                 runs = [client.read_flow_run(i) for i in result.ingest_runs]
     finally:
@@ -159,14 +187,35 @@ def test_folder_drop_event_triggers_the_served_deployment(server, demo, tmp_path
     for p in others:
         shutil.move(p, held / p.name)
     serve_log, watch_log = tmp_path / "serve.log", tmp_path / "watch.log"
-    serve = subprocess.Popen([str(BIN / "assess"), "serve", "--config", str(config)], env=env, cwd=demo,
-                             stdout=open(serve_log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    serve = subprocess.Popen(
+        [str(BIN / "assess"), "serve", "--config", str(config)],
+        env=env,
+        cwd=demo,
+        stdout=open(serve_log, "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     watch = None
     try:
         _wait_for_trigger(url, f"assessment-run/{deployment_name(settings)}", serve, serve_log)
-        watch = subprocess.Popen([str(BIN / "assess"), "watch", "--config", str(config), "--emit-event",
-                                  "--stable-seconds", "1", "--debounce", "0.5"], env=env, cwd=demo,
-                                 stdout=open(watch_log, "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+        watch = subprocess.Popen(
+            [
+                str(BIN / "assess"),
+                "watch",
+                "--config",
+                str(config),
+                "--emit-event",
+                "--stable-seconds",
+                "1",
+                "--debounce",
+                "0.5",
+            ],
+            env=env,
+            cwd=demo,
+            stdout=open(watch_log, "wb"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
         def logs() -> str:
             return f"serve:\n{serve_log.read_text(errors='replace')}\nwatch:\n{watch_log.read_text(errors='replace')}"

@@ -22,8 +22,7 @@ from assess.validate.stage import FileOutcome, stage_file
 def ingest_inbox(settings, form) -> list[FileOutcome]:
     """What the run flow does, without Prefect: discover -> stage -> load."""
     seen = seen_files(settings)
-    outcomes = [stage_file(p, settings, form) for p in inbox_files(settings)
-                if sha256_file(p) not in seen]
+    outcomes = [stage_file(p, settings, form) for p in inbox_files(settings) if sha256_file(p) not in seen]
     con = connect(settings.store_path)
     try:
         for out in outcomes:
@@ -61,12 +60,16 @@ def test_demo_loads_every_household_once_and_rerun_adds_nothing(demo_dir):
     assert counts(settings) == (expected, expected, 3)
     # typed columns, lineage, per-option selections
     con = duckdb.connect(str(settings.store_path), read_only=True)
-    types = dict(con.execute("SELECT column_name, data_type FROM information_schema.columns "
-                             "WHERE table_name = 'submissions'").fetchall())
+    types = dict(
+        con.execute(
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'submissions'"
+        ).fetchall()
+    )
     assert types["hh_size"] == "BIGINT" and types["admin1"] == "VARCHAR"
     assert con.execute("SELECT min(source_row) FROM submissions").fetchone()[0] == 2
-    n_food = con.execute("SELECT count(*) FROM selections WHERE question = 'priority_needs' AND option = 'food' "
-                         "AND selected").fetchone()[0]
+    n_food = con.execute(
+        "SELECT count(*) FROM selections WHERE question = 'priority_needs' AND option = 'food' AND selected"
+    ).fetchone()[0]
     assert 0 < n_food < expected
     con.close()
     # same files again, or the same content under another name: nothing changes

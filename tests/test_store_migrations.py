@@ -20,8 +20,10 @@ from assess.store.connection import StoreVersionError, connect, latest_version, 
 from tests.baseline import write_inbox_extras
 
 LEGACY = Path(__file__).parent / "data" / "legacy_store" / "assessment-0.1.0.duckdb.gz"
-ESTIMATES = ("SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, weighted_n, "
-             "df, suppressed FROM estimates ORDER BY ALL")
+ESTIMATES = (
+    "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, weighted_n, "
+    "df, suppressed FROM estimates ORDER BY ALL"
+)
 
 
 @pytest.fixture
@@ -49,7 +51,9 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
     monkeypatch.setenv("ASSESS_HASH_KEY", "legacy-store-key")
     store = legacy / "data" / "processed" / "assessment.duckdb"
     before = _read(store, ESTIMATES)
-    rows_before = _read(store, 'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL')
+    rows_before = _read(
+        store, 'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'
+    )
     assert before and rows_before
 
     con = connect(store)
@@ -58,10 +62,13 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         assert con.execute(ESTIMATES).fetchall() == before  # the stored numbers are untouched
         # 005: every estimate of 0.1.0 was a household estimate, with as many households as units
         assert con.execute("SELECT DISTINCT unit FROM estimates").fetchall() == [("household",)]
-        assert con.execute("SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n").fetchone() == (0,)
+        assert con.execute(
+            "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
+        ).fetchone() == (0,)
         # the old data-row numbers now read as spreadsheet rows, like every row written from now on
-        rows_after = con.execute('SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL '
-                                 "ORDER BY ALL").fetchall()
+        rows_after = con.execute(
+            'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'
+        ).fetchall()
         assert rows_after == [(sid, row + 1) for sid, row in rows_before]
         # today's estimator on the upgraded store gives the same estimates
         settings = load_settings(legacy / "assessment.toml")
@@ -105,7 +112,9 @@ def test_a_new_store_starts_at_the_latest_version(tmp_path):
     con = connect(tmp_path / "assessment.duckdb")
     try:
         assert schema_version(con) == latest_version()
-        versions = [v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()]
+        versions = [
+            v for (v,) in con.execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        ]
         assert versions == [1] + [mig.version for mig in connection.migrations()]
         assert versions[-1] == latest_version()
         # `estimates` exists before any estimation run (005), with every column run_estimates writes
@@ -118,14 +127,17 @@ def test_a_new_store_starts_at_the_latest_version(tmp_path):
 def test_a_failing_migration_leaves_the_store_as_it_was(legacy, monkeypatch):
     store = legacy / "data" / "processed" / "assessment.duckdb"
     before = _read(store, 'SELECT "row" FROM quarantine ORDER BY ALL')
-    broken = (*connection.migrations(), connection.Migration(latest_version() + 1, "broken",
-                                                            "UPDATE quarantine SET \"row\" = 0; SELECT nope;"))
+    broken = (
+        *connection.migrations(),
+        connection.Migration(latest_version() + 1, "broken", 'UPDATE quarantine SET "row" = 0; SELECT nope;'),
+    )
     monkeypatch.setattr(connection, "migrations", lambda: broken)
     with pytest.raises(duckdb.Error):
         connect(store)
     assert _read(store, 'SELECT "row" FROM quarantine ORDER BY ALL') == before
-    assert _read(store, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'") \
-        == [(0,)]
+    assert _read(
+        store, "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
+    ) == [(0,)]
 
 
 def test_a_migration_numbered_below_the_store_version_still_runs(tmp_path, monkeypatch):

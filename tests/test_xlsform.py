@@ -29,21 +29,36 @@ def write_form(path, survey, choices, settings=None):
 def test_types_groups_choices_and_languages(tmp_path):
     path = write_form(
         tmp_path / "f.xlsx",
-        [["type", "name", "label::English (en)", "label::Français (fr)", "required", "relevant", "constraint"],
-         ["begin group", "hh", "Household", "Ménage", "", "", ""],
-         ["select one yes_no", "ok", "OK?", "OK ?", "yes", "", ""],
-         ["select_multiple needs", "needs", "Needs", "Besoins", "TRUE", "${ok} = 'yes'", ""],
-         ["int", "size", "Size", "Taille", "", "", ". >= 1 and . <= 30"],
-         ["begin_repeat", "members", "", "", "", "", ""],
-         ["integer", "age", "Age", "Âge", "", "", ""],
-         ["end_repeat", "", "", "", "", "", ""],
-         ["end group", "", "", "", "", "", ""],
-         ["gps", "where", "Where", "Où", "", "", ""],
-         ["mystery_widget", "odd", "", "", "", "", ""]],
-        [["list_name", "name", "label::English (en)", "label::Français (fr)"],
-         ["yes_no", "yes", "Yes", "Oui"], ["yes_no", "no", "No", "Non"],
-         ["needs", "food", "Food", "Nourriture"], ["needs", "NA", "Not applicable", "Sans objet"],
-         ["needs", "food", "Food again", "Encore"], ["needs", 1, "One", "Un"]],
+        [
+            [
+                "type",
+                "name",
+                "label::English (en)",
+                "label::Français (fr)",
+                "required",
+                "relevant",
+                "constraint",
+            ],
+            ["begin group", "hh", "Household", "Ménage", "", "", ""],
+            ["select one yes_no", "ok", "OK?", "OK ?", "yes", "", ""],
+            ["select_multiple needs", "needs", "Needs", "Besoins", "TRUE", "${ok} = 'yes'", ""],
+            ["int", "size", "Size", "Taille", "", "", ". >= 1 and . <= 30"],
+            ["begin_repeat", "members", "", "", "", "", ""],
+            ["integer", "age", "Age", "Âge", "", "", ""],
+            ["end_repeat", "", "", "", "", "", ""],
+            ["end group", "", "", "", "", "", ""],
+            ["gps", "where", "Where", "Où", "", "", ""],
+            ["mystery_widget", "odd", "", "", "", "", ""],
+        ],
+        [
+            ["list_name", "name", "label::English (en)", "label::Français (fr)"],
+            ["yes_no", "yes", "Yes", "Oui"],
+            ["yes_no", "no", "No", "Non"],
+            ["needs", "food", "Food", "Nourriture"],
+            ["needs", "NA", "Not applicable", "Sans objet"],
+            ["needs", "food", "Food again", "Encore"],
+            ["needs", 1, "One", "Un"],
+        ],
         [["form_title", "default_language"], ["Needs 2026", "Français (fr)"]],
     )
     form = read_xlsform(path)
@@ -70,8 +85,11 @@ def test_types_groups_choices_and_languages(tmp_path):
 
 
 def test_title_from_file_name_without_settings_and_plain_label(tmp_path):
-    path = write_form(tmp_path / "my_needs_form.xlsx",
-                      [["type", "name", "label"], ["text", "x", "X"]], [["list_name", "name", "label"]])
+    path = write_form(
+        tmp_path / "my_needs_form.xlsx",
+        [["type", "name", "label"], ["text", "x", "X"]],
+        [["list_name", "name", "label"]],
+    )
     form = read_xlsform(path)
     assert form.title == "my needs form"
     assert form.languages == [""]
@@ -88,13 +106,16 @@ def test_missing_or_broken_form_is_a_form_error(tmp_path):
         read_xlsform(bad)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("select one yes_no", ("select_one", "yes_no")),
-    ("select_one yes_no or_other", ("select_one", "yes_no")),
-    ("select all that apply needs", ("select_multiple", "needs")),
-    ("begin group", ("begin_group", None)),
-    ("decimal", ("decimal", None)),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("select one yes_no", ("select_one", "yes_no")),
+        ("select_one yes_no or_other", ("select_one", "yes_no")),
+        ("select all that apply needs", ("select_multiple", "needs")),
+        ("begin group", ("begin_group", None)),
+        ("decimal", ("decimal", None)),
+    ],
+)
 def test_type_aliases(raw, expected):
     assert normalise_type(raw)[:2] == expected
 

@@ -11,8 +11,19 @@ from .xlsform import XLSForm
 
 # Export metadata columns that identify enumerators, devices or places.
 PERSONAL_METADATA = (
-    "_submitted_by", "SubmitterName", "SubmitterID", "DeviceID", "deviceid", "_geolocation", "username",
-    "phonenumber", "simserial", "subscriberid", "_attachments", "instanceName", "meta-instanceName",
+    "_submitted_by",
+    "SubmitterName",
+    "SubmitterID",
+    "DeviceID",
+    "deviceid",
+    "_geolocation",
+    "username",
+    "phonenumber",
+    "simserial",
+    "subscriberid",
+    "_attachments",
+    "instanceName",
+    "meta-instanceName",
 )
 REDACTED = "[redacted]"
 

@@ -53,7 +53,9 @@ class Problem:
     column: str | None = None
     value: str | None = None
     action: str = Action.QUARANTINE
-    member: str | None = None  # a member row's sheet (Kobo XLSX) or zip member file (ODK csv.zip); None: household
+    member: str | None = (
+        None  # a member row's sheet (Kobo XLSX) or zip member file (ODK csv.zip); None: household
+    )
     path: str | None = None  # a member row's repeat instance, e.g. `roster[2]` or `roster[2]/child[1]`
 
     def as_dict(self) -> dict:
@@ -89,13 +91,19 @@ class ValidationResult:
 
     def quarantined_rows(self) -> set[int]:
         """Household rows kept aside (rows of the file's household sheet)."""
-        return {p.row for p in self.problems
-                if p.action == Action.QUARANTINE and p.row is not None and p.member is None}
+        return {
+            p.row
+            for p in self.problems
+            if p.action == Action.QUARANTINE and p.row is not None and p.member is None
+        }
 
     def quarantined_member_rows(self, member: str) -> set[int]:
         """Rows of one repeat sheet / zip member kept aside by their own problems."""
-        return {p.row for p in self.problems
-                if p.action == Action.QUARANTINE and p.row is not None and p.member == member}
+        return {
+            p.row
+            for p in self.problems
+            if p.action == Action.QUARANTINE and p.row is not None and p.member == member
+        }
 
     @property
     def warnings(self) -> int:

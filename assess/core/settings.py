@@ -214,7 +214,11 @@ def _check_keys(data: dict[str, Any], path: Path) -> None:
                     f"{', '.join(sorted(_SCHEMA[section]))}. Check the spelling or remove it."
                 )
             if not isinstance(value, spec[0]) or isinstance(value, bool) and spec[0] is int:
-                expected = spec[0].__name__ if isinstance(spec[0], type) else " or ".join(t.__name__ for t in spec[0])
+                expected = (
+                    spec[0].__name__
+                    if isinstance(spec[0], type)
+                    else " or ".join(t.__name__ for t in spec[0])
+                )
                 raise ConfigError(
                     f"{path}: [{section}] {key} must be a {expected}, got {type(value).__name__} ({value!r})."
                 )
@@ -244,15 +248,18 @@ def _level(value: Any) -> bool:
 def _unknown_keys(table: dict[str, Any], known: tuple[str, ...], where: str, path: Path) -> None:
     for key in table:
         if key not in known:
-            raise ConfigError(f"{path}: unknown key '{key}' in {where}. Known keys: {', '.join(known)}. "
-                              "Check the spelling or remove it.")
+            raise ConfigError(
+                f"{path}: unknown key '{key}' in {where}. Known keys: {', '.join(known)}. "
+                "Check the spelling or remove it."
+            )
 
 
 def _label(table: dict[str, Any], where: str, path: Path) -> str | None:
     label = table.get("label")
     if label is not None and (not isinstance(label, str) or not label.strip()):
-        raise ConfigError(f"{path}: {where}: label must be a non-empty text (the name shown in the reports), "
-                          f"got {label!r}.")
+        raise ConfigError(
+            f"{path}: {where}: label must be a non-empty text (the name shown in the reports), got {label!r}."
+        )
     return label.strip() if label is not None else None
 
 
@@ -260,28 +267,50 @@ def _fcs_spec(fcs: dict[str, Any], path: Path) -> FcsSpec:
     where = "[indicators.fcs]"
     _unknown_keys(fcs, ("groups", "weights", "poor", "borderline", "label"), where, path)
     groups = fcs.get("groups")
-    if (not isinstance(groups, list) or len(groups) != 8
-            or not all(isinstance(g, str) and g.strip() for g in groups)):
+    if (
+        not isinstance(groups, list)
+        or len(groups) != 8
+        or not all(isinstance(g, str) and g.strip() for g in groups)
+    ):
         got = f"{len(groups)} name(s)" if isinstance(groups, list) else repr(groups)
-        raise ConfigError(f"{path}: {where} groups must list the 8 food groups (questions with the days eaten, "
-                          f"0-7), as names in quotes, got {got}.")
+        raise ConfigError(
+            f"{path}: {where} groups must list the 8 food groups (questions with the days eaten, "
+            f"0-7), as names in quotes, got {got}."
+        )
     names = tuple(g.strip() for g in groups)
     twice = next((g for i, g in enumerate(names) if g in names[:i]), None)
     if twice is not None:
-        raise ConfigError(f"{path}: {where} groups lists '{twice}' twice; name each of the 8 food groups once.")
+        raise ConfigError(
+            f"{path}: {where} groups lists '{twice}' twice; name each of the 8 food groups once."
+        )
     weights = fcs.get("weights", list(FCS_WEIGHTS))
-    if not isinstance(weights, list) or len(weights) != 8 or not all(_is_number(w) and w >= 0 for w in weights):
-        raise ConfigError(f"{path}: {where} weights must be 8 numbers of 0 or more, one per group (default: the "
-                          f"standard {list(FCS_WEIGHTS)}), got {weights!r}.")
+    if (
+        not isinstance(weights, list)
+        or len(weights) != 8
+        or not all(_is_number(w) and w >= 0 for w in weights)
+    ):
+        raise ConfigError(
+            f"{path}: {where} weights must be 8 numbers of 0 or more, one per group (default: the "
+            f"standard {list(FCS_WEIGHTS)}), got {weights!r}."
+        )
     poor, borderline = fcs.get("poor", 21), fcs.get("borderline", 35)
     for key, value in (("poor", poor), ("borderline", borderline)):
         if not _is_number(value) or value < 0:
-            raise ConfigError(f"{path}: {where} {key} must be a score (a number of 0 or more), got {value!r}.")
+            raise ConfigError(
+                f"{path}: {where} {key} must be a score (a number of 0 or more), got {value!r}."
+            )
     if poor >= borderline:
-        raise ConfigError(f"{path}: {where} poor ({poor:g}) must be below borderline ({borderline:g}); the "
-                          "standard thresholds are 21 and 35.")
-    return FcsSpec(groups=names, weights=tuple(float(w) for w in weights), poor=float(poor),
-                   borderline=float(borderline), label=_label(fcs, where, path))
+        raise ConfigError(
+            f"{path}: {where} poor ({poor:g}) must be below borderline ({borderline:g}); the "
+            "standard thresholds are 21 and 35."
+        )
+    return FcsSpec(
+        groups=names,
+        weights=tuple(float(w) for w in weights),
+        poor=float(poor),
+        borderline=float(borderline),
+        label=_label(fcs, where, path),
+    )
 
 
 def _severity_specs(entries: list[Any], path: Path) -> tuple[SeveritySpec, ...]:
@@ -295,43 +324,61 @@ def _severity_specs(entries: list[Any], path: Path) -> tuple[SeveritySpec, ...]:
             raise ConfigError(f"{path}: {where} needs a 'sector' (a short name such as \"wash\").")
         sector = sector.strip()
         if sector == "overall":
-            raise ConfigError(f"{path}: {where}: sector 'overall' is the worst sector of each household, computed "
-                              "for you; give this sector another name.")
+            raise ConfigError(
+                f"{path}: {where}: sector 'overall' is the worst sector of each household, computed "
+                "for you; give this sector another name."
+            )
         previous = next((j for j, sp in enumerate(specs, start=1) if sp.sector == sector), None)
         if previous is not None:
-            raise ConfigError(f"{path}: {where}: sector '{sector}' is already entry {previous}; merge their rules "
-                              "into one entry.")
+            raise ConfigError(
+                f"{path}: {where}: sector '{sector}' is already entry {previous}; merge their rules "
+                "into one entry."
+            )
         where = f"{where} (sector '{sector}')"
         _unknown_keys(entry, ("sector", "rules", "default", "label"), where, path)
         rules = entry.get("rules")
         if not isinstance(rules, list) or not rules:
-            raise ConfigError(f"{path}: {where} needs a list of 'rules', e.g. rules = [ {{ level = 4, "
-                              "when = \"${water_source} = 'surface_water'\" } ].")
+            raise ConfigError(
+                f"{path}: {where} needs a list of 'rules', e.g. rules = [ {{ level = 4, "
+                "when = \"${water_source} = 'surface_water'\" } ]."
+            )
         parsed = []
         for j, rule in enumerate(rules, start=1):
             at = f"{where}, rule {j}"
             if not isinstance(rule, dict):
-                raise ConfigError(f"{path}: {at} must be a table {{ level = ..., when = \"...\" }}, got {rule!r}.")
+                raise ConfigError(
+                    f'{path}: {at} must be a table {{ level = ..., when = "..." }}, got {rule!r}.'
+                )
             _unknown_keys(rule, ("level", "when"), at, path)
             if not _level(rule.get("level")):
-                raise ConfigError(f"{path}: {at}: level must be a whole number from 1 to 5, got "
-                                  f"{rule.get('level')!r}.")
+                raise ConfigError(
+                    f"{path}: {at}: level must be a whole number from 1 to 5, got {rule.get('level')!r}."
+                )
             when = rule.get("when")
             if not isinstance(when, str) or not when.strip():
-                raise ConfigError(f"{path}: {at} needs a condition: when = \"...\", written like an XLSForm "
-                                  "relevant (e.g. \"${water_source} = 'river'\").")
+                raise ConfigError(
+                    f'{path}: {at} needs a condition: when = "...", written like an XLSForm '
+                    "relevant (e.g. \"${water_source} = 'river'\")."
+                )
             try:
                 parse(when)
             except Untranslatable as exc:
-                raise ConfigError(f"{path}: {at}: the condition \"{when}\" cannot be read ({exc}); write it like "
-                                  "an XLSForm relevant, e.g. \"${water_source} = 'river'\".") from exc
+                raise ConfigError(
+                    f'{path}: {at}: the condition "{when}" cannot be read ({exc}); write it like '
+                    "an XLSForm relevant, e.g. \"${water_source} = 'river'\"."
+                ) from exc
             parsed.append(SeverityRule(level=rule["level"], when=when.strip()))
         default = entry.get("default", 1)
         if not _level(default):
-            raise ConfigError(f"{path}: {where}: default must be a whole number from 1 to 5 (the severity when no "
-                              f"rule holds), got {default!r}.")
-        specs.append(SeveritySpec(sector=sector, rules=tuple(parsed), default=default,
-                                  label=_label(entry, where, path)))
+            raise ConfigError(
+                f"{path}: {where}: default must be a whole number from 1 to 5 (the severity when no "
+                f"rule holds), got {default!r}."
+            )
+        specs.append(
+            SeveritySpec(
+                sector=sector, rules=tuple(parsed), default=default, label=_label(entry, where, path)
+            )
+        )
     return tuple(specs)
 
 
@@ -341,56 +388,79 @@ RESERVED_INDICATORS = ("fcs_score", "fcs_category")
 
 def _member_specs(entries: list[Any], path: Path) -> tuple[MemberIndicatorSpec, ...]:
     specs: list[MemberIndicatorSpec] = []
-    example = ('e.g. name = "children_5_17", repeat = "roster", count = "${age} >= 5 and ${age} <= 17"')
+    example = 'e.g. name = "children_5_17", repeat = "roster", count = "${age} >= 5 and ${age} <= 17"'
     for i, entry in enumerate(entries, start=1):
         where = f"[[indicators.members]] entry {i}"
         if not isinstance(entry, dict):
-            raise ConfigError(f"{path}: {where} must be a table with 'name', 'repeat' and one of "
-                              f"{', '.join(MEMBER_AGGREGATES)}, got {entry!r}.")
+            raise ConfigError(
+                f"{path}: {where} must be a table with 'name', 'repeat' and one of "
+                f"{', '.join(MEMBER_AGGREGATES)}, got {entry!r}."
+            )
         name = entry.get("name")
         if not isinstance(name, str) or not _NAME_RE.match(name.strip()):
-            raise ConfigError(f"{path}: {where} needs a 'name' for the new household column: letters, digits and "
-                              f"underscores, not starting with a digit ({example}), got {name!r}.")
+            raise ConfigError(
+                f"{path}: {where} needs a 'name' for the new household column: letters, digits and "
+                f"underscores, not starting with a digit ({example}), got {name!r}."
+            )
         name = name.strip()
         if name in RESERVED_INDICATORS or name.startswith("severity_"):
-            raise ConfigError(f"{path}: {where}: the name '{name}' is used by a composite indicator; choose "
-                              "another name.")
+            raise ConfigError(
+                f"{path}: {where}: the name '{name}' is used by a composite indicator; choose another name."
+            )
         previous = next((j for j, sp in enumerate(specs, start=1) if sp.name == name), None)
         if previous is not None:
-            raise ConfigError(f"{path}: {where}: name '{name}' is already entry {previous}; give each entry its "
-                              "own name.")
+            raise ConfigError(
+                f"{path}: {where}: name '{name}' is already entry {previous}; give each entry its own name."
+            )
         where = f"{where} ('{name}')"
         _unknown_keys(entry, ("name", "repeat", *MEMBER_AGGREGATES, "label"), where, path)
         repeat = entry.get("repeat")
         if not isinstance(repeat, str) or not repeat.strip():
-            raise ConfigError(f"{path}: {where} needs 'repeat': the name of the repeat group whose rows are "
-                              f"counted ({example}).")
+            raise ConfigError(
+                f"{path}: {where} needs 'repeat': the name of the repeat group whose rows are "
+                f"counted ({example})."
+            )
         given = [k for k in MEMBER_AGGREGATES if k in entry]
         if len(given) != 1:
             what = "none" if not given else " and ".join(given)
-            raise ConfigError(f"{path}: {where} needs exactly one of {', '.join(MEMBER_AGGREGATES)} (a condition on "
-                              f"each row of the repeat), got {what} ({example}).")
+            raise ConfigError(
+                f"{path}: {where} needs exactly one of {', '.join(MEMBER_AGGREGATES)} (a condition on "
+                f"each row of the repeat), got {what} ({example})."
+            )
         aggregate = given[0]
         when = entry[aggregate]
         if not isinstance(when, str) or not when.strip():
-            raise ConfigError(f"{path}: {where}: {aggregate} must be a condition in quotes, written like an XLSForm "
-                              f"relevant ({example}), got {when!r}.")
+            raise ConfigError(
+                f"{path}: {where}: {aggregate} must be a condition in quotes, written like an XLSForm "
+                f"relevant ({example}), got {when!r}."
+            )
         try:
             parse(when)
         except Untranslatable as exc:
-            raise ConfigError(f"{path}: {where}: the condition \"{when}\" cannot be read ({exc}); write it like an "
-                              f"XLSForm relevant ({example}).") from exc
-        specs.append(MemberIndicatorSpec(name=name, repeat=repeat.strip(), aggregate=aggregate, when=when.strip(),
-                                         label=_label(entry, where, path)))
+            raise ConfigError(
+                f'{path}: {where}: the condition "{when}" cannot be read ({exc}); write it like an '
+                f"XLSForm relevant ({example})."
+            ) from exc
+        specs.append(
+            MemberIndicatorSpec(
+                name=name,
+                repeat=repeat.strip(),
+                aggregate=aggregate,
+                when=when.strip(),
+                label=_label(entry, where, path),
+            )
+        )
     return tuple(specs)
 
 
 def indicator_specs(section: dict[str, Any], path: Path) -> IndicatorSpecs:
     """The `[indicators]` table of the config file at `path`, checked whole (ConfigError naming the entry)."""
     fcs = section.get("fcs")
-    return IndicatorSpecs(fcs=_fcs_spec(fcs, path) if fcs is not None else None,
-                          severity=_severity_specs(section.get("severity", []), path),
-                          members=_member_specs(section.get("members", []), path))
+    return IndicatorSpecs(
+        fcs=_fcs_spec(fcs, path) if fcs is not None else None,
+        severity=_severity_specs(section.get("severity", []), path),
+        members=_member_specs(section.get("members", []), path),
+    )
 
 
 def _need_answers(table: dict[str, Any], needs: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:
@@ -400,11 +470,15 @@ def _need_answers(table: dict[str, Any], needs: tuple[str, ...], path: Path) -> 
         where = f"[report.need_answers] {question}"
         if question not in needs:
             known = ", ".join(needs) or "none"
-            raise ConfigError(f"{path}: {where}: '{question}' is not one of the [needs] questions ({known}); "
-                              "name a question that is estimated, or remove the line.")
+            raise ConfigError(
+                f"{path}: {where}: '{question}' is not one of the [needs] questions ({known}); "
+                "name a question that is estimated, or remove the line."
+            )
         if not isinstance(codes, list) or not all(isinstance(c, str) and c.strip() for c in codes):
-            raise ConfigError(f"{path}: {where} must be a list of choice codes in quotes, e.g. "
-                              f"{question} = [\"surface_water\", \"unprotected_well\"], got {codes!r}.")
+            raise ConfigError(
+                f"{path}: {where} must be a list of choice codes in quotes, e.g. "
+                f'{question} = ["surface_water", "unprotected_well"], got {codes!r}.'
+            )
         names = tuple(c.strip() for c in codes)
         twice = next((c for i, c in enumerate(names) if c in names[:i]), None)
         if twice is not None:
@@ -462,17 +536,23 @@ def load_settings(path: str | Path) -> Settings:
     window = validation.get("window")
     if window is not None:
         if len(window) != 2 or not all(isinstance(w, str) for w in window):
-            raise ConfigError(f'{path}: [validation] window must be two dates, e.g. ["2026-11-01", "2026-11-30"].')
+            raise ConfigError(
+                f'{path}: [validation] window must be two dates, e.g. ["2026-11-01", "2026-11-30"].'
+            )
         days = []
         for w in window:
             try:
                 days.append(date.fromisoformat(w.strip()[:10]))
             except ValueError:
-                raise ConfigError(f"{path}: [validation] window: '{w}' is not a date; write dates as YYYY-MM-DD, "
-                                  'e.g. ["2026-11-01", "2026-11-30"].') from None
+                raise ConfigError(
+                    f"{path}: [validation] window: '{w}' is not a date; write dates as YYYY-MM-DD, "
+                    'e.g. ["2026-11-01", "2026-11-30"].'
+                ) from None
         if days[1] < days[0]:
-            raise ConfigError(f"{path}: [validation] window ends ({window[1]}) before it starts ({window[0]}); "
-                              "put the first day of data collection first.")
+            raise ConfigError(
+                f"{path}: [validation] window ends ({window[1]}) before it starts ({window[0]}); "
+                "put the first day of data collection first."
+            )
         window = (window[0], window[1])
     expects = []
     for i, item in enumerate(validation.get("expect", []), start=1):
@@ -482,7 +562,9 @@ def load_settings(path: str | Path) -> Settings:
                 "e.g. 'expect_column_pair_values_a_to_be_greater_than_b')."
             )
         kwargs = {k: v for k, v in item.items() if k not in ("type", "kind")}
-        expects.append(ExpectSpec(type=str(item["type"]), kwargs=kwargs, kind=str(item.get("kind", "custom"))))
+        expects.append(
+            ExpectSpec(type=str(item["type"]), kwargs=kwargs, kind=str(item.get("kind", "custom")))
+        )
     min_cell = data.get("privacy", {}).get("min_cell", 5)
     if min_cell < 1:
         raise ConfigError(f"{path}: [privacy] min_cell must be at least 1, got {min_cell}.")
@@ -492,8 +574,10 @@ def load_settings(path: str | Path) -> Settings:
     report = data.get("report", {})
     logo = rel(report.get("logo"))
     if logo is not None and not logo.is_file():
-        raise ConfigError(f"{path}: [report] logo: {logo} not found; put the image there or fix the path "
-                          "(relative to the config file).")
+        raise ConfigError(
+            f"{path}: [report] logo: {logo} not found; put the image there or fix the path "
+            "(relative to the config file)."
+        )
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
     needs = _str_list(data, "needs", "questions", path)

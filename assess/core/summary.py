@@ -36,8 +36,10 @@ class HouseholdCounts:
 
     def sentence(self, declined_word: str = "declined") -> str:
         """'2,000 interviewed, 40 declined, 1,960 in the estimates': how every count is said."""
-        return (f"{self.interviewed:,} interviewed, {self.declined:,} {declined_word}, "
-                f"{self.in_estimates:,} in the estimates")
+        return (
+            f"{self.interviewed:,} interviewed, {self.declined:,} {declined_word}, "
+            f"{self.in_estimates:,} in the estimates"
+        )
 
 
 @dataclass
@@ -50,8 +52,10 @@ class SkippedFile:
     round: str  # the round of this run
 
     def message(self) -> str:
-        return (f"{self.file} is already loaded in round {self.loaded_in}; skipped. To load it into {self.round} "
-                "as well, run `assess run --reload-into-round`.")
+        return (
+            f"{self.file} is already loaded in round {self.loaded_in}; skipped. To load it into {self.round} "
+            "as well, run `assess run --reload-into-round`."
+        )
 
 
 @dataclass
@@ -94,33 +98,52 @@ class RunSummary:
 
     def rejected_message(self) -> str:
         names = ", ".join(f.file for f in self.files)
-        return (f"Every new file of this run was rejected ({names}); nothing was loaded into round {self.round}. "
-                "Each file's receipt says what is wrong and what to do.")
+        return (
+            f"Every new file of this run was rejected ({names}); nothing was loaded into round {self.round}. "
+            "Each file's receipt says what is wrong and what to do."
+        )
 
     def totals(self) -> dict[str, object]:
         """The `run-totals` artifact row."""
-        return {"files": len(self.files), "accepted": self.accepted, "quarantined": self.quarantined,
-                "rejected files": self.rejected_files, "reports written": len(self.reports),
-                "duration_s": self.duration_s}
+        return {
+            "files": len(self.files),
+            "accepted": self.accepted,
+            "quarantined": self.quarantined,
+            "rejected files": self.rejected_files,
+            "reports written": len(self.reports),
+            "duration_s": self.duration_s,
+        }
 
     def as_dict(self) -> dict:
         return asdict(self)
 
     def markdown(self, title: str = "Assessment run") -> str:
         """The `run-summary` artifact: per file status and counts, then the totals."""
-        lines = [f"# {title} {self.run_id} (round {self.round})", "",
-                 "| file | status | rows | accepted | quarantined | warnings |", "|---|---|---|---|---|---|"]
+        lines = [
+            f"# {title} {self.run_id} (round {self.round})",
+            "",
+            "| file | status | rows | accepted | quarantined | warnings |",
+            "|---|---|---|---|---|---|",
+        ]
         for f in self.files:
-            lines.append(f"| {safe_name(f.file)} | {f.status} | {f.rows} | {f.accepted} | {f.quarantined} | "
-                         f"{f.warnings} |")
+            lines.append(
+                f"| {safe_name(f.file)} | {f.status} | {f.rows} | {f.accepted} | {f.quarantined} | "
+                f"{f.warnings} |"
+            )
         notes = [f"- {safe_name(f.file)}: {n}" for f in self.files for n in f.notes]
         if notes:
             lines += ["", *notes]
-        lines += ["", f"Households: {self.estimates.households.sentence(self.estimates.declined_word)}; estimate rows: "
-                      f"{self.estimates.estimates}.",
-                  f"Reports written: {len(self.reports)}. Duration: "
-                  f"{'?' if self.duration_s is None else self.duration_s} s."]
+        lines += [
+            "",
+            f"Households: {self.estimates.households.sentence(self.estimates.declined_word)}; estimate rows: "
+            f"{self.estimates.estimates}.",
+            f"Reports written: {len(self.reports)}. Duration: "
+            f"{'?' if self.duration_s is None else self.duration_s} s.",
+        ]
         if self.skipped:
-            lines += ["", "Skipped (already loaded under another round; `assess run --reload-into-round` loads them):"]
+            lines += [
+                "",
+                "Skipped (already loaded under another round; `assess run --reload-into-round` loads them):",
+            ]
             lines += [f"- {safe_name(s.file)}: in round {s.loaded_in}" for s in self.skipped]
         return "\n".join(lines)

@@ -25,23 +25,69 @@ NUMERIC_TYPES = ("integer", "decimal")
 # Types that carry no answer column in a household export.
 STRUCTURE_TYPES = ("begin_group", "end_group", "begin_repeat", "end_repeat", "note")
 # Types whose values identify a person or a device: always treated as private.
-PERSONAL_TYPES = ("geopoint", "geotrace", "geoshape", "phonenumber", "deviceid", "simserial", "subscriberid",
-                  "username", "email", "start-geopoint", "image", "audio", "video", "file", "audit",
-                  "background-audio")
+PERSONAL_TYPES = (
+    "geopoint",
+    "geotrace",
+    "geoshape",
+    "phonenumber",
+    "deviceid",
+    "simserial",
+    "subscriberid",
+    "username",
+    "email",
+    "start-geopoint",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "audit",
+    "background-audio",
+)
 KNOWN_TYPES = set(SELECT_TYPES + NUMERIC_TYPES + STRUCTURE_TYPES + PERSONAL_TYPES) | {
-    "text", "date", "time", "datetime", "calculate", "hidden", "acknowledge", "range", "barcode", "rank",
-    "start", "end", "today", "xml-external", "csv-external", "trigger",
+    "text",
+    "date",
+    "time",
+    "datetime",
+    "calculate",
+    "hidden",
+    "acknowledge",
+    "range",
+    "barcode",
+    "rank",
+    "start",
+    "end",
+    "today",
+    "xml-external",
+    "csv-external",
+    "trigger",
 }
 _TYPE_ALIASES = {
-    "begin group": "begin_group", "end group": "end_group", "begin repeat": "begin_repeat",
-    "end repeat": "end_repeat", "begin_lgroup": "begin_group", "end_lgroup": "end_group",
-    "int": "integer", "float": "decimal", "gps": "geopoint", "location": "geopoint",
-    "select one": "select_one", "select1": "select_one", "select_one_from_file": "select_one",
-    "select one from file": "select_one", "select_one_external": "select_one",
-    "select all that apply": "select_multiple", "select multiple": "select_multiple",
-    "select_multiple_from_file": "select_multiple", "select multiple from file": "select_multiple",
-    "string": "text", "phone number": "phonenumber", "imei": "deviceid",
-    "photo": "image", "q picture": "image", "add note prompt": "note", "begin_rank": "rank",
+    "begin group": "begin_group",
+    "end group": "end_group",
+    "begin repeat": "begin_repeat",
+    "end repeat": "end_repeat",
+    "begin_lgroup": "begin_group",
+    "end_lgroup": "end_group",
+    "int": "integer",
+    "float": "decimal",
+    "gps": "geopoint",
+    "location": "geopoint",
+    "select one": "select_one",
+    "select1": "select_one",
+    "select_one_from_file": "select_one",
+    "select one from file": "select_one",
+    "select_one_external": "select_one",
+    "select all that apply": "select_multiple",
+    "select multiple": "select_multiple",
+    "select_multiple_from_file": "select_multiple",
+    "select multiple from file": "select_multiple",
+    "string": "text",
+    "phone number": "phonenumber",
+    "imei": "deviceid",
+    "photo": "image",
+    "q picture": "image",
+    "add note prompt": "note",
+    "begin_rank": "rank",
 }
 TRUE_WORDS = {"yes", "true", "true()", "1", "y"}
 
@@ -94,8 +140,18 @@ class Language:
 
 
 RTL_CODES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "ku", "ps", "sd", "ug", "ur", "yi"})
-LANGUAGE_NAMES = {"english": "en", "français": "fr", "francais": "fr", "french": "fr", "arabic": "ar",
-                  "العربية": "ar", "عربي": "ar", "español": "es", "spanish": "es", "português": "pt"}
+LANGUAGE_NAMES = {
+    "english": "en",
+    "français": "fr",
+    "francais": "fr",
+    "french": "fr",
+    "arabic": "ar",
+    "العربية": "ar",
+    "عربي": "ar",
+    "español": "es",
+    "spanish": "es",
+    "português": "pt",
+}
 
 
 def language_code(column: str) -> str:
@@ -255,9 +311,9 @@ def _labels(row: dict[str, str], prefix: str = "label") -> dict[str, str]:
         if low == prefix:
             out[""] = value
         elif low.startswith(prefix + "::"):
-            out[k[len(prefix) + 2:].strip()] = value
+            out[k[len(prefix) + 2 :].strip()] = value
         elif low.startswith(prefix + ":"):
-            out[k[len(prefix) + 1:].strip()] = value
+            out[k[len(prefix) + 1 :].strip()] = value
     return out
 
 
@@ -268,7 +324,7 @@ def normalise_type(raw: str) -> tuple[str, str | None, list[str]]:
     notes: list[str] = []
     for alias in sorted(_TYPE_ALIASES, key=len, reverse=True):
         if low == alias or low.startswith(alias + " "):
-            rest = text[len(alias):].strip()
+            rest = text[len(alias) :].strip()
             text = _TYPE_ALIASES[alias] + (" " + rest if rest else "")
             low = text.lower()
             break
@@ -325,7 +381,11 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
                 f"choices row {i}: list '{choice_list}' has the choice name '{name}' twice; the first is used."
             )
             continue
-        extra = {k: v for k, v in row.items() if k.lower() not in reserved and not k.lower().startswith(("label", "media", "image", "audio"))}
+        extra = {
+            k: v
+            for k, v in row.items()
+            if k.lower() not in reserved and not k.lower().startswith(("label", "media", "image", "audio"))
+        }
         need = next((v for k, v in row.items() if k.strip().lower() == "need"), "").strip().lower()
         bucket.append(Choice(name=name, labels=_labels(row), extra=extra, need=need in TRUE_WORDS))
 
@@ -341,10 +401,17 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         base, list_name, notes = normalise_type(raw_type)
         if base == "begin_repeat" and name:
             enclosing = [g for g, rep in groups if rep]
-            repeats.setdefault(name, Repeat(
-                name=name, parent=enclosing[-1] if enclosing else None, group_path=tuple(g for g, _ in groups if g),
-                repeat_count=row.get("repeat_count", "").strip(),
-                relevant=row.get("relevant", row.get("relevance", "")).strip(), row=i))
+            repeats.setdefault(
+                name,
+                Repeat(
+                    name=name,
+                    parent=enclosing[-1] if enclosing else None,
+                    group_path=tuple(g for g, _ in groups if g),
+                    repeat_count=row.get("repeat_count", "").strip(),
+                    relevant=row.get("relevant", row.get("relevance", "")).strip(),
+                    row=i,
+                ),
+            )
         if base in ("begin_group", "begin_repeat"):
             groups.append((name, base == "begin_repeat"))
             group_relevance.append(row.get("relevant", row.get("relevance", "")).strip())
@@ -363,10 +430,15 @@ def read_xlsform(path: str | Path, language: str | None = None) -> XLSForm:
         if base not in KNOWN_TYPES:
             warnings.append(f"survey row {i}: unknown question type '{raw_type}' for '{name}'; read as text.")
             base = "text"
-        if base in SELECT_TYPES and list_name and list_name not in choices and not raw_type.lower().endswith(
-            ("_from_file", "from file", "_external")
+        if (
+            base in SELECT_TYPES
+            and list_name
+            and list_name not in choices
+            and not raw_type.lower().endswith(("_from_file", "from file", "_external"))
         ):
-            warnings.append(f"survey row {i}: '{name}' uses choice list '{list_name}', which the choices sheet lacks.")
+            warnings.append(
+                f"survey row {i}: '{name}' uses choice list '{list_name}', which the choices sheet lacks."
+            )
         if name in questions:
             warnings.append(f"survey row {i}: question name '{name}' appears twice; the first is used.")
             continue

@@ -50,7 +50,7 @@ def tokenize(expr: str) -> list[Tok]:
             break
         m = _TOKEN.match(expr, pos)
         if not m or m.end() == pos:
-            raise Untranslatable(f"cannot read the expression near '{expr[pos:pos + 15]}'")
+            raise Untranslatable(f"cannot read the expression near '{expr[pos : pos + 15]}'")
         pos = m.end()
         if m.group("ref"):
             out.append(Tok("ref", m.group("refname")))
@@ -68,8 +68,14 @@ def tokenize(expr: str) -> list[Tok]:
 # ------------------------------------------------------------------------------------------------ parsing
 # AST: ("num", float) ("str", s) ("ref", name|None) ("bin", op, a, b) ("neg", a) ("call", fname, [args])
 
-_BINARY_LEVELS: list[tuple[str, ...]] = [("or",), ("and",), ("=", "!="), ("<", "<=", ">", ">="), ("+", "-"),
-                                         ("*", "div", "mod")]
+_BINARY_LEVELS: list[tuple[str, ...]] = [
+    ("or",),
+    ("and",),
+    ("=", "!="),
+    ("<", "<=", ">", ">="),
+    ("+", "-"),
+    ("*", "div", "mod"),
+]
 
 
 class _Parser:
@@ -101,7 +107,11 @@ class _Parser:
         if level == len(_BINARY_LEVELS):
             return self.unary()
         node = self.binary(level + 1)
-        while (tok := self.peek()) is not None and tok.kind in ("op", "name") and tok.text in _BINARY_LEVELS[level]:
+        while (
+            (tok := self.peek()) is not None
+            and tok.kind in ("op", "name")
+            and tok.text in _BINARY_LEVELS[level]
+        ):
             self.take()
             node = ("bin", tok.text, node, self.binary(level + 1))
         return node
@@ -143,7 +153,9 @@ class _Parser:
                     if sep.text != ",":
                         raise Untranslatable(f"expected ',' or ')' in {tok.text}(), found '{sep.text}'")
             return ("call", tok.text, args)
-        raise Untranslatable(f"'{tok.text}' is not supported here (XPath paths and node names are not translated)")
+        raise Untranslatable(
+            f"'{tok.text}' is not supported here (XPath paths and node names are not translated)"
+        )
 
 
 def parse(expr: str) -> tuple:
@@ -266,8 +278,8 @@ class _Gen:
             return _V(f"({self.date(a)} {sql_op} {self.date(b)})", "bool")
         if "bool" in kinds and op in ("=", "!="):
             return _V(f"({self.boolean(a)} {sql_op} {self.boolean(b)})", "bool")
-        numeric = op not in ("=", "!=") or "num" in kinds or (
-            kinds == {"ref"} and qtypes <= set(NUMERIC_QTYPES)
+        numeric = (
+            op not in ("=", "!=") or "num" in kinds or (kinds == {"ref"} and qtypes <= set(NUMERIC_QTYPES))
         )
         if numeric:
             return _V(f"({self.num(a)} {sql_op} {self.num(b)})", "bool")
@@ -288,7 +300,12 @@ class _Gen:
                 raise Untranslatable("count() of a repeat group is not known here")
             return _V(self.repeats.count(args[0][1]), "num")
         if fname == "indexed-repeat":
-            if len(args) != 3 or args[0][0] != "ref" or args[1][0] != "ref" or None in (args[0][1], args[1][1]):
+            if (
+                len(args) != 3
+                or args[0][0] != "ref"
+                or args[1][0] != "ref"
+                or None in (args[0][1], args[1][1])
+            ):
                 raise Untranslatable("indexed-repeat() is translated with one repeat level only")
             if self.repeats.indexed is None:
                 raise Untranslatable("indexed-repeat() is not known here")
@@ -317,8 +334,10 @@ class _Gen:
             return _V(f"(CASE WHEN trim({t}) = '' THEN 0 ELSE len({self.split(vals[0])}) END)", "num")
         if fname == "selected-at":
             need(2)
-            return _V(f"coalesce(list_extract({self.split(vals[0])}, CAST({self.num(vals[1])} AS BIGINT) + 1), '')",
-                      "str")
+            return _V(
+                f"coalesce(list_extract({self.split(vals[0])}, CAST({self.num(vals[1])} AS BIGINT) + 1), '')",
+                "str",
+            )
         if fname == "not":
             need(1)
             return _V(f"(NOT {self.boolean(vals[0])})", "bool")
@@ -354,8 +373,11 @@ class _Gen:
             need((2, 3))
             start = f"CAST({self.num(vals[1])} AS BIGINT) + {1 if fname == 'substr' else 0}"
             if n == 3:
-                length = f"CAST({self.num(vals[2])} AS BIGINT) - CAST({self.num(vals[1])} AS BIGINT)" \
-                    if fname == "substr" else f"CAST({self.num(vals[2])} AS BIGINT)"
+                length = (
+                    f"CAST({self.num(vals[2])} AS BIGINT) - CAST({self.num(vals[1])} AS BIGINT)"
+                    if fname == "substr"
+                    else f"CAST({self.num(vals[2])} AS BIGINT)"
+                )
                 return _V(f"substring({self.text(vals[0])}, {start}, {length})", "str")
             return _V(f"substring({self.text(vals[0])}, {start})", "str")
         if fname == "normalize-space":
@@ -381,13 +403,17 @@ class _Gen:
             need(2)
             return _V(f"pow({self.num(vals[0])}, {self.num(vals[1])})", "num")
         if fname in ("min", "max") and n >= 1:
-            return _V(f"{'least' if fname == 'min' else 'greatest'}(" + ", ".join(self.num(v) for v in vals) + ")",
-                      "num")
+            return _V(
+                f"{'least' if fname == 'min' else 'greatest'}(" + ", ".join(self.num(v) for v in vals) + ")",
+                "num",
+            )
         if fname == "if":
             need(3)
             kind = vals[1].kind if vals[1].kind == vals[2].kind and vals[1].kind != "ref" else "str"
             conv = {"num": self.num, "bool": self.boolean, "date": self.date}.get(kind, self.text)
-            return _V(f"(CASE WHEN {self.boolean(vals[0])} THEN {conv(vals[1])} ELSE {conv(vals[2])} END)", kind)
+            return _V(
+                f"(CASE WHEN {self.boolean(vals[0])} THEN {conv(vals[1])} ELSE {conv(vals[2])} END)", kind
+            )
         if fname == "coalesce":
             need(2)
             return _V(f"coalesce(NULLIF({self.text(vals[0])}, ''), {self.text(vals[1])})", "str")
@@ -402,7 +428,9 @@ class _Gen:
         raise Untranslatable(f"the function {fname}() is not translated")
 
 
-def to_sql(expr: str, resolve: Resolver, *, current: str | None = None, repeats: RepeatContext | None = None) -> str:
+def to_sql(
+    expr: str, resolve: Resolver, *, current: str | None = None, repeats: RepeatContext | None = None
+) -> str:
     """SQL for an XLSForm boolean expression; NULL where XPath would compare against a missing number."""
     gen = _Gen(resolve, current, repeats)
     return gen.boolean(gen.gen(parse(expr)))

@@ -42,20 +42,46 @@ DEFAULT_LANGUAGE = "English (en)"
 TZ = dt.timezone(dt.timedelta(hours=1))  # local time of the (fictional) country, UTC+01:00
 
 SURVEY_COLUMNS = (
-    "type", "name",
+    "type",
+    "name",
     *(f"label::{lang}" for lang in LANGUAGES),
-    "hint::English (en)", "required", "constraint", "constraint_message::English (en)",
-    "relevant", "choice_filter", "appearance", "calculation",
+    "hint::English (en)",
+    "required",
+    "constraint",
+    "constraint_message::English (en)",
+    "relevant",
+    "choice_filter",
+    "appearance",
+    "calculation",
 )
-_OPTIONAL = ("hint", "required", "constraint", "constraint_message", "relevant", "choice_filter",
-             "appearance", "calculation")
+_OPTIONAL = (
+    "hint",
+    "required",
+    "constraint",
+    "constraint_message",
+    "relevant",
+    "choice_filter",
+    "appearance",
+    "calculation",
+)
 
 CONSENTED = "${consent} = 'yes'"
 FCS_GROUPS = (
     # name, English, French, Arabic, FCS weight
-    ("fcs_cereals", "Cereals, grains, roots and tubers", "Céréales, grains, racines et tubercules",
-     "الحبوب والجذور والدرنات", 2.0),
-    ("fcs_pulses", "Pulses, beans and nuts", "Légumineuses, haricots et noix", "البقوليات والفول والمكسرات", 3.0),
+    (
+        "fcs_cereals",
+        "Cereals, grains, roots and tubers",
+        "Céréales, grains, racines et tubercules",
+        "الحبوب والجذور والدرنات",
+        2.0,
+    ),
+    (
+        "fcs_pulses",
+        "Pulses, beans and nuts",
+        "Légumineuses, haricots et noix",
+        "البقوليات والفول والمكسرات",
+        3.0,
+    ),
     ("fcs_dairy", "Milk and dairy products", "Lait et produits laitiers", "الحليب ومنتجات الألبان", 4.0),
     ("fcs_meat", "Meat, fish and eggs", "Viande, poisson et œufs", "اللحوم والأسماك والبيض", 4.0),
     ("fcs_veg", "Vegetables and leaves", "Légumes et feuilles", "الخضروات والأوراق", 1.0),
@@ -82,92 +108,231 @@ def _survey_rows() -> list[dict[str, str]]:
         _q("today", "today"),
         _q("deviceid", "deviceid"),
         _q("begin_group", "location", "Location", "Localisation", "الموقع"),
-        _q("select_one admin1", "admin1", "Region", "Région", "المنطقة",
-           hint="Region where the interview takes place.", required="yes"),
-        _q("select_one admin2", "admin2", "District", "District", "المديرية",
-           hint="Only the districts of the selected region are listed.", required="yes",
-           choice_filter="admin1=${admin1}"),
-        _q("text", "cluster_id", "Village / enumeration area code",
-           "Code du village / de la zone de dénombrement", "رمز القرية / منطقة العد",
-           hint="Code from the cluster list, e.g. EA-03-017.", required="yes",
-           constraint="regex(., '^EA-[0-9]{2}-[0-9]{3}$')",
-           constraint_message="Use the format EA-NN-NNN from the cluster list."),
+        _q(
+            "select_one admin1",
+            "admin1",
+            "Region",
+            "Région",
+            "المنطقة",
+            hint="Region where the interview takes place.",
+            required="yes",
+        ),
+        _q(
+            "select_one admin2",
+            "admin2",
+            "District",
+            "District",
+            "المديرية",
+            hint="Only the districts of the selected region are listed.",
+            required="yes",
+            choice_filter="admin1=${admin1}",
+        ),
+        _q(
+            "text",
+            "cluster_id",
+            "Village / enumeration area code",
+            "Code du village / de la zone de dénombrement",
+            "رمز القرية / منطقة العد",
+            hint="Code from the cluster list, e.g. EA-03-017.",
+            required="yes",
+            constraint="regex(., '^EA-[0-9]{2}-[0-9]{3}$')",
+            constraint_message="Use the format EA-NN-NNN from the cluster list.",
+        ),
         _q("end_group", "location"),
         _q("begin_group", "respondent", "Respondent", "Répondant", "المستجيب"),
-        _q("text", "resp_name", "Respondent's name", "Nom du répondant", "اسم المستجيب",
-           hint="First name and family name."),
-        _q("text", "resp_phone", "Phone number", "Numéro de téléphone", "رقم الهاتف",
-           hint="Leave empty if the household has no phone.",
-           constraint=r"regex(., '^\+?[0-9 ]{7,15}$')",
-           constraint_message="Enter 7 to 15 digits, optionally starting with +.", appearance="numbers"),
-        _q("select_one yes_no", "consent", "Do you agree to take part in this interview?",
-           "Acceptez-vous de participer à cet entretien ?", "هل توافق على المشاركة في هذه المقابلة؟",
-           hint="Read the consent statement to the respondent first.", required="yes"),
-        _q("geopoint", "gps", "GPS location of the household", "Position GPS du ménage",
-           "الموقع الجغرافي للأسرة", hint="Stand outside the dwelling and wait for accuracy below 15 m."),
+        _q(
+            "text",
+            "resp_name",
+            "Respondent's name",
+            "Nom du répondant",
+            "اسم المستجيب",
+            hint="First name and family name.",
+        ),
+        _q(
+            "text",
+            "resp_phone",
+            "Phone number",
+            "Numéro de téléphone",
+            "رقم الهاتف",
+            hint="Leave empty if the household has no phone.",
+            constraint=r"regex(., '^\+?[0-9 ]{7,15}$')",
+            constraint_message="Enter 7 to 15 digits, optionally starting with +.",
+            appearance="numbers",
+        ),
+        _q(
+            "select_one yes_no",
+            "consent",
+            "Do you agree to take part in this interview?",
+            "Acceptez-vous de participer à cet entretien ?",
+            "هل توافق على المشاركة في هذه المقابلة؟",
+            hint="Read the consent statement to the respondent first.",
+            required="yes",
+        ),
+        _q(
+            "geopoint",
+            "gps",
+            "GPS location of the household",
+            "Position GPS du ménage",
+            "الموقع الجغرافي للأسرة",
+            hint="Stand outside the dwelling and wait for accuracy below 15 m.",
+        ),
         _q("end_group", "respondent"),
         _q("begin_group", "household", "Household", "Ménage", "الأسرة", relevant=CONSENTED),
-        _q("integer", "hh_size", "How many people live in this household, including you?",
-           "Combien de personnes vivent dans ce ménage, vous compris ?",
-           "كم عدد الأشخاص الذين يعيشون في هذه الأسرة، بمن فيهم أنت؟",
-           hint="People who usually sleep and eat here.", required="yes",
-           constraint=". >= 1 and . <= 30", constraint_message="Household size must be between 1 and 30."),
-        _q("integer", "children_u5", "How many of them are children under 5 years?",
-           "Combien d'entre eux sont des enfants de moins de 5 ans ?", "كم منهم أطفال دون سن الخامسة؟",
-           required="yes", constraint=". >= 0 and . <= ${hh_size}",
-           constraint_message="Cannot be more than the household size."),
-        _q("select_one gender", "head_gender", "Gender of the head of household", "Sexe du chef de ménage",
-           "جنس رب الأسرة", required="yes"),
-        _q("select_one yes_no", "displaced", "Has this household been displaced from its usual home?",
-           "Ce ménage a-t-il été déplacé de son domicile habituel ?",
-           "هل نزحت هذه الأسرة من مكان سكنها المعتاد؟", required="yes"),
-        _q("integer", "displacement_months", "For how many months has the household been displaced?",
-           "Depuis combien de mois le ménage est-il déplacé ?", "منذ كم شهرًا والأسرة نازحة؟",
-           hint="0 if less than one month.", required="yes", relevant="${displaced} = 'yes'",
-           constraint=". >= 0 and . <= 240", constraint_message="Enter a number of months between 0 and 240."),
+        _q(
+            "integer",
+            "hh_size",
+            "How many people live in this household, including you?",
+            "Combien de personnes vivent dans ce ménage, vous compris ?",
+            "كم عدد الأشخاص الذين يعيشون في هذه الأسرة، بمن فيهم أنت؟",
+            hint="People who usually sleep and eat here.",
+            required="yes",
+            constraint=". >= 1 and . <= 30",
+            constraint_message="Household size must be between 1 and 30.",
+        ),
+        _q(
+            "integer",
+            "children_u5",
+            "How many of them are children under 5 years?",
+            "Combien d'entre eux sont des enfants de moins de 5 ans ?",
+            "كم منهم أطفال دون سن الخامسة؟",
+            required="yes",
+            constraint=". >= 0 and . <= ${hh_size}",
+            constraint_message="Cannot be more than the household size.",
+        ),
+        _q(
+            "select_one gender",
+            "head_gender",
+            "Gender of the head of household",
+            "Sexe du chef de ménage",
+            "جنس رب الأسرة",
+            required="yes",
+        ),
+        _q(
+            "select_one yes_no",
+            "displaced",
+            "Has this household been displaced from its usual home?",
+            "Ce ménage a-t-il été déplacé de son domicile habituel ?",
+            "هل نزحت هذه الأسرة من مكان سكنها المعتاد؟",
+            required="yes",
+        ),
+        _q(
+            "integer",
+            "displacement_months",
+            "For how many months has the household been displaced?",
+            "Depuis combien de mois le ménage est-il déplacé ?",
+            "منذ كم شهرًا والأسرة نازحة؟",
+            hint="0 if less than one month.",
+            required="yes",
+            relevant="${displaced} = 'yes'",
+            constraint=". >= 0 and . <= 240",
+            constraint_message="Enter a number of months between 0 and 240.",
+        ),
         _q("end_group", "household"),
-        _q("begin_group", "needs", "Priority needs", "Besoins prioritaires", "الاحتياجات ذات الأولوية",
-           relevant=CONSENTED),
-        _q("select_multiple needs", "priority_needs",
-           "What are the household's most important needs right now? (up to 3)",
-           "Quels sont actuellement les besoins les plus importants du ménage ? (3 maximum)",
-           "ما هي أهم احتياجات الأسرة حاليًا؟ (3 كحد أقصى)",
-           hint="Do not read the options aloud.", required="yes", constraint="count-selected(.) <= 3",
-           constraint_message="Select at most 3 needs."),
-        _q("text", "priority_needs_other", "Other need, please specify", "Autre besoin, veuillez préciser",
-           "احتياج آخر، يرجى التحديد", required="yes", relevant="selected(${priority_needs}, 'other')"),
-        _q("select_one water_source", "water_source",
-           "What is the main source of drinking water for the household?",
-           "Quelle est la principale source d'eau de boisson du ménage ?",
-           "ما هو المصدر الرئيسي لمياه الشرب للأسرة؟", required="yes"),
-        _q("select_one yes_no_dk", "water_sufficient",
-           "In the last 30 days, did the household have enough water for drinking, cooking and washing?",
-           "Au cours des 30 derniers jours, le ménage a-t-il eu assez d'eau pour boire, cuisiner et se laver ?",
-           "خلال الثلاثين يومًا الماضية، هل توفرت للأسرة مياه كافية للشرب والطهي والغسيل؟"),
-        _q("select_one income", "income_source", "What is the household's main source of income?",
-           "Quelle est la principale source de revenus du ménage ?", "ما هو المصدر الرئيسي لدخل الأسرة؟"),
+        _q(
+            "begin_group",
+            "needs",
+            "Priority needs",
+            "Besoins prioritaires",
+            "الاحتياجات ذات الأولوية",
+            relevant=CONSENTED,
+        ),
+        _q(
+            "select_multiple needs",
+            "priority_needs",
+            "What are the household's most important needs right now? (up to 3)",
+            "Quels sont actuellement les besoins les plus importants du ménage ? (3 maximum)",
+            "ما هي أهم احتياجات الأسرة حاليًا؟ (3 كحد أقصى)",
+            hint="Do not read the options aloud.",
+            required="yes",
+            constraint="count-selected(.) <= 3",
+            constraint_message="Select at most 3 needs.",
+        ),
+        _q(
+            "text",
+            "priority_needs_other",
+            "Other need, please specify",
+            "Autre besoin, veuillez préciser",
+            "احتياج آخر، يرجى التحديد",
+            required="yes",
+            relevant="selected(${priority_needs}, 'other')",
+        ),
+        _q(
+            "select_one water_source",
+            "water_source",
+            "What is the main source of drinking water for the household?",
+            "Quelle est la principale source d'eau de boisson du ménage ?",
+            "ما هو المصدر الرئيسي لمياه الشرب للأسرة؟",
+            required="yes",
+        ),
+        _q(
+            "select_one yes_no_dk",
+            "water_sufficient",
+            "In the last 30 days, did the household have enough water for drinking, cooking and washing?",
+            "Au cours des 30 derniers jours, le ménage a-t-il eu assez d'eau pour boire, cuisiner et se laver ?",
+            "خلال الثلاثين يومًا الماضية، هل توفرت للأسرة مياه كافية للشرب والطهي والغسيل؟",
+        ),
+        _q(
+            "select_one income",
+            "income_source",
+            "What is the household's main source of income?",
+            "Quelle est la principale source de revenus du ménage ?",
+            "ما هو المصدر الرئيسي لدخل الأسرة؟",
+        ),
         _q("end_group", "needs"),
-        _q("begin_group", "food", "Food consumption (last 7 days)", "Consommation alimentaire (7 derniers jours)",
-           "الاستهلاك الغذائي (آخر 7 أيام)", relevant=CONSENTED),
+        _q(
+            "begin_group",
+            "food",
+            "Food consumption (last 7 days)",
+            "Consommation alimentaire (7 derniers jours)",
+            "الاستهلاك الغذائي (آخر 7 أيام)",
+            relevant=CONSENTED,
+        ),
     ]
     for name, en, fr, ar, _ in FCS_GROUPS:
-        rows.append(_q("integer", name, en, fr, ar,
-                       hint="Number of days in the last 7 days the household ate this (0-7).", required="yes",
-                       constraint=". >= 0 and . <= 7", constraint_message="Enter a number of days from 0 to 7."))
+        rows.append(
+            _q(
+                "integer",
+                name,
+                en,
+                fr,
+                ar,
+                hint="Number of days in the last 7 days the household ate this (0-7).",
+                required="yes",
+                constraint=". >= 0 and . <= 7",
+                constraint_message="Enter a number of days from 0 to 7.",
+            )
+        )
     rows += [
         _q("calculate", "fcs_score", calculation=fcs_score),
         _q("end_group", "food"),
-        _q("select_one yes_no", "health_access",
-           "In the last 3 months, could household members get health care when they needed it?",
-           "Au cours des 3 derniers mois, les membres du ménage ont-ils pu accéder aux soins de santé "
-           "lorsqu'ils en avaient besoin ?",
-           "خلال الأشهر الثلاثة الماضية، هل تمكن أفراد الأسرة من الحصول على الرعاية الصحية عند الحاجة؟",
-           required="yes", relevant=CONSENTED),
-        _q("select_one shelter", "shelter_condition", "What is the condition of the household's shelter?",
-           "Quel est l'état de l'abri du ménage ?", "ما هي حالة مأوى الأسرة؟",
-           hint="Observe the dwelling if possible.", required="yes", relevant=CONSENTED),
-        _q("text", "comments", "Enumerator comments", "Commentaires de l'enquêteur", "ملاحظات الباحث الميداني",
-           appearance="multiline"),
+        _q(
+            "select_one yes_no",
+            "health_access",
+            "In the last 3 months, could household members get health care when they needed it?",
+            "Au cours des 3 derniers mois, les membres du ménage ont-ils pu accéder aux soins de santé "
+            "lorsqu'ils en avaient besoin ?",
+            "خلال الأشهر الثلاثة الماضية، هل تمكن أفراد الأسرة من الحصول على الرعاية الصحية عند الحاجة؟",
+            required="yes",
+            relevant=CONSENTED,
+        ),
+        _q(
+            "select_one shelter",
+            "shelter_condition",
+            "What is the condition of the household's shelter?",
+            "Quel est l'état de l'abri du ménage ?",
+            "ما هي حالة مأوى الأسرة؟",
+            hint="Observe the dwelling if possible.",
+            required="yes",
+            relevant=CONSENTED,
+        ),
+        _q(
+            "text",
+            "comments",
+            "Enumerator comments",
+            "Commentaires de l'enquêteur",
+            "ملاحظات الباحث الميداني",
+            appearance="multiline",
+        ),
     ]
     return rows
 
@@ -184,26 +349,47 @@ REGIONS = (
     ("R06", "Dunvale", "Dunvale", "دونفيل", 14.30, 22.75, 510.0),
 )
 DISTRICTS = {
-    "R01": (("D0101", "Harmon", "Harmon", "هارمون"), ("D0102", "Belisk", "Belisk", "بيليسك"),
-            ("D0103", "Tavren", "Tavren", "تافرين")),
-    "R02": (("D0201", "Seldra", "Seldra", "سيلدرا"), ("D0202", "Mirek", "Mirek", "ميريك"),
-            ("D0203", "Valesh", "Valesh", "فاليش")),
-    "R03": (("D0301", "Port Amsel", "Port-Amsel", "بورت أمسل"), ("D0302", "Lysa Bay", "Baie de Lysa", "خليج ليسا"),
-            ("D0303", "Corvin", "Corvin", "كورفين")),
-    "R04": (("D0401", "Tesh Central", "Tesh-Centre", "تيش الوسطى"), ("D0402", "Irvak", "Irvak", "إرفاك"),
-            ("D0403", "Saltmoor", "Saltmoor", "سالتمور")),
-    "R05": (("D0501", "Ombra Town", "Ombra-Ville", "مدينة أومبرا"), ("D0502", "Feyn", "Feyn", "فين"),
-            ("D0503", "Lorin", "Lorin", "لورين")),
-    "R06": (("D0601", "Dunvale East", "Dunvale-Est", "دونفيل الشرقية"), ("D0602", "Qarim", "Qarim", "قريم"),
-            ("D0603", "Ashwick", "Ashwick", "آشويك")),
+    "R01": (
+        ("D0101", "Harmon", "Harmon", "هارمون"),
+        ("D0102", "Belisk", "Belisk", "بيليسك"),
+        ("D0103", "Tavren", "Tavren", "تافرين"),
+    ),
+    "R02": (
+        ("D0201", "Seldra", "Seldra", "سيلدرا"),
+        ("D0202", "Mirek", "Mirek", "ميريك"),
+        ("D0203", "Valesh", "Valesh", "فاليش"),
+    ),
+    "R03": (
+        ("D0301", "Port Amsel", "Port-Amsel", "بورت أمسل"),
+        ("D0302", "Lysa Bay", "Baie de Lysa", "خليج ليسا"),
+        ("D0303", "Corvin", "Corvin", "كورفين"),
+    ),
+    "R04": (
+        ("D0401", "Tesh Central", "Tesh-Centre", "تيش الوسطى"),
+        ("D0402", "Irvak", "Irvak", "إرفاك"),
+        ("D0403", "Saltmoor", "Saltmoor", "سالتمور"),
+    ),
+    "R05": (
+        ("D0501", "Ombra Town", "Ombra-Ville", "مدينة أومبرا"),
+        ("D0502", "Feyn", "Feyn", "فين"),
+        ("D0503", "Lorin", "Lorin", "لورين"),
+    ),
+    "R06": (
+        ("D0601", "Dunvale East", "Dunvale-Est", "دونفيل الشرقية"),
+        ("D0602", "Qarim", "Qarim", "قريم"),
+        ("D0603", "Ashwick", "Ashwick", "آشويك"),
+    ),
 }
 # Households (sampling frame); deliberately unequal so that design weights differ by region.
 POPULATION = {"R01": 68_420, "R02": 41_950, "R03": 112_300, "R04": 27_840, "R05": 53_610, "R06": 19_780}
 
 CHOICE_LISTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
     "yes_no": (("yes", "Yes", "Oui", "نعم"), ("no", "No", "Non", "لا")),
-    "yes_no_dk": (("yes", "Yes", "Oui", "نعم"), ("no", "No", "Non", "لا"),
-                  ("dk", "Don't know", "Ne sait pas", "لا أعرف")),
+    "yes_no_dk": (
+        ("yes", "Yes", "Oui", "نعم"),
+        ("no", "No", "Non", "لا"),
+        ("dk", "Don't know", "Ne sait pas", "لا أعرف"),
+    ),
     "gender": (("female", "Female", "Femme", "أنثى"), ("male", "Male", "Homme", "ذكر")),
     "needs": (
         ("food", "Food", "Nourriture", "الغذاء"),
@@ -217,13 +403,27 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("other", "Other", "Autre", "أخرى"),
     ),
     "water_source": (
-        ("piped", "Piped water into dwelling or yard", "Eau courante dans le logement ou la cour",
-         "مياه الأنابيب إلى المسكن أو الفناء"),
+        (
+            "piped",
+            "Piped water into dwelling or yard",
+            "Eau courante dans le logement ou la cour",
+            "مياه الأنابيب إلى المسكن أو الفناء",
+        ),
         ("public_tap", "Public tap or standpipe", "Robinet public ou borne-fontaine", "صنبور عام"),
         ("borehole", "Borehole", "Forage", "بئر أنبوبية"),
         ("protected_well", "Protected well or spring", "Puits ou source protégé", "بئر أو نبع محمي"),
-        ("unprotected_well", "Unprotected well or spring", "Puits ou source non protégé", "بئر أو نبع غير محمي"),
-        ("surface_water", "Surface water (river, pond)", "Eau de surface (rivière, mare)", "مياه سطحية (نهر، بركة)"),
+        (
+            "unprotected_well",
+            "Unprotected well or spring",
+            "Puits ou source non protégé",
+            "بئر أو نبع غير محمي",
+        ),
+        (
+            "surface_water",
+            "Surface water (river, pond)",
+            "Eau de surface (rivière, mare)",
+            "مياه سطحية (نهر، بركة)",
+        ),
         ("water_trucking", "Water trucking", "Camion-citerne", "صهاريج المياه"),
         ("other", "Other", "Autre", "أخرى"),
     ),
@@ -273,10 +473,10 @@ class Profile:
     water: dict[str, float]
     income: dict[str, float]
     shelter: dict[str, float]
-    displaced: float        # probability the household is displaced
-    female_head: float      # probability of a female head of household
-    food_security: float    # 0 (very poor diet) .. 1 (good diet)
-    health_access: float    # probability of access to health care
+    displaced: float  # probability the household is displaced
+    female_head: float  # probability of a female head of household
+    food_security: float  # 0 (very poor diet) .. 1 (good diet)
+    health_access: float  # probability of access to health care
 
 
 def _w(**weights: float) -> dict[str, float]:
@@ -285,55 +485,242 @@ def _w(**weights: float) -> dict[str, float]:
 
 PROFILES = {
     # dry north: food and water first, boreholes and wells, agro-pastoral
-    "R01": Profile(_w(food=6, water=5, livelihoods=3, health=2, cash=2, education=1, shelter=1, protection=0.5, other=0.3),
-                   _w(borehole=5, unprotected_well=4, protected_well=2, public_tap=1, surface_water=1, water_trucking=1, other=0.2),
-                   _w(agriculture=5, livestock=4, casual_labour=2, trade=1, aid=1, remittances=1, salaried=0.3, none=0.5),
-                   _w(good=5, minor_damage=3, major_damage=1, destroyed=0.3, none=0.1),
-                   0.12, 0.30, 0.35, 0.55),
+    "R01": Profile(
+        _w(
+            food=6,
+            water=5,
+            livelihoods=3,
+            health=2,
+            cash=2,
+            education=1,
+            shelter=1,
+            protection=0.5,
+            other=0.3,
+        ),
+        _w(
+            borehole=5,
+            unprotected_well=4,
+            protected_well=2,
+            public_tap=1,
+            surface_water=1,
+            water_trucking=1,
+            other=0.2,
+        ),
+        _w(
+            agriculture=5, livestock=4, casual_labour=2, trade=1, aid=1, remittances=1, salaried=0.3, none=0.5
+        ),
+        _w(good=5, minor_damage=3, major_damage=1, destroyed=0.3, none=0.1),
+        0.12,
+        0.30,
+        0.35,
+        0.55,
+    ),
     # conflict-affected: displacement, shelter and protection
-    "R02": Profile(_w(shelter=6, protection=5, food=5, health=3, cash=2, water=2, education=1, livelihoods=1, other=0.4),
-                   _w(water_trucking=4, public_tap=3, unprotected_well=3, borehole=2, surface_water=1, other=0.3),
-                   _w(aid=5, casual_labour=4, none=2, agriculture=1, trade=1, remittances=1, livestock=0.5, salaried=0.2),
-                   _w(good=1, minor_damage=2, major_damage=4, destroyed=2, none=1),
-                   0.58, 0.45, 0.25, 0.35),
+    "R02": Profile(
+        _w(shelter=6, protection=5, food=5, health=3, cash=2, water=2, education=1, livelihoods=1, other=0.4),
+        _w(water_trucking=4, public_tap=3, unprotected_well=3, borehole=2, surface_water=1, other=0.3),
+        _w(
+            aid=5, casual_labour=4, none=2, agriculture=1, trade=1, remittances=1, livestock=0.5, salaried=0.2
+        ),
+        _w(good=1, minor_damage=2, major_damage=4, destroyed=2, none=1),
+        0.58,
+        0.45,
+        0.25,
+        0.35,
+    ),
     # coastal and urban: piped water, cash and livelihoods
-    "R03": Profile(_w(cash=5, livelihoods=5, health=4, education=3, food=2, shelter=1, water=1, protection=0.5, other=0.5),
-                   _w(piped=6, public_tap=4, protected_well=1, borehole=1, other=0.2),
-                   _w(salaried=4, trade=5, casual_labour=4, remittances=2, agriculture=0.5, livestock=0.2, aid=0.5, none=0.5),
-                   _w(good=7, minor_damage=2, major_damage=0.5, destroyed=0.1, none=0.1),
-                   0.07, 0.28, 0.75, 0.85),
+    "R03": Profile(
+        _w(
+            cash=5,
+            livelihoods=5,
+            health=4,
+            education=3,
+            food=2,
+            shelter=1,
+            water=1,
+            protection=0.5,
+            other=0.5,
+        ),
+        _w(piped=6, public_tap=4, protected_well=1, borehole=1, other=0.2),
+        _w(
+            salaried=4,
+            trade=5,
+            casual_labour=4,
+            remittances=2,
+            agriculture=0.5,
+            livestock=0.2,
+            aid=0.5,
+            none=0.5,
+        ),
+        _w(good=7, minor_damage=2, major_damage=0.5, destroyed=0.1, none=0.1),
+        0.07,
+        0.28,
+        0.75,
+        0.85,
+    ),
     # remote highlands: health and education services are far away
-    "R04": Profile(_w(health=6, education=5, water=3, food=3, livelihoods=2, cash=1, shelter=1, protection=0.3, other=0.3),
-                   _w(unprotected_well=4, surface_water=3, protected_well=3, borehole=2, other=0.2),
-                   _w(agriculture=7, livestock=3, casual_labour=1, trade=1, remittances=1, aid=0.3, salaried=0.3, none=0.3),
-                   _w(good=5, minor_damage=3, major_damage=1, destroyed=0.2, none=0.1),
-                   0.05, 0.25, 0.55, 0.40),
+    "R04": Profile(
+        _w(
+            health=6,
+            education=5,
+            water=3,
+            food=3,
+            livelihoods=2,
+            cash=1,
+            shelter=1,
+            protection=0.3,
+            other=0.3,
+        ),
+        _w(unprotected_well=4, surface_water=3, protected_well=3, borehole=2, other=0.2),
+        _w(
+            agriculture=7,
+            livestock=3,
+            casual_labour=1,
+            trade=1,
+            remittances=1,
+            aid=0.3,
+            salaried=0.3,
+            none=0.3,
+        ),
+        _w(good=5, minor_damage=3, major_damage=1, destroyed=0.2, none=0.1),
+        0.05,
+        0.25,
+        0.55,
+        0.40,
+    ),
     # flood-affected valley: shelter, water and health
-    "R05": Profile(_w(shelter=6, water=5, health=4, food=3, cash=2, livelihoods=2, education=1, protection=0.5, other=0.4),
-                   _w(surface_water=5, unprotected_well=3, public_tap=2, borehole=2, water_trucking=1, other=0.3),
-                   _w(agriculture=5, casual_labour=3, trade=2, aid=2, livestock=1, remittances=1, none=1, salaried=0.3),
-                   _w(good=2, minor_damage=3, major_damage=3, destroyed=1.5, none=0.5),
-                   0.30, 0.35, 0.45, 0.50),
+    "R05": Profile(
+        _w(
+            shelter=6,
+            water=5,
+            health=4,
+            food=3,
+            cash=2,
+            livelihoods=2,
+            education=1,
+            protection=0.5,
+            other=0.4,
+        ),
+        _w(surface_water=5, unprotected_well=3, public_tap=2, borehole=2, water_trucking=1, other=0.3),
+        _w(agriculture=5, casual_labour=3, trade=2, aid=2, livestock=1, remittances=1, none=1, salaried=0.3),
+        _w(good=2, minor_damage=3, major_damage=3, destroyed=1.5, none=0.5),
+        0.30,
+        0.35,
+        0.45,
+        0.50,
+    ),
     # pastoral east: water trucking, livestock, food
-    "R06": Profile(_w(water=6, food=5, livelihoods=4, health=2, cash=2, education=1, shelter=1, protection=1, other=0.3),
-                   _w(water_trucking=5, borehole=4, unprotected_well=2, surface_water=1, other=0.3),
-                   _w(livestock=7, trade=2, casual_labour=2, aid=1, remittances=1, agriculture=0.5, none=0.5, salaried=0.2),
-                   _w(good=4, minor_damage=3, major_damage=1, destroyed=0.3, none=0.3),
-                   0.20, 0.33, 0.30, 0.30),
+    "R06": Profile(
+        _w(water=6, food=5, livelihoods=4, health=2, cash=2, education=1, shelter=1, protection=1, other=0.3),
+        _w(water_trucking=5, borehole=4, unprotected_well=2, surface_water=1, other=0.3),
+        _w(
+            livestock=7,
+            trade=2,
+            casual_labour=2,
+            aid=1,
+            remittances=1,
+            agriculture=0.5,
+            none=0.5,
+            salaried=0.2,
+        ),
+        _w(good=4, minor_damage=3, major_damage=1, destroyed=0.3, none=0.3),
+        0.20,
+        0.33,
+        0.30,
+        0.30,
+    ),
 }
 # Probability that a household eats each food group on a given day, for an average diet.
-FCS_DAILY = {"fcs_cereals": 0.95, "fcs_pulses": 0.45, "fcs_dairy": 0.30, "fcs_meat": 0.25, "fcs_veg": 0.55,
-             "fcs_fruit": 0.15, "fcs_oil": 0.75, "fcs_sugar": 0.65}
+FCS_DAILY = {
+    "fcs_cereals": 0.95,
+    "fcs_pulses": 0.45,
+    "fcs_dairy": 0.30,
+    "fcs_meat": 0.25,
+    "fcs_veg": 0.55,
+    "fcs_fruit": 0.15,
+    "fcs_oil": 0.75,
+    "fcs_sugar": 0.65,
+}
 BAD_WATER = {"unprotected_well", "surface_water"}
 
-FIRST_NAMES_F = ("Amina", "Fatima", "Hawa", "Mariam", "Aicha", "Zeinab", "Khadija", "Halima", "Nadia", "Salma",
-                 "Rokia", "Achta", "Mounira", "Esther", "Grace", "Ruth", "Clarisse", "Josiane", "Leila", "Safia")
-FIRST_NAMES_M = ("Ahmed", "Moussa", "Ibrahim", "Abdallah", "Yacoub", "Issa", "Oumar", "Hassan", "Adam", "Idriss",
-                 "Mahamat", "Saleh", "Youssouf", "Daniel", "Emmanuel", "Pierre", "Jean", "Samuel", "Khalil", "Bachir")
-FAMILY_NAMES = ("Abakar", "Adoum", "Brahim", "Djibrine", "Haroun", "Mahamat", "Nour", "Ousmane", "Saleh", "Zakaria",
-                "Ngarta", "Doumbia", "Kebir", "Allamine", "Tahir", "Mbaye", "Ramadan", "Bichara", "Garba", "Koulamallah")
-OTHER_NEEDS = ("Fuel for cooking", "Clothing", "Blankets and mats", "Civil documentation", "Transport to the clinic",
-               "Solar lamps", "Kitchen utensils", "Seeds and tools", "Mosquito nets", "School fees")
+FIRST_NAMES_F = (
+    "Amina",
+    "Fatima",
+    "Hawa",
+    "Mariam",
+    "Aicha",
+    "Zeinab",
+    "Khadija",
+    "Halima",
+    "Nadia",
+    "Salma",
+    "Rokia",
+    "Achta",
+    "Mounira",
+    "Esther",
+    "Grace",
+    "Ruth",
+    "Clarisse",
+    "Josiane",
+    "Leila",
+    "Safia",
+)
+FIRST_NAMES_M = (
+    "Ahmed",
+    "Moussa",
+    "Ibrahim",
+    "Abdallah",
+    "Yacoub",
+    "Issa",
+    "Oumar",
+    "Hassan",
+    "Adam",
+    "Idriss",
+    "Mahamat",
+    "Saleh",
+    "Youssouf",
+    "Daniel",
+    "Emmanuel",
+    "Pierre",
+    "Jean",
+    "Samuel",
+    "Khalil",
+    "Bachir",
+)
+FAMILY_NAMES = (
+    "Abakar",
+    "Adoum",
+    "Brahim",
+    "Djibrine",
+    "Haroun",
+    "Mahamat",
+    "Nour",
+    "Ousmane",
+    "Saleh",
+    "Zakaria",
+    "Ngarta",
+    "Doumbia",
+    "Kebir",
+    "Allamine",
+    "Tahir",
+    "Mbaye",
+    "Ramadan",
+    "Bichara",
+    "Garba",
+    "Koulamallah",
+)
+OTHER_NEEDS = (
+    "Fuel for cooking",
+    "Clothing",
+    "Blankets and mats",
+    "Civil documentation",
+    "Transport to the clinic",
+    "Solar lamps",
+    "Kitchen utensils",
+    "Seeds and tools",
+    "Mosquito nets",
+    "School fees",
+)
 COMMENTS = (
     "Household hosts relatives from another district; shelter overcrowded.",
     'Respondent said "the well dried up in October".',
@@ -348,8 +735,12 @@ COMMENTS = (
     "Some answers given by a neighbour, respondent hard of hearing.",
     "Latrine shared by 4 households",
 )
-NO_CONSENT_COMMENTS = ("Respondent declined; asked to come back later.", "Respondent busy, declined interview.",
-                       "Declined: head of household not present.", "")
+NO_CONSENT_COMMENTS = (
+    "Respondent declined; asked to come back later.",
+    "Respondent busy, declined interview.",
+    "Declined: head of household not present.",
+    "",
+)
 
 # Export windows: (first day, last day) of data collection in November 2026.
 EXPORTS = (
@@ -391,10 +782,16 @@ def _write_form(path: Path) -> None:
     survey.title = "survey"
     survey.append(list(SURVEY_COLUMNS))
     for row in _survey_rows():
-        survey.append([
-            row["type"], row["name"], row["en"], row["fr"], row["ar"],
-            *(row.get(key, "") or None for key in _OPTIONAL),
-        ])
+        survey.append(
+            [
+                row["type"],
+                row["name"],
+                row["en"],
+                row["fr"],
+                row["ar"],
+                *(row.get(key, "") or None for key in _OPTIONAL),
+            ]
+        )
     choices = wb.create_sheet("choices")
     choices.append(["list_name", "name", *(f"label::{lang}" for lang in LANGUAGES), "admin1", "need"])
     for choice in _choice_rows():
@@ -402,8 +799,11 @@ def _write_form(path: Path) -> None:
     settings = wb.create_sheet("settings")
     settings.append(["form_title", "form_id", "version", "default_language"])
     settings.append([FORM_TITLE, FORM_ID, FORM_VERSION, DEFAULT_LANGUAGE])
-    for ws, widths in ((survey, (18, 22, 40, 40, 40, 30)), (choices, (14, 18, 30, 30, 30, 8, 6)),
-                       (settings, (32, 12, 12, 16))):
+    for ws, widths in (
+        (survey, (18, 22, 40, 40, 40, 30)),
+        (choices, (14, 18, 30, 30, 30, 8, 6)),
+        (settings, (32, 12, 12, 16)),
+    ):
         for col, width in zip("ABCDEFG", widths, strict=False):
             ws.column_dimensions[col].width = width
         ws.freeze_panes = "A2"
@@ -475,8 +875,12 @@ def _build_world(rng: random.Random) -> dict[str, Any]:
             dlat, dlon = lat + rng.uniform(-0.35, 0.35), lon + rng.uniform(-0.35, 0.35)
             numbers = sorted(rng.sample(range(1, 60), rng.randint(5, 8)))
             clusters[dcode] = [
-                (f"EA-{i:02d}-{n:03d}", dlat + rng.uniform(-0.12, 0.12), dlon + rng.uniform(-0.12, 0.12),
-                 max(2.0, alt + rng.uniform(-60, 60)))
+                (
+                    f"EA-{i:02d}-{n:03d}",
+                    dlat + rng.uniform(-0.12, 0.12),
+                    dlon + rng.uniform(-0.12, 0.12),
+                    max(2.0, alt + rng.uniform(-60, 60)),
+                )
                 for n in numbers
             ]
     kobo: dict[str, list[Enumerator]] = {}
@@ -492,8 +896,13 @@ def _build_world(rng: random.Random) -> dict[str, Any]:
         for letter in "AB":
             submitter += rng.randint(1, 3)
             odk[code].append(Enumerator("", f"collect:{_token(rng, 16)}", submitter, f"Team {code}-{letter}"))
-    return {"clusters": clusters, "district_weights": district_weights, "kobo": kobo, "odk": odk,
-            "kobo_version": "v" + _token(rng, 22)}
+    return {
+        "clusters": clusters,
+        "district_weights": district_weights,
+        "kobo": kobo,
+        "odk": odk,
+        "kobo_version": "v" + _token(rng, 22),
+    }
 
 
 def _household(rng: random.Random, world: dict[str, Any], region: str, export: int) -> dict[str, Any]:
@@ -511,22 +920,38 @@ def _household(rng: random.Random, world: dict[str, Any], region: str, export: i
     minutes = rng.uniform(14, 48) if consent == "yes" else rng.uniform(2, 6)
     end = start + dt.timedelta(seconds=round(minutes * 60), microseconds=rng.randint(0, 999) * 1000)
     if enum.device.startswith("ee."):
-        delay = rng.randint(1, 90)                       # Enketo online: submitted at once
+        delay = rng.randint(1, 90)  # Enketo online: submitted at once
     else:
-        delay = rng.choice((rng.randint(30, 900), rng.randint(900, 8 * 3600)))  # Collect: sent when in network
+        delay = rng.choice(
+            (rng.randint(30, 900), rng.randint(900, 8 * 3600))
+        )  # Collect: sent when in network
     submitted = (end + dt.timedelta(seconds=delay)).astimezone(dt.UTC)
 
     female = rng.random() < 0.55
     name = f"{rng.choice(FIRST_NAMES_F if female else FIRST_NAMES_M)} {rng.choice(FAMILY_NAMES)}"
-    gps = (round(clat + rng.gauss(0, 0.004), 6), round(clon + rng.gauss(0, 0.004), 6),
-           round(calt + rng.uniform(-8, 8), 1), round(rng.uniform(3.0, 14.9), 1))
+    gps = (
+        round(clat + rng.gauss(0, 0.004), 6),
+        round(clon + rng.gauss(0, 0.004), 6),
+        round(calt + rng.uniform(-8, 8), 1),
+        round(rng.uniform(3.0, 14.9), 1),
+    )
 
     rec: dict[str, Any] = {
-        "start": _iso_local(start), "end": _iso_local(end), "today": start.date().isoformat(),
-        "deviceid": enum.device, "admin1": region, "admin2": district, "cluster_id": cluster_id,
-        "resp_name": name, "resp_phone": _phone(rng) if rng.random() < 0.8 else None,
-        "consent": consent, "gps": gps,
-        "_uuid": _uuid(rng), "_submitted": submitted, "_enum": enum, "_export": export,
+        "start": _iso_local(start),
+        "end": _iso_local(end),
+        "today": start.date().isoformat(),
+        "deviceid": enum.device,
+        "admin1": region,
+        "admin2": district,
+        "cluster_id": cluster_id,
+        "resp_name": name,
+        "resp_phone": _phone(rng) if rng.random() < 0.8 else None,
+        "consent": consent,
+        "gps": gps,
+        "_uuid": _uuid(rng),
+        "_submitted": submitted,
+        "_enum": enum,
+        "_export": export,
     }
     if consent == "no":
         rec["comments"] = rng.choice(NO_CONSENT_COMMENTS) or None
@@ -561,19 +986,25 @@ def _household(rng: random.Random, world: dict[str, Any], region: str, export: i
         shelter_w["major_damage"] += 1.5
         shelter_w["none"] += 0.8
     female_head = rng.random() < profile.female_head + (0.1 if displaced else 0.0)
-    rec.update({
-        "hh_size": hh_size, "children_u5": children, "head_gender": "female" if female_head else "male",
-        "displaced": "yes" if displaced else "no",
-        "displacement_months": min(240, int(rng.expovariate(1 / 14))) if displaced else None,
-        "priority_needs": needs,
-        "priority_needs_other": rng.choice(OTHER_NEEDS) if "other" in needs else None,
-        "water_source": water, "water_sufficient": sufficient, "income_source": income,
-        **fcs,
-        "fcs_score": str(int(score)) if float(score).is_integer() else str(score),
-        "health_access": "yes" if rng.random() < profile.health_access else "no",
-        "shelter_condition": _pick(rng, shelter_w),
-        "comments": rng.choice(COMMENTS) if rng.random() < 0.22 else None,
-    })
+    rec.update(
+        {
+            "hh_size": hh_size,
+            "children_u5": children,
+            "head_gender": "female" if female_head else "male",
+            "displaced": "yes" if displaced else "no",
+            "displacement_months": min(240, int(rng.expovariate(1 / 14))) if displaced else None,
+            "priority_needs": needs,
+            "priority_needs_other": rng.choice(OTHER_NEEDS) if "other" in needs else None,
+            "water_source": water,
+            "water_sufficient": sufficient,
+            "income_source": income,
+            **fcs,
+            "fcs_score": str(int(score)) if float(score).is_integer() else str(score),
+            "health_access": "yes" if rng.random() < profile.health_access else "no",
+            "shelter_condition": _pick(rng, shelter_w),
+            "comments": rng.choice(COMMENTS) if rng.random() < 0.22 else None,
+        }
+    )
     return rec
 
 
@@ -606,6 +1037,7 @@ def _option(field: Field, choice: str):
     def get(r: dict[str, Any]) -> int | None:
         chosen = r.get(field.name)
         return None if chosen is None else int(choice in chosen)
+
     return get
 
 
@@ -613,6 +1045,7 @@ def _gps_part(field: Field, i: int):
     def get(r: dict[str, Any]) -> float | None:
         point = r.get(field.name)
         return None if point is None else point[i]
+
     return get
 
 
@@ -622,8 +1055,12 @@ def _answer_columns(fields: list[Field], sep: str, kobo: bool) -> list[Column]:
         path = sep.join((*f.groups, f.name))
         if f.type == "geopoint":
             if kobo:
-                cols.append((path, lambda r, f=f: None if r.get(f.name) is None
-                             else " ".join(str(x) for x in r[f.name])))
+                cols.append(
+                    (
+                        path,
+                        lambda r, f=f: None if r.get(f.name) is None else " ".join(str(x) for x in r[f.name]),
+                    )
+                )
                 for i, part in enumerate(("latitude", "longitude", "altitude", "precision")):
                     cols.append((f"_{path}_{part}", _gps_part(f, i)))
             else:
@@ -654,20 +1091,31 @@ def _kobo_columns(fields: list[Field], world: dict[str, Any]) -> list[Column]:
 
 
 def _odk_columns(fields: list[Field]) -> list[Column]:
-    return [("SubmissionDate", lambda r: r["_submitted"].strftime("%Y-%m-%dT%H:%M:%S.")
-             + f"{r['_submitted'].microsecond // 1000:03d}Z")] + _answer_columns(fields, "-", kobo=False) + [
-        ("meta-instanceID", lambda r: f"uuid:{r['_uuid']}"),
-        ("KEY", lambda r: f"uuid:{r['_uuid']}"),
-        ("SubmitterID", lambda r: r["_enum"].submitter_id),
-        ("SubmitterName", lambda r: r["_enum"].display),
-        ("AttachmentsPresent", lambda r: 0),
-        ("AttachmentsExpected", lambda r: 0),
-        ("Status", lambda r: None),
-        ("ReviewState", lambda r: r["_review"]),
-        ("DeviceID", lambda r: r["deviceid"]),
-        ("Edits", lambda r: r["_edits"]),
-        ("FormVersion", lambda r: FORM_VERSION),
-    ]
+    return (
+        [
+            (
+                "SubmissionDate",
+                lambda r: (
+                    r["_submitted"].strftime("%Y-%m-%dT%H:%M:%S.")
+                    + f"{r['_submitted'].microsecond // 1000:03d}Z"
+                ),
+            )
+        ]
+        + _answer_columns(fields, "-", kobo=False)
+        + [
+            ("meta-instanceID", lambda r: f"uuid:{r['_uuid']}"),
+            ("KEY", lambda r: f"uuid:{r['_uuid']}"),
+            ("SubmitterID", lambda r: r["_enum"].submitter_id),
+            ("SubmitterName", lambda r: r["_enum"].display),
+            ("AttachmentsPresent", lambda r: 0),
+            ("AttachmentsExpected", lambda r: 0),
+            ("Status", lambda r: None),
+            ("ReviewState", lambda r: r["_review"]),
+            ("DeviceID", lambda r: r["deviceid"]),
+            ("Edits", lambda r: r["_edits"]),
+            ("FormVersion", lambda r: FORM_VERSION),
+        ]
+    )
 
 
 def _text(value: Any) -> str:
@@ -677,8 +1125,9 @@ def _text(value: Any) -> str:
 def _write_csv(path: Path, columns: list[Column], records: list[dict[str, Any]], *, kobo: bool) -> None:
     encoding, delimiter, eol = ("utf-8-sig", ";", "\r\n") if kobo else ("utf-8", ",", "\n")
     with path.open("w", encoding=encoding, newline="") as fh:
-        writer = csv.writer(fh, delimiter=delimiter, lineterminator=eol,
-                            quoting=csv.QUOTE_ALL if kobo else csv.QUOTE_MINIMAL)
+        writer = csv.writer(
+            fh, delimiter=delimiter, lineterminator=eol, quoting=csv.QUOTE_ALL if kobo else csv.QUOTE_MINIMAL
+        )
         writer.writerow([h for h, _ in columns])
         for r in records:
             writer.writerow([_text(get(r)) for _, get in columns])

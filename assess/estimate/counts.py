@@ -42,8 +42,9 @@ def declined_word(form: XLSForm, settings: Settings) -> str:
     return "declined" if consent_question(form, settings.needs) else "without needs answers"
 
 
-def count_households(con: duckdb.DuckDBPyConnection, settings: Settings, area_sql: list[str],
-                     indicators: list[str]) -> HouseholdCounts:
+def count_households(
+    con: duckdb.DuckDBPyConnection, settings: Settings, area_sql: list[str], indicators: list[str]
+) -> HouseholdCounts:
     """(Re)write `household_counts` for the round from `submissions`, `est_units` and `est_values`.
 
     `area_sql` are the area-key expressions of the region levels over `submissions` (estimate.run); a
@@ -61,18 +62,24 @@ def count_households(con: duckdb.DuckDBPyConnection, settings: Settings, area_sq
     )
     with transaction(con):
         con.execute(named_query("assess.estimate", "counts_forget"), {"round": settings.round})
-        con.execute(named_query("assess.estimate", "counts_insert").format(area="'all'"),
-                    {"round": settings.round, "level": "national"})
+        con.execute(
+            named_query("assess.estimate", "counts_insert").format(area="'all'"),
+            {"round": settings.round, "level": "national"},
+        )
         for i, (level, _) in enumerate(levels):
-            con.execute(named_query("assess.estimate", "counts_insert").format(area=quote(f"_lvl{i}")),
-                        {"round": settings.round, "level": level})
+            con.execute(
+                named_query("assess.estimate", "counts_insert").format(area=quote(f"_lvl{i}")),
+                {"round": settings.round, "level": level},
+            )
     con.execute("DROP TABLE _counted")
     return household_counts(con, settings.round)
 
 
-def household_counts(con: duckdb.DuckDBPyConnection, round_: str, level: str = "national",
-                     area: str = "all") -> HouseholdCounts:
+def household_counts(
+    con: duckdb.DuckDBPyConnection, round_: str, level: str = "national", area: str = "all"
+) -> HouseholdCounts:
     """The stored counts of one area (zeros when it has none: no data yet, or an area nobody was interviewed in)."""
-    row = con.execute(named_query("assess.estimate", "counts_read"),
-                      {"round": round_, "level": level, "area": area}).fetchone()
+    row = con.execute(
+        named_query("assess.estimate", "counts_read"), {"round": round_, "level": level, "area": area}
+    ).fetchone()
     return HouseholdCounts(*row) if row else HouseholdCounts()

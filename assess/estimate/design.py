@@ -183,26 +183,42 @@ def compute_estimates(
     )
     hh = quote("_hh") if "_hh" in unit_cols else quote("_rid")
     if "_unit" in unit_cols:  # one design per unit type: households, and the rows of each repeat group
-        unit_types: list[str | None] = [r[0] for r in con.execute(
-            f"SELECT DISTINCT _unit FROM {units_q} ORDER BY _unit <> 'household', _unit").fetchall()]
+        unit_types: list[str | None] = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT _unit FROM {units_q} ORDER BY _unit <> 'household', _unit"
+            ).fetchall()
+        ]
         if any(u is None for u in unit_types):
             raise ValueError(f"{units!r}: _unit must not be null")
     else:
         unit_types = []
     unit_types = unit_types or [None]
-    temps = ("_est_design", "_est_strata", "_est_cellmap", "_est_levels", "_est_vars", "_est_cells",
-             "_est_df", "_est_zs", "_est_tq")
+    temps = (
+        "_est_design",
+        "_est_strata",
+        "_est_cellmap",
+        "_est_levels",
+        "_est_vars",
+        "_est_cells",
+        "_est_df",
+        "_est_zs",
+        "_est_tq",
+    )
     created = False
     try:
         for unit in unit_types:
             where = f"WHERE {quote('_unit')} = $unit" if unit is not None else ""
             params = {"unit": unit} if unit is not None else {}
-            con.execute(_sql("estimate_design").format(units=units_q, area_list=area_list, hh=hh, where=where),
-                        params)
+            con.execute(
+                _sql("estimate_design").format(units=units_q, area_list=area_list, hh=hh, where=where), params
+            )
             con.execute(_sql("estimate_strata"))
             con.execute(_sql("estimate_cellmap"))
-            con.execute(_sql("estimate_levels"),
-                        {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]})
+            con.execute(
+                _sql("estimate_levels"),
+                {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]},
+            )
             con.execute(_sql("estimate_vars").format(values=values_q))
             # Shape of the design decides how PSU totals are formed (same result, different cost):
             #   units  - every PSU is one unit: PSU totals are unit values;
@@ -215,7 +231,9 @@ def compute_estimates(
                 cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_nested"
             else:
                 cells, dfq, zsums = "estimate_cells_psu", "estimate_df_psu", "estimate_zsums_split"
-            nh = "count(*)" if n_hh == n_units else "count(DISTINCT d.hh)"  # units that are households, or members
+            nh = (
+                "count(*)" if n_hh == n_units else "count(DISTINCT d.hh)"
+            )  # units that are households, or members
             con.execute(_sql(cells).format(values=values_q, nh=nh))
             con.execute(_sql(dfq))
             con.execute(_sql(zsums))
@@ -266,10 +284,14 @@ def design_weights(
         raise ValueError(f"{units_table!r}: {units_strata_col!r} is missing for some households")
     for s in sample["stratum"]:
         if s not in pop:
-            raise ValueError(f"stratum {s!r} is in the sample but not in the sampling frame: add a row for it")
+            raise ValueError(
+                f"stratum {s!r} is in the sample but not in the sampling frame: add a row for it"
+            )
         if not pop[s] > 0:
-            raise ValueError(f"stratum {s!r} has households in the sample but a population of {pop[s]:g} in the "
-                             "sampling frame: give it its population")
+            raise ValueError(
+                f"stratum {s!r} has households in the sample but a population of {pop[s]:g} in the "
+                "sampling frame: give it its population"
+            )
     sampled = set(sample["stratum"])
     warns = [f"stratum {s!r} of the sampling frame has no sampled household" for s in pop if s not in sampled]
 
@@ -278,7 +300,9 @@ def design_weights(
     wt = pd.DataFrame(
         {
             "stratum": sample["stratum"],
-            "w": [(pop[s] / big_n) / (nh / n) for s, nh in zip(sample["stratum"], sample["n_h"], strict=True)],
+            "w": [
+                (pop[s] / big_n) / (nh / n) for s, nh in zip(sample["stratum"], sample["n_h"], strict=True)
+            ],
         }
     )
     con.register("_est_frame_w", wt)
@@ -294,7 +318,9 @@ def design_weights(
             )
         )
     except duckdb.Error as exc:
-        raise ValueError(f"cannot update weights of {units_table!r} (it must be a table, not a view): {exc}") from exc
+        raise ValueError(
+            f"cannot update weights of {units_table!r} (it must be a table, not a view): {exc}"
+        ) from exc
     finally:
         con.unregister("_est_frame_w")
     return warns

@@ -29,8 +29,9 @@ def _read_table(path: Path) -> pd.DataFrame:
     elif suffix == ".parquet":
         df = pd.read_parquet(path)
     else:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=False,
-                         encoding="utf-8-sig")
+        df = pd.read_csv(
+            path, dtype=str, keep_default_na=False, na_values=[], skip_blank_lines=False, encoding="utf-8-sig"
+        )
     df.columns = [str(c).strip() for c in df.columns]
     return df.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
 
@@ -63,24 +64,33 @@ def read_frame(settings: Settings) -> dict[str, float]:
         if code == "" and text == "":
             continue  # a blank row
         if code == "":
-            raise ConfigError(f"{path}: row {row}, column '{strata}' is empty; write the stratum's code or delete "
-                              "the row.")
+            raise ConfigError(
+                f"{path}: row {row}, column '{strata}' is empty; write the stratum's code or delete the row."
+            )
         if text == "":
-            raise ConfigError(f"{path}: row {row}, column '{population}' is empty; give stratum '{code}' its "
-                              "population or delete the row.")
+            raise ConfigError(
+                f"{path}: row {row}, column '{population}' is empty; give stratum '{code}' its "
+                "population or delete the row."
+            )
         try:
             value = float(text)
         except ValueError:
             value = math.nan
         if not math.isfinite(value):
-            raise ConfigError(f"{path}: row {row}, column '{population}': '{text}' is not a number; write the "
-                              f"population of stratum '{code}' as a plain number such as 12000.")
+            raise ConfigError(
+                f"{path}: row {row}, column '{population}': '{text}' is not a number; write the "
+                f"population of stratum '{code}' as a plain number such as 12000."
+            )
         if value < 0:
-            raise ConfigError(f"{path}: row {row}, column '{population}': {text} is negative; write the "
-                              f"population of stratum '{code}' (0 or more).")
+            raise ConfigError(
+                f"{path}: row {row}, column '{population}': {text} is negative; write the "
+                f"population of stratum '{code}' (0 or more)."
+            )
         if code in first_row:
-            raise ConfigError(f"{path}: row {row}, column '{strata}': stratum '{code}' is already listed on row "
-                              f"{first_row[code]}; keep one row per stratum.")
+            raise ConfigError(
+                f"{path}: row {row}, column '{strata}': stratum '{code}' is already listed on row "
+                f"{first_row[code]}; keep one row per stratum."
+            )
         first_row[code] = row
         frame[code] = value
     return frame

@@ -30,8 +30,12 @@ from ..core.xpath import Untranslatable, references, to_sql
 
 # member-indicator aggregates over the rows of one household: SQL over `hit` (1.0 when the row matches, else
 # 0.0), and the value when the form says the household has no row (repeat_count = 0)
-_AGGREGATES = {"count": ("sum(hit)", "0.0"), "any": ("max(hit)", "0.0"), "all": ("min(hit)", "NULL"),
-               "share": ("avg(hit)", "NULL")}
+_AGGREGATES = {
+    "count": ("sum(hit)", "0.0"),
+    "any": ("max(hit)", "0.0"),
+    "all": ("min(hit)", "NULL"),
+    "share": ("avg(hit)", "NULL"),
+}
 
 
 def member_questions(settings: Settings, form: XLSForm) -> list[Question]:
@@ -48,24 +52,34 @@ def check_members_config(settings: Settings, form: XLSForm) -> None:
         repeat = form.repeats.get(spec.repeat)
         if repeat is None:
             known = ", ".join(form.repeats) or "none"
-            raise ConfigError(f"{at}repeat '{spec.repeat}' is not a repeat group of the form {form.path.name} "
-                              f"(its repeat groups: {known}); use the name of its begin_repeat row.")
+            raise ConfigError(
+                f"{at}repeat '{spec.repeat}' is not a repeat group of the form {form.path.name} "
+                f"(its repeat groups: {known}); use the name of its begin_repeat row."
+            )
         if spec.name in form.questions:
-            raise ConfigError(f"{at}'{spec.name}' is already a question of the form {form.path.name}; give the "
-                              "new household column another name.")
+            raise ConfigError(
+                f"{at}'{spec.name}' is already a question of the form {form.path.name}; give the "
+                "new household column another name."
+            )
         for name in sorted(references(spec.when)):
             question = form.questions.get(name)
             if question is None:
-                raise ConfigError(f"{at}'${{{name}}}' is not a question of the form {form.path.name}; fix the name "
-                                  "in the condition.")
+                raise ConfigError(
+                    f"{at}'${{{name}}}' is not a question of the form {form.path.name}; fix the name "
+                    "in the condition."
+                )
             if question.repeat not in (None, spec.repeat):
-                raise ConfigError(f"{at}'${{{name}}}' is a question of the repeat '{question.repeat}'; a condition "
-                                  f"can use the questions of the repeat '{spec.repeat}' and of the household.")
+                raise ConfigError(
+                    f"{at}'${{{name}}}' is a question of the repeat '{question.repeat}'; a condition "
+                    f"can use the questions of the repeat '{spec.repeat}' and of the household."
+                )
         try:
             to_sql(spec.when, lambda n: (q(n), form.questions[n].type))
         except (Untranslatable, ValueError) as exc:
-            raise ConfigError(f"{at}the condition \"{spec.when}\" cannot be used ({exc}); write it like an "
-                              "XLSForm relevant, e.g. \"${age} >= 5 and ${age} <= 17\".") from exc
+            raise ConfigError(
+                f'{at}the condition "{spec.when}" cannot be used ({exc}); write it like an '
+                'XLSForm relevant, e.g. "${age} >= 5 and ${age} <= 17".'
+            ) from exc
 
 
 def add_member_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> None:
@@ -90,45 +104,69 @@ def add_member_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: X
         )
 
 
-def add_member_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, question: Question) -> None:
+def add_member_values(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, question: Question
+) -> None:
     """Append the values of a needs question that lives in a repeat, one per row of the repeat (as
     `build_values` does per household): select_one -> 0/1 per answer, select_multiple -> 0/1 per option from
     the space-separated codes, integer/decimal -> the value (`missing_codes` missing); NULL when unanswered."""
     assert question.repeat is not None
     repeat = form.repeats.get(question.repeat)
-    if repeat is None or not table_exists(con, repeat.table) or question.name not in table_columns(con, repeat.table):
+    if (
+        repeat is None
+        or not table_exists(con, repeat.table)
+        or question.name not in table_columns(con, repeat.table)
+    ):
         return  # no export carried this question yet
     table, col = q(repeat.table), q(question.name)
     text = f"NULLIF(trim(CAST(m.{col} AS VARCHAR)), '')"
-    rows = (f"FROM est_units u JOIN {table} m ON m.round = $round AND m.submission_id = u.submission_id "
-            "AND m.path = u._path")
+    rows = (
+        f"FROM est_units u JOIN {table} m ON m.round = $round AND m.submission_id = u.submission_id "
+        "AND m.path = u._path"
+    )
     params: dict[str, object] = {"q": question.name, "round": settings.round, "unit": question.repeat}
     if question.type == "select_multiple":
         options = form.choice_names(question.name)
-        seen = [r[0] for r in con.execute(
-            f"SELECT DISTINCT unnest(regexp_split_to_array({text}, '\\s+')) FROM {table} m "
-            f"WHERE m.round = $round AND {text} IS NOT NULL ORDER BY 1", {"round": settings.round}).fetchall()]
+        seen = [
+            r[0]
+            for r in con.execute(
+                f"SELECT DISTINCT unnest(regexp_split_to_array({text}, '\\s+')) FROM {table} m "
+                f"WHERE m.round = $round AND {text} IS NOT NULL ORDER BY 1",
+                {"round": settings.round},
+            ).fetchall()
+        ]
         params["opts"] = options + [o for o in seen if o not in options]
         con.execute(
             f"INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', CASE WHEN {text} IS NULL THEN NULL "
             f"WHEN list_contains(regexp_split_to_array({text}, '\\s+'), o.option) THEN 1.0 ELSE 0.0 END "
-            f"{rows} CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o WHERE u._unit = $unit", params)
+            f"{rows} CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o WHERE u._unit = $unit",
+            params,
+        )
     elif question.type == "select_one":
         params["opts"] = form.choice_names(question.name)
         con.execute(
             f"INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', CASE WHEN {text} IS NULL THEN NULL "
             f"WHEN {text} = o.option THEN 1.0 ELSE 0.0 END "
-            f"{rows} CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o WHERE u._unit = $unit", params)
+            f"{rows} CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o WHERE u._unit = $unit",
+            params,
+        )
     else:
         params["missing"] = list(settings.missing_codes)
         value = f"TRY_CAST(m.{col} AS DOUBLE)"
         con.execute(
             f"INSERT INTO est_values SELECT u._rid, $q, '', 'mean', CASE WHEN {value} IN "
-            f"(SELECT unnest($missing::DOUBLE[])) THEN NULL ELSE {value} END {rows} WHERE u._unit = $unit", params)
+            f"(SELECT unnest($missing::DOUBLE[])) THEN NULL ELSE {value} END {rows} WHERE u._unit = $unit",
+            params,
+        )
 
 
-def add_member_indicator_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm,
-                                spec: MemberIndicatorSpec, submission_cols: set[str]) -> None:
+def add_member_indicator_values(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    spec: MemberIndicatorSpec,
+    submission_cols: set[str],
+) -> None:
     """Append the household values of one `[[indicators.members]]` entry (kind 'mean', one per household)."""
     repeat = form.repeats.get(spec.repeat)
     if repeat is None or not table_exists(con, repeat.table):
@@ -138,7 +176,7 @@ def add_member_indicator_values(con: duckdb.DuckDBPyConnection, settings: Settin
     try:
         cond = to_sql(spec.when, _resolver(form, spec.repeat, member_cols, submission_cols))
     except (Untranslatable, ValueError) as exc:
-        raise ConfigError(f"{where}{exc}; export the question or fix the condition \"{spec.when}\".") from exc
+        raise ConfigError(f'{where}{exc}; export the question or fix the condition "{spec.when}".') from exc
     aggregate, empty = _AGGREGATES[spec.aggregate]
     none = "false"
     if repeat.repeat_count and repeat.parent is None:  # "no row" is an answer when the form asked for none
@@ -160,9 +198,11 @@ def add_member_indicator_values(con: duckdb.DuckDBPyConnection, settings: Settin
     )
 
 
-def _resolver(form: XLSForm, repeat: str | None, member_cols: set[str],
-              submission_cols: set[str]) -> Callable[[str], tuple[str, str]]:
+def _resolver(
+    form: XLSForm, repeat: str | None, member_cols: set[str], submission_cols: set[str]
+) -> Callable[[str], tuple[str, str]]:
     """`${name}` -> the row's column (`m.`) for a question of `repeat`, the household's (`s.`) for a household one."""
+
     def resolve(name: str) -> tuple[str, str]:
         question = form.questions.get(name)
         qtype = question.type if question is not None else "text"
@@ -171,4 +211,5 @@ def _resolver(form: XLSForm, repeat: str | None, member_cols: set[str],
         if (question is None or question.repeat is None) and name in submission_cols:
             return f"NULLIF(CAST(s.{q(name)} AS VARCHAR), '')", qtype
         raise Untranslatable(f"${{{name}}} is not a column of the loaded data")
+
     return resolve

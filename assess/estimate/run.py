@@ -23,8 +23,24 @@ from .indicators import add_indicator_values
 from .members import add_member_indicator_values, add_member_units, add_member_values, check_members_config
 from .trends import compute_ranking, compute_trends
 
-ESTIMATE_COLUMNS = ("round", "unit", "level", "area", "indicator", "option", "estimate", "ci_low", "ci_high", "n",
-                    "n_households", "n_option", "se", "weighted_n", "df", "suppressed")
+ESTIMATE_COLUMNS = (
+    "round",
+    "unit",
+    "level",
+    "area",
+    "indicator",
+    "option",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_households",
+    "n_option",
+    "se",
+    "weighted_n",
+    "df",
+    "suppressed",
+)
 
 
 def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
@@ -59,14 +75,18 @@ def _check_need_answers(settings: Settings, form: XLSForm) -> None:
         where = f"{settings.config_path}: [report.need_answers] {name}"
         question = form.questions[name]  # a [needs] question (checked at load), in the form (checked above)
         if not question.is_select:
-            raise ConfigError(f"{where}: '{name}' is a question of type {question.type}; answers that signal need can "
-                              "only be named for select_one and select_multiple questions. Remove the line.")
+            raise ConfigError(
+                f"{where}: '{name}' is a question of type {question.type}; answers that signal need can "
+                "only be named for select_one and select_multiple questions. Remove the line."
+            )
         known = form.choice_names(name)
         for code in codes:
             if code not in known:
-                raise ConfigError(f"{where}: '{code}' is not a choice of the list '{question.list_name}' in the form "
-                                  f"{form.path.name} (choices: {', '.join(known)}); use the choice's name, not its "
-                                  "label.")
+                raise ConfigError(
+                    f"{where}: '{code}' is not a choice of the list '{question.list_name}' in the form "
+                    f"{form.path.name} (choices: {', '.join(known)}); use the choice's name, not its "
+                    "label."
+                )
 
 
 def _check_indicators(settings: Settings, form: XLSForm) -> None:
@@ -75,8 +95,10 @@ def _check_indicators(settings: Settings, form: XLSForm) -> None:
     fcs = settings.indicators.fcs
     for group in fcs.groups if fcs else ():
         if group not in form.questions:
-            raise ConfigError(f"{where}[indicators.fcs] groups: '{group}' is not a question of the form "
-                              f"{form.path.name}; use the name of the question with the days the food group was eaten.")
+            raise ConfigError(
+                f"{where}[indicators.fcs] groups: '{group}' is not a question of the form "
+                f"{form.path.name}; use the name of the question with the days the food group was eaten."
+            )
 
     def resolve(name: str) -> tuple[str, str]:
         if name not in form.questions:
@@ -88,18 +110,26 @@ def _check_indicators(settings: Settings, form: XLSForm) -> None:
             at = f"{where}[[indicators.severity]] entry {i} (sector '{sector.sector}'), rule {j}: "
             for name in sorted(references(rule.when)):
                 if name not in form.questions:
-                    raise ConfigError(f"{at}'${{{name}}}' is not a question of the form {form.path.name}; fix the "
-                                      "name in the condition.")
+                    raise ConfigError(
+                        f"{at}'${{{name}}}' is not a question of the form {form.path.name}; fix the "
+                        "name in the condition."
+                    )
             try:
                 to_sql(rule.when, resolve)
             except (Untranslatable, ValueError) as exc:
-                raise ConfigError(f"{at}the condition \"{rule.when}\" cannot be used ({exc}); write it like an "
-                                  "XLSForm relevant, e.g. \"${water_source} = 'river'\".") from exc
+                raise ConfigError(
+                    f'{at}the condition "{rule.when}" cannot be used ({exc}); write it like an '
+                    "XLSForm relevant, e.g. \"${water_source} = 'river'\"."
+                ) from exc
 
 
 def submission_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {r[0] for r in con.execute(
-        "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions'").fetchall()}
+    return {
+        r[0]
+        for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'submissions'"
+        ).fetchall()
+    }
 
 
 def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:
@@ -129,14 +159,21 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFor
     One row per household (`_unit` = 'household', `_hh` = its own `_rid`); with the `form`, also one row per
     member of each repeat group a needs question lives in (members.py), once the households' weights are set."""
     cols = submission_columns(con)
-    for name, what in ((settings.strata, "strata"), (settings.cluster, "cluster"), (settings.weight, "weight")):
+    for name, what in (
+        (settings.strata, "strata"),
+        (settings.cluster, "cluster"),
+        (settings.weight, "weight"),
+    ):
         if name and name not in cols:
             raise ConfigError(
                 f"{settings.config_path}: [design] {what} = '{name}' is not a column of the loaded data."
             )
     stratum = f"COALESCE(CAST({q(settings.strata)} AS VARCHAR), '(missing)')" if settings.strata else "'1'"
-    psu = (f"COALESCE(CAST({q(settings.cluster)} AS VARCHAR), submission_id)" if settings.cluster
-           else "submission_id")
+    psu = (
+        f"COALESCE(CAST({q(settings.cluster)} AS VARCHAR), submission_id)"
+        if settings.cluster
+        else "submission_id"
+    )
     weight = f"TRY_CAST({q(settings.weight)} AS DOUBLE)" if settings.weight else "1.0"
     areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_expressions(con, settings)))
     con.execute(
@@ -151,7 +188,9 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFor
     if settings.weight:
         bad = fetch_value(con, "SELECT count(*) FROM est_units WHERE _weight IS NULL OR _weight <= 0")
         if bad:
-            warnings.append(f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out")
+            warnings.append(
+                f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out"
+            )
             con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
     elif settings.frame:
         population = read_frame(settings)
@@ -167,8 +206,10 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFor
 def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> None:
     """Create `est_values` for the configured needs questions: per household, per member for a question of
     a repeat group, per household for an `[[indicators.members]]` column."""
-    con.execute("CREATE OR REPLACE TEMP TABLE est_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, "
-                "kind VARCHAR, y DOUBLE)")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE est_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, "
+        "kind VARCHAR, y DOUBLE)"
+    )
     cols = submission_columns(con)
     for name in settings.needs:
         member = settings.indicators.member(name)
@@ -180,9 +221,14 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
             add_member_values(con, settings, form, question)
         elif question.type == "select_multiple":
             options = form.choice_names(name)
-            extra = [r[0] for r in con.execute(
-                "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? ORDER BY 1",
-                [settings.round, name]).fetchall() if r[0] not in options]
+            extra = [
+                r[0]
+                for r in con.execute(
+                    "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? ORDER BY 1",
+                    [settings.round, name],
+                ).fetchall()
+                if r[0] not in options
+            ]
             con.execute(
                 "INSERT INTO est_values SELECT u._rid, $q, o.option, 'prop', CAST(s.selected AS DOUBLE) "
                 "FROM est_units u CROSS JOIN (SELECT unnest($opts::VARCHAR[]) AS option) o "
@@ -247,14 +293,18 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
 def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
     """Compute and store the round's estimates; return a small summary for the run log. A round without
     households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
-    loaded = con.execute(named_query("assess.estimate", "round_households"), {"round": settings.round}).fetchone()
+    loaded = con.execute(
+        named_query("assess.estimate", "round_households"), {"round": settings.round}
+    ).fetchone()
     if not loaded or not loaded[0]:
         return EstimateSummary()
     warnings = build_units(con, settings, form)
     build_values(con, settings, form)
     build_need_values(con, settings, form)
     composites = add_indicator_values(con, settings, form, submission_columns(con))
-    households = count_households(con, settings, area_expressions(con, settings), list(settings.needs) or composites)
+    households = count_households(
+        con, settings, area_expressions(con, settings), list(settings.needs) or composites
+    )
     aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
     compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
     for alias, level in zip(aliases, settings.region_levels, strict=True):
@@ -263,11 +313,18 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     con.execute(named_query("assess.estimate", "estimates_table"))  # the store's migrations create it too
     with transaction(con):
         con.execute("DELETE FROM estimates WHERE round = ?", [settings.round])
-        con.execute(f"INSERT INTO estimates ({', '.join(ESTIMATE_COLUMNS)}) SELECT ?, {cols} FROM _est",
-                    [settings.round])
+        con.execute(
+            f"INSERT INTO estimates ({', '.join(ESTIMATE_COLUMNS)}) SELECT ?, {cols} FROM _est",
+            [settings.round],
+        )
     trends = compute_trends(con, settings.round)
     compute_ranking(con, settings.round)
     rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
-    return EstimateSummary(estimates=rows, households=households, declined_word=declined_word(form, settings),
-                           warnings=warnings, trends=trends)
+    return EstimateSummary(
+        estimates=rows,
+        households=households,
+        declined_word=declined_word(form, settings),
+        warnings=warnings,
+        trends=trends,
+    )

@@ -101,8 +101,14 @@ class NewFiles:
     other_round: list[SkippedFile] = field(default_factory=list)  # loaded under another round: skipped
 
 
-def new_files(settings: Settings, only: Iterable[str | Path] | None = None, *, settle: bool = True,
-              staged: Callable[[str], bool] | None = None, reload_into_round: bool = False) -> NewFiles:
+def new_files(
+    settings: Settings,
+    only: Iterable[str | Path] | None = None,
+    *,
+    settle: bool = True,
+    staged: Callable[[str], bool] | None = None,
+    reload_into_round: bool = False,
+) -> NewFiles:
     """Inbox files this round has not processed. `only`: just these (the watcher names what it saw settle);
     `settle`: hold back files still being written; `staged`: also skip what a worker already staged;
     `reload_into_round`: also take files already loaded under another round (else listed in `other_round`)."""

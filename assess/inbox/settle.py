@@ -56,10 +56,16 @@ class Settler:
     Thread-safe: watchdog calls `touch` from its observer thread while the main loop calls `poll`.
     """
 
-    def __init__(self, stable_seconds: float = 5.0, debounce_seconds: float = 2.0, max_wait_seconds: float = 900.0,
-                 clock: Callable[[], float] = time.monotonic,
-                 stat: Callable[[Path], os.stat_result] = os.stat,
-                 writers: Writers | None = None, closed_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        stable_seconds: float = 5.0,
+        debounce_seconds: float = 2.0,
+        max_wait_seconds: float = 900.0,
+        clock: Callable[[], float] = time.monotonic,
+        stat: Callable[[Path], os.stat_result] = os.stat,
+        writers: Writers | None = None,
+        closed_seconds: float = 0.5,
+    ) -> None:
         self.stable_seconds = stable_seconds
         self.debounce_seconds = debounce_seconds
         self.max_wait_seconds = max_wait_seconds
@@ -123,7 +129,9 @@ class Settler:
                     ready = [p for p in ready if p not in held]
                     unsettled = True
             quiet = now - self._last_event >= self.debounce_seconds
-            overdue = bool(ready) and any(now - self._pending[p].first_seen >= self.max_wait_seconds for p in ready)
+            overdue = bool(ready) and any(
+                now - self._pending[p].first_seen >= self.max_wait_seconds for p in ready
+            )
             if not ready or not (quiet and not unsettled or overdue):
                 return []
             for p in ready:
@@ -131,9 +139,13 @@ class Settler:
             return sorted(ready)
 
 
-def split_settled(paths: Iterable[Path], settle_seconds: float = 2.0,
-                  clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep,
-                  stat: Callable[[Path], os.stat_result] = os.stat) -> tuple[list[Path], list[Path]]:
+def split_settled(
+    paths: Iterable[Path],
+    settle_seconds: float = 2.0,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+    stat: Callable[[Path], os.stat_result] = os.stat,
+) -> tuple[list[Path], list[Path]]:
     """Split `paths` into (settled, still growing) for a run that was not started by the watcher.
 
     Files modified in the last `settle_seconds` are looked at again after a short wait; only those that

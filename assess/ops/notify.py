@@ -38,14 +38,19 @@ class Failure:
         return {f"ASSESS_{k.upper()}": str(v) for k, v in self.as_dict().items() if v is not None}
 
 
-def send(failure: Failure, webhook: str | None = None, command: str | None = None,
-         timeout: float = 10.0) -> list[str]:
+def send(
+    failure: Failure, webhook: str | None = None, command: str | None = None, timeout: float = 10.0
+) -> list[str]:
     """Deliver `failure` to the configured channels; return the ones that succeeded ("webhook", "command")."""
     done: list[str] = []
     if webhook:
         body = json.dumps(failure.as_dict()).encode("utf-8")
-        req = urllib.request.Request(webhook, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "assess-notify"})
+        req = urllib.request.Request(
+            webhook,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/json", "User-Agent": "assess-notify"},
+        )
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - URL comes from the config
                 resp.read()
@@ -54,8 +59,14 @@ def send(failure: Failure, webhook: str | None = None, command: str | None = Non
             log.error("failure notification to %s did not go through: %s", webhook, exc)
     if command:
         try:
-            proc = subprocess.run(shlex.split(command), env={**os.environ, **failure.env()}, timeout=60,
-                                  capture_output=True, text=True, check=False)
+            proc = subprocess.run(
+                shlex.split(command),
+                env={**os.environ, **failure.env()},
+                timeout=60,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if proc.returncode == 0:
                 done.append("command")
             else:

@@ -40,14 +40,43 @@ MAX_XLSX_UNCOMPRESSED = 1_000_000_000  # bytes; guards against zip bombs
 # `_row` numbers rows as the spreadsheet does: the header is row 1, the first data row is row 2
 FIRST_DATA_ROW = 2
 # staging columns (`_row`, `_sid`) and the store's lineage columns of `submissions`
-RESERVED_NAMES = ("_row", "_sid", "round", "submission_id", "source_file", "source_sha256", "source_row",
-                  "loaded_at")
+RESERVED_NAMES = (
+    "_row",
+    "_sid",
+    "round",
+    "submission_id",
+    "source_file",
+    "source_sha256",
+    "source_row",
+    "loaded_at",
+)
 # ... and of the member tables (`r_<repeat>`): a repeat's staging links and the store's instance columns
-REPEAT_RESERVED_NAMES = (*RESERVED_NAMES, "_hh_row", "_path", "_parent_path", "_pos", "path", "parent_path",
-                         "source_member")
+REPEAT_RESERVED_NAMES = (
+    *RESERVED_NAMES,
+    "_hh_row",
+    "_path",
+    "_parent_path",
+    "_pos",
+    "path",
+    "parent_path",
+    "source_member",
+)
 # ODK Central's metadata columns (central-backend lib/data/briefcase.js)
-ODK_CENTRAL_METADATA = frozenset({"SubmissionDate", "KEY", "SubmitterID", "SubmitterName", "AttachmentsPresent",
-                                  "AttachmentsExpected", "Status", "ReviewState", "DeviceID", "Edits", "FormVersion"})
+ODK_CENTRAL_METADATA = frozenset(
+    {
+        "SubmissionDate",
+        "KEY",
+        "SubmitterID",
+        "SubmitterName",
+        "AttachmentsPresent",
+        "AttachmentsExpected",
+        "Status",
+        "ReviewState",
+        "DeviceID",
+        "Edits",
+        "FormVersion",
+    }
+)
 _TRUE = {"1", "1.0", "true", "yes", "y", "t"}
 _FALSE = {"0", "0.0", "false", "no", "n", "f"}
 
@@ -57,8 +86,10 @@ class StructuralError(Exception):
 
 
 def unsupported_reason(suffix: str) -> str:
-    return (f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export downloaded "
-            "from KoboToolbox, or the CSV or csv.zip export of ODK Central.")
+    return (
+        f"'{suffix or 'no extension'}' files are not survey exports. Drop the CSV or XLSX export downloaded "
+        "from KoboToolbox, or the CSV or csv.zip export of ODK Central."
+    )
 
 
 @dataclass
@@ -79,7 +110,9 @@ class _MappedColumns:
 
     @property
     def question_columns(self) -> dict[str, str]:
-        return {c.question: c.name for c in self.columns if c.question and c.option is None and c.part is None}
+        return {
+            c.question: c.name for c in self.columns if c.question and c.option is None and c.part is None
+        }
 
     def option_columns(self, question: str) -> dict[str, str]:
         return {c.option: c.name for c in self.columns if c.question == question and c.option is not None}
@@ -129,7 +162,10 @@ def _detect_encoding(head: bytes) -> tuple[str, str | None]:
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", "file is UTF-16 text; it was read, but please export CSV as UTF-8"
     if len(head) > 3 and head[1:2] == b"\x00" and head[3:4] == b"\x00":
-        return "utf-16-le", "file is UTF-16 text without a byte-order mark; it was read, but please export UTF-8"
+        return (
+            "utf-16-le",
+            "file is UTF-16 text without a byte-order mark; it was read, but please export UTF-8",
+        )
     try:
         head.decode("utf-8")
         return "utf-8", None
@@ -137,7 +173,10 @@ def _detect_encoding(head: bytes) -> tuple[str, str | None]:
         # a multi-byte character cut at the end of the sample is still UTF-8
         if exc.start >= len(head) - 3:
             return "utf-8", None
-    return "latin-1", "file is not UTF-8; it was read as Latin-1 (Windows Western). Please export CSV as UTF-8"
+    return (
+        "latin-1",
+        "file is not UTF-8; it was read as Latin-1 (Windows Western). Please export CSV as UTF-8",
+    )
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -154,9 +193,10 @@ def _sniff_delimiter(header_line: str) -> str:
 
 def _utf8_copy(path: Path, codec: str, workdir: Path) -> Path:
     target = workdir / "transcoded.csv"
-    with open(path, encoding=codec, errors="strict", newline="") as src, open(
-        target, "w", encoding="utf-8", newline=""
-    ) as dst:
+    with (
+        open(path, encoding=codec, errors="strict", newline="") as src,
+        open(target, "w", encoding="utf-8", newline="") as dst,
+    ):
         shutil.copyfileobj(src, dst, 1 << 20)
     return target
 
@@ -176,7 +216,9 @@ def _read_header_csv(path: Path, codec: str) -> tuple[list[str], str]:
     with open(path, encoding=codec, errors="replace", newline="") as fh:
         sample = fh.read(1 << 16)
         if not sample.strip():
-            raise StructuralError("the file is empty. Export the data again from KoboToolbox/ODK and drop it again.")
+            raise StructuralError(
+                "the file is empty. Export the data again from KoboToolbox/ODK and drop it again."
+            )
         first_line = sample.splitlines()[0] if sample.splitlines() else sample
         delim = _sniff_delimiter(first_line)
         # the header row can be longer than the sample (thousands of long group paths): parse it from the file
@@ -251,7 +293,9 @@ def _read_excel(path: Path, *, every_sheet: bool = False) -> list[Sheet]:
             rows = wb.get_sheet_by_index(i).to_python(skip_empty_area=False)
             if not rows:
                 if i == 0:
-                    raise StructuralError("the first sheet is empty. Export the data again and drop it again.")
+                    raise StructuralError(
+                        "the first sheet is empty. Export the data again and drop it again."
+                    )
                 sheets.append(Sheet(name, [], []))
                 continue
             header = [(_xls_cell(h) or "").strip() for h in rows[0]]
@@ -280,7 +324,9 @@ def detect_format(headers: list[str], kind: str) -> str:
     return f"generic_{kind}"
 
 
-def map_columns(headers: list[str], form: XLSForm, repeat: str | None = None) -> tuple[list[Column], list[str]]:
+def map_columns(
+    headers: list[str], form: XLSForm, repeat: str | None = None
+) -> tuple[list[Column], list[str]]:
     """Map export headers onto form question names (group paths `/` or `-`, option and geopoint columns).
 
     `repeat`: the headers of that repeat group's table, whose columns are its own questions, named by their full
@@ -291,9 +337,11 @@ def map_columns(headers: list[str], form: XLSForm, repeat: str | None = None) ->
         # repeat questions too: hand-merged datasets carry them as flat columns
         questions = [q for q in form.questions.values() if q.type not in STRUCTURE_TYPES]
     else:
-        questions = [q for q in form.questions.values() if q.type not in STRUCTURE_TYPES and q.repeat == repeat]
+        questions = [
+            q for q in form.questions.values() if q.type not in STRUCTURE_TYPES and q.repeat == repeat
+        ]
     for q in questions:
-        inside = q.group_path[q.group_path.index(repeat) + 1:] if repeat in q.group_path else q.group_path
+        inside = q.group_path[q.group_path.index(repeat) + 1 :] if repeat in q.group_path else q.group_path
         for sep in ("/", "-", "."):
             paths.setdefault(sep.join((*q.group_path, q.name)), q.name)
             paths.setdefault(sep.join((*inside, q.name)), q.name)
@@ -320,7 +368,9 @@ def map_columns(headers: list[str], form: XLSForm, repeat: str | None = None) ->
         if header in paths and header.lower() not in used:
             qname = paths[header]
             if qname.lower() in used:
-                warnings.append(f"column {idx + 1} '{header}' repeats question '{qname}'; kept as an extra column")
+                warnings.append(
+                    f"column {idx + 1} '{header}' repeats question '{qname}'; kept as an extra column"
+                )
                 columns.append(Column(header=raw, name=unique(header)))
                 continue
             columns.append(Column(header=raw, name=unique(qname), question=qname))
@@ -337,11 +387,15 @@ def map_columns(headers: list[str], form: XLSForm, repeat: str | None = None) ->
             continue
         name = unique(header)
         if header.lower() in (n.lower() for n in reserved):
-            warnings.append(f"column {idx + 1} '{header}' has a name the pipeline uses itself; kept as '{name}'")
+            warnings.append(
+                f"column {idx + 1} '{header}' has a name the pipeline uses itself; kept as '{name}'"
+            )
         elif name != header:
             # DuckDB (like Excel) ignores case in column names: 'deviceid' and ODK's 'DeviceID' are one name
-            warnings.append(f"column {idx + 1} '{header}' repeats an earlier column name (upper/lower case "
-                            f"ignored); the copy was kept as '{name}'")
+            warnings.append(
+                f"column {idx + 1} '{header}' repeats an earlier column name (upper/lower case "
+                f"ignored); the copy was kept as '{name}'"
+            )
         columns.append(Column(header=raw, name=name))
     return columns, warnings
 
@@ -363,7 +417,9 @@ def _option_or_geo(header: str, paths: dict[str, str], form: XLSForm) -> Column 
     m = re.match(r"^(.+)-(Latitude|Longitude|Altitude|Accuracy)$", header, flags=re.IGNORECASE)
     if m and paths.get(m.group(1)):
         qname = paths[m.group(1)]
-        return Column(header=header, name=f"_{qname}_{m.group(2).lower()}", question=qname, part=m.group(2).lower())
+        return Column(
+            header=header, name=f"_{qname}_{m.group(2).lower()}", question=qname, part=m.group(2).lower()
+        )
     return None
 
 
@@ -436,31 +492,47 @@ def household(table: StagedTable, kind: str) -> Staged:
     if table.rows == 0:
         raise StructuralError("the file has a header but no data rows. Nothing to load; check the export.")
     assert table.id_column is not None
-    return Staged(path=table.path, format=detect_format([c.header for c in table.columns], kind), rows=table.rows,
-                  columns=table.columns, id_column=table.id_column, warnings=table.warnings)
+    return Staged(
+        path=table.path,
+        format=detect_format([c.header for c in table.columns], kind),
+        rows=table.rows,
+        columns=table.columns,
+        id_column=table.id_column,
+        warnings=table.warnings,
+    )
 
 
 def repeats_missing_note(form: XLSForm, missing: list[str], kind: str) -> str:
     """What a receipt says when a form's repeat groups are not in the file (members already loaded stay)."""
     names = ", ".join(f"'{n}'" for n in missing)
-    where = {"csv": "a CSV export holds the households only",
-             "csv.zip": "the zip has no CSV file for them"}.get(
-        kind, "the workbook has no sheet for them; KoboToolbox leaves a repeat's sheet out when no submission has one")
-    return (f"the repeat group(s) {names} of the form are not in this file ({where}): their member rows were not "
-            "read, and member rows loaded from earlier files stay as they were. To load members, export XLSX from "
-            "KoboToolbox (it holds one sheet per repeat group) or the csv.zip from ODK Central")
+    where = {
+        "csv": "a CSV export holds the households only",
+        "csv.zip": "the zip has no CSV file for them",
+    }.get(
+        kind,
+        "the workbook has no sheet for them; KoboToolbox leaves a repeat's sheet out when no submission has one",
+    )
+    return (
+        f"the repeat group(s) {names} of the form are not in this file ({where}): their member rows were not "
+        "read, and member rows loaded from earlier files stay as they were. To load members, export XLSX from "
+        "KoboToolbox (it holds one sheet per repeat group) or the csv.zip from ODK Central"
+    )
 
 
-def stage_sheet(sheet: Sheet, form: XLSForm, out: Path, *, id_column: str | None = None,
-                repeat: str | None = None) -> StagedTable:
+def stage_sheet(
+    sheet: Sheet, form: XLSForm, out: Path, *, id_column: str | None = None, repeat: str | None = None
+) -> StagedTable:
     """Stage one worksheet (the households, or with `repeat` that repeat group's raw rows, without an id)."""
     _check_headers(sheet.header)
     columns, warnings = map_columns(sheet.header, form, repeat)
     idc = find_id_column(columns, id_column) if repeat is None else None
-    arrays = {c.name: pa.array([r[i] if i < len(r) else None for r in sheet.body], pa.string())
-              for i, c in enumerate(columns)}
-    table = pa.table({"_row": pa.array(range(FIRST_DATA_ROW, len(sheet.body) + FIRST_DATA_ROW), pa.int64()),
-                      **arrays})
+    arrays = {
+        c.name: pa.array([r[i] if i < len(r) else None for r in sheet.body], pa.string())
+        for i, c in enumerate(columns)
+    }
+    table = pa.table(
+        {"_row": pa.array(range(FIRST_DATA_ROW, len(sheet.body) + FIRST_DATA_ROW), pa.int64()), **arrays}
+    )
     con = duckdb.connect()
     try:
         con.register("xl", table)
@@ -470,8 +542,9 @@ def stage_sheet(sheet: Sheet, form: XLSForm, out: Path, *, id_column: str | None
     return StagedTable(path=out, rows=rows, columns=columns, id_column=idc, warnings=warnings)
 
 
-def stage_csv_table(path: Path, form: XLSForm, out: Path, *, id_column: str | None = None,
-                    repeat: str | None = None) -> StagedTable:
+def stage_csv_table(
+    path: Path, form: XLSForm, out: Path, *, id_column: str | None = None, repeat: str | None = None
+) -> StagedTable:
     """Stage one CSV file (the households, or with `repeat` that repeat group's raw rows, without an id)."""
     warnings: list[str] = []
     with open(path, "rb") as fh:
@@ -485,8 +558,10 @@ def stage_csv_table(path: Path, form: XLSForm, out: Path, *, id_column: str | No
     if delim == "\t":
         warnings.append("columns are separated by tabs; read fine")
     if not _ends_with_newline(path, codec):
-        warnings.append("the file does not end with a line break: it may have been cut off (an incomplete "
-                        "download or copy?). Check its last row, or export it again")
+        warnings.append(
+            "the file does not end with a line break: it may have been cut off (an incomplete "
+            "download or copy?). Check its last row, or export it again"
+        )
     _check_headers(headers)
     columns, w = map_columns(headers, form, repeat)
     warnings += w
@@ -515,15 +590,36 @@ def stage_csv_table(path: Path, form: XLSForm, out: Path, *, id_column: str | No
     return StagedTable(path=out, rows=rows, columns=columns, id_column=idc, warnings=warnings)
 
 
-def _stage_csv(con: duckdb.DuckDBPyConnection, src: Path, delim: str, spec: dict, renamed: list[Column],
-               id_col: str | None, out: Path, final: list[str], *, ragged: bool) -> int:
+def _stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    src: Path,
+    delim: str,
+    spec: dict,
+    renamed: list[Column],
+    id_col: str | None,
+    out: Path,
+    final: list[str],
+    *,
+    ragged: bool,
+) -> int:
     rel = con.read_csv(
-        str(src), delimiter=delim, header=True, columns=spec, auto_detect=False, quotechar='"', escapechar='"',
-        null_padding=ragged, parallel=not ragged, strict_mode=False, max_line_size=20_000_000,
+        str(src),
+        delimiter=delim,
+        header=True,
+        columns=spec,
+        auto_detect=False,
+        quotechar='"',
+        escapechar='"',
+        null_padding=ragged,
+        parallel=not ragged,
+        strict_mode=False,
+        max_line_size=20_000_000,
     )
     con.register("raw_csv", rel)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW numbered AS SELECT row_number() OVER () + {FIRST_DATA_ROW - 1} "
-                "AS _row, * FROM raw_csv")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW numbered AS SELECT row_number() OVER () + {FIRST_DATA_ROW - 1} "
+        "AS _row, * FROM raw_csv"
+    )
     return _write_staging(con, "numbered", renamed, id_col, out, final_names=final)
 
 
@@ -537,14 +633,23 @@ def _check_headers(headers: list[str]) -> None:
         )
 
 
-def _write_staging(con: duckdb.DuckDBPyConnection, source: str, columns: list[Column], id_col: str | None,
-                   out: Path, final_names: list[str] | None = None) -> int:
+def _write_staging(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    columns: list[Column],
+    id_col: str | None,
+    out: Path,
+    final_names: list[str] | None = None,
+) -> int:
     names = final_names or [c.name for c in columns]
     selects = ['"_row"']
     for c, final in zip(columns, names, strict=True):
         selects.append(f"NULLIF(trim({_q(c.name)}), '') AS {_q(final)}")
-    sid = (f"NULLIF(regexp_replace(trim({_q(id_col)}), '^uuid:', ''), '') AS _sid" if id_col is not None
-           else "CAST(NULL AS VARCHAR) AS _sid")
+    sid = (
+        f"NULLIF(regexp_replace(trim({_q(id_col)}), '^uuid:', ''), '') AS _sid"
+        if id_col is not None
+        else "CAST(NULL AS VARCHAR) AS _sid"
+    )
     tmp = out.with_suffix(".parquet.tmp")
     con.execute(
         f"COPY (SELECT {', '.join(selects)}, {sid} FROM {source} ORDER BY _row) "

@@ -134,17 +134,22 @@ def stage_kobo_repeats(staged: Staged, sheets: list[Sheet], form: XLSForm) -> No
             con.close()
 
 
-def _link_kobo(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, tuple[str, StagedTable]],
-               form: XLSForm) -> None:
+def _link_kobo(
+    con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, tuple[str, StagedTable]], form: XLSForm
+) -> None:
     hh = f"read_parquet({literal(str(staged.path))})"
-    con.execute(f"CREATE TEMP TABLE by_uuid AS SELECT _sid AS sid, min(_row) AS hh_row, '' AS path FROM {hh} "
-                "WHERE _sid IS NOT NULL GROUP BY _sid")
+    con.execute(
+        f"CREATE TEMP TABLE by_uuid AS SELECT _sid AS sid, min(_row) AS hh_row, '' AS path FROM {hh} "
+        "WHERE _sid IS NOT NULL GROUP BY _sid"
+    )
     links: dict[str | None, str] = {}  # parent (None: households) -> temp table of (k, hh_row, sid, path)
     index = _column(staged.columns, KOBO_INDEX)
     if index:
-        con.execute(f"CREATE TEMP TABLE link_hh AS SELECT TRY_CAST({quote(index)} AS DOUBLE) AS k, _row AS hh_row, "
-                    f"_sid AS sid, '' AS path FROM {hh} WHERE k IS NOT NULL "
-                    "QUALIFY row_number() OVER (PARTITION BY k ORDER BY _row) = 1")
+        con.execute(
+            f"CREATE TEMP TABLE link_hh AS SELECT TRY_CAST({quote(index)} AS DOUBLE) AS k, _row AS hh_row, "
+            f"_sid AS sid, '' AS path FROM {hh} WHERE k IS NOT NULL "
+            "QUALIFY row_number() OVER (PARTITION BY k ORDER BY _row) = 1"
+        )
         links[None] = "link_hh"
     missing: list[str] = []
     for n, (name, rep) in enumerate(form.repeats.items()):
@@ -164,7 +169,8 @@ def _link_kobo(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, t
             staged.warnings.append(
                 f"sheet '{member}' (repeat group '{name}') cannot be linked to its {parent} rows: it has no "
                 f"{KOBO_PARENT_INDEX} column (or the parent sheet no {KOBO_INDEX} column); its rows were not read. "
-                "Export again from KoboToolbox without removing those columns")
+                "Export again from KoboToolbox without removing those columns"
+            )
             missing.append(name)
             continue
         fallback = _sid_sql("r." + quote(uuid)) if uuid else "CAST(NULL AS VARCHAR)"
@@ -173,30 +179,55 @@ def _link_kobo(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, t
                    row_number() OVER (PARTITION BY p.hh_row, p.path ORDER BY r._row) AS __n
             FROM {raw} r {join}""")
         out = staged.path.with_name(f"{staged.path.stem}.repeat{n}.parquet")
-        staged.repeats[name] = _write_repeat(con, name, member, table, out, parent=rep.parent, path_sql=(
-            "CASE WHEN __hh IS NOT NULL THEN (CASE WHEN __pp = '' THEN '' ELSE __pp || '/' END) || $name || '[' "
-            "|| __n || ']' END"), parent_sql="CASE WHEN __hh IS NOT NULL THEN __pp END",
-            pos_sql="CASE WHEN __hh IS NOT NULL THEN __n END")
+        staged.repeats[name] = _write_repeat(
+            con,
+            name,
+            member,
+            table,
+            out,
+            parent=rep.parent,
+            path_sql=(
+                "CASE WHEN __hh IS NOT NULL THEN (CASE WHEN __pp = '' THEN '' ELSE __pp || '/' END) || $name || '[' "
+                "|| __n || ']' END"
+            ),
+            parent_sql="CASE WHEN __hh IS NOT NULL THEN __pp END",
+            pos_sql="CASE WHEN __hh IS NOT NULL THEN __n END",
+        )
         own_index = _column(table.columns, KOBO_INDEX)
         if own_index:
             links[name] = f"link_{n}"
-            con.execute(f"CREATE TEMP TABLE link_{n} AS SELECT TRY_CAST({quote(own_index)} AS DOUBLE) AS k, "
-                        f"_hh_row AS hh_row, _sid AS sid, _path AS path FROM read_parquet({literal(str(out))}) "
-                        "WHERE k IS NOT NULL AND _hh_row IS NOT NULL "
-                        "QUALIFY row_number() OVER (PARTITION BY k ORDER BY _row) = 1")
+            con.execute(
+                f"CREATE TEMP TABLE link_{n} AS SELECT TRY_CAST({quote(own_index)} AS DOUBLE) AS k, "
+                f"_hh_row AS hh_row, _sid AS sid, _path AS path FROM read_parquet({literal(str(out))}) "
+                "WHERE k IS NOT NULL AND _hh_row IS NOT NULL "
+                "QUALIFY row_number() OVER (PARTITION BY k ORDER BY _row) = 1"
+            )
     if missing:
         staged.warnings.append(repeats_missing_note(form, missing, "xlsx"))
 
 
-def _write_repeat(con: duckdb.DuckDBPyConnection, name: str, member: str, table: StagedTable, out: Path, *,
-                  parent: str | None, path_sql: str, parent_sql: str, pos_sql: str) -> StagedRepeat:
+def _write_repeat(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    member: str,
+    table: StagedTable,
+    out: Path,
+    *,
+    parent: str | None,
+    path_sql: str,
+    parent_sql: str,
+    pos_sql: str,
+) -> StagedRepeat:
     """Write the `linked` temp table (raw columns plus __sid, __hh and what path_sql etc. read) as the repeat's
     staging Parquet: `_row, _sid, _hh_row, _path, _parent_path, _pos`, then the mapped columns."""
     cols = ", ".join(quote(c.name) for c in table.columns)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE staged_repeat AS
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE staged_repeat AS
         SELECT _row, __sid AS _sid, CASE WHEN ({path_sql}) IS NOT NULL THEN __hh END AS _hh_row,
-               {path_sql} AS _path, {parent_sql} AS _parent_path, CAST({pos_sql} AS BIGINT) AS _pos{', ' + cols if cols else ''}
-        FROM linked ORDER BY _row""", {"name": name})
+               {path_sql} AS _path, {parent_sql} AS _parent_path, CAST({pos_sql} AS BIGINT) AS _pos{", " + cols if cols else ""}
+        FROM linked ORDER BY _row""",
+        {"name": name},
+    )
     tmp = out.with_suffix(".parquet.tmp")
     con.execute(f"COPY staged_repeat TO {literal(str(tmp))} (FORMAT parquet)")
     tmp.replace(out)
@@ -210,21 +241,26 @@ def _write_repeat(con: duckdb.DuckDBPyConnection, name: str, member: str, table:
 def _zip_csv_members(path: Path) -> list[zipfile.ZipInfo]:
     """The CSV members of a zip, after the zip-bomb and path guards that every member passes."""
     if not zipfile.is_zipfile(path):
-        raise StructuralError("this .zip file is not a valid zip archive. It may be damaged: download the export "
-                              "again.")
+        raise StructuralError(
+            "this .zip file is not a valid zip archive. It may be damaged: download the export again."
+        )
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
     if len(infos) > MAX_ZIP_MEMBERS:
         raise StructuralError(f"this zip holds {len(infos):,} files, which no survey export does.")
     total = sum(i.file_size for i in infos)
     if total > MAX_XLSX_UNCOMPRESSED:
-        raise StructuralError(f"this zip expands to {total / 1e9:.1f} GB, which is not a plausible survey export. "
-                              "Export the households as CSV instead.")
+        raise StructuralError(
+            f"this zip expands to {total / 1e9:.1f} GB, which is not a plausible survey export. "
+            "Export the households as CSV instead."
+        )
     for info in infos:
         parts = PurePosixPath(info.filename.replace("\\", "/")).parts
         if info.filename.startswith(("/", "\\")) or ".." in parts or (parts and ":" in parts[0]):
-            raise StructuralError(f"this zip holds a file named '{info.filename[:120]}', which points outside the "
-                                  "archive: no survey export does that. Download the export again.")
+            raise StructuralError(
+                f"this zip holds a file named '{info.filename[:120]}', which points outside the "
+                "archive: no survey export does that. Download the export again."
+            )
     return [i for i in infos if not i.is_dir() and i.filename.lower().endswith(".csv")]
 
 
@@ -246,7 +282,9 @@ def _first_row(path: Path) -> tuple[list[str], list[str]]:
     return header, first
 
 
-def _repeat_of_member(member: str, header: list[str], first: list[str], main_stem: str, form: XLSForm) -> str | None:
+def _repeat_of_member(
+    member: str, header: list[str], first: list[str], main_stem: str, form: XLSForm
+) -> str | None:
     """The repeat group of an ODK member CSV: the last `name[n]` of its KEY, else its file name."""
     key = next((first[i] for i, h in enumerate(header) if h.strip() == ODK_KEY and i < len(first)), "")
     steps = [s for s in key.split("/")[1:] if re.search(r"\[\d+\]$", s)]
@@ -257,7 +295,7 @@ def _repeat_of_member(member: str, header: list[str], first: list[str], main_ste
     stem = PurePosixPath(member).name[: -len(".csv")]
     stem = re.sub(r"~\d+$", "", stem)
     if stem.startswith(main_stem + "-"):
-        stem = stem[len(main_stem) + 1:]
+        stem = stem[len(main_stem) + 1 :]
     return stem if stem in form.repeats else None
 
 
@@ -265,8 +303,10 @@ def stage_zip(path: Path, form: XLSForm, out: Path, *, id_column: str | None = N
     """Stage an ODK Central csv.zip: `<formId>.csv` (households) and one CSV per repeat group."""
     infos = _zip_csv_members(path)
     if not infos:
-        raise StructuralError("this zip holds no CSV file. Drop the csv.zip downloaded from ODK Central (or the "
-                              "CSV or XLSX export itself).")
+        raise StructuralError(
+            "this zip holds no CSV file. Drop the csv.zip downloaded from ODK Central (or the "
+            "CSV or XLSX export itself)."
+        )
     with tempfile.TemporaryDirectory(dir=out.parent) as tmp_name:
         tmp = Path(tmp_name)
         files: list[tuple[str, Path, list[str], list[str]]] = []
@@ -280,14 +320,20 @@ def stage_zip(path: Path, form: XLSForm, out: Path, *, id_column: str | None = N
         repeat_files = [f for f in files if any(h.strip() == ODK_PARENT_KEY for h in f[2])]
         mains = [f for f in files if f not in repeat_files]
         if len(mains) > 1:  # `<formId>.csv` is the one the repeat files are named after
-            named = [m for m in mains if any(PurePosixPath(r[0]).name.startswith(PurePosixPath(m[0]).stem + "-")
-                                             for r in repeat_files)]
+            named = [
+                m
+                for m in mains
+                if any(
+                    PurePosixPath(r[0]).name.startswith(PurePosixPath(m[0]).stem + "-") for r in repeat_files
+                )
+            ]
             mains = named or mains
         if len(mains) != 1:
             found = ", ".join(f"'{f[0]}'" for f in files) or "none"
             raise StructuralError(
                 f"this zip should hold one households CSV (<formId>.csv) beside the repeat group CSVs; found: "
-                f"{found[:300]}. Drop the csv.zip exactly as ODK Central gave it.")
+                f"{found[:300]}. Drop the csv.zip exactly as ODK Central gave it."
+            )
         main_name, main_path = mains[0][0], mains[0][1]
         staged = household(stage_csv_table(main_path, form, out, id_column=id_column), "csv.zip")
         main_stem = PurePosixPath(main_name).stem
@@ -298,8 +344,9 @@ def stage_zip(path: Path, form: XLSForm, out: Path, *, id_column: str | None = N
                 staged.warnings.append(f"'{member}' is not a repeat group of the form; ignored")
                 continue
             if name in raws:
-                staged.warnings.append(f"'{member}' holds the repeat group '{name}' again; only "
-                                       f"'{raws[name][0]}' was read")
+                staged.warnings.append(
+                    f"'{member}' holds the repeat group '{name}' again; only '{raws[name][0]}' was read"
+                )
                 continue
             table = stage_csv_table(extracted, form, tmp / f"raw{i}.parquet", repeat=name)
             staged.warnings += [f"'{member}': {w}" for w in table.warnings]
@@ -312,11 +359,14 @@ def stage_zip(path: Path, form: XLSForm, out: Path, *, id_column: str | None = N
     return staged
 
 
-def _link_central(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, tuple[str, StagedTable]],
-                  form: XLSForm) -> None:
+def _link_central(
+    con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str, tuple[str, StagedTable]], form: XLSForm
+) -> None:
     hh = f"read_parquet({literal(str(staged.path))})"
-    con.execute(f"CREATE TEMP TABLE by_sid AS SELECT _sid AS sid, min(_row) AS hh_row FROM {hh} "
-                "WHERE _sid IS NOT NULL GROUP BY _sid")
+    con.execute(
+        f"CREATE TEMP TABLE by_sid AS SELECT _sid AS sid, min(_row) AS hh_row FROM {hh} "
+        "WHERE _sid IS NOT NULL GROUP BY _sid"
+    )
     missing: list[str] = []
     for n, (name, rep) in enumerate(form.repeats.items()):
         if name not in raws or (rep.parent is not None and rep.parent not in staged.repeats):
@@ -329,15 +379,22 @@ def _link_central(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str
         if key:
             key_sql = f"trim(r.{quote(key)})"
         elif parent_key:  # no KEY: number the instances of each parent in row order, as Central does
-            key_sql = (f"trim(r.{quote(parent_key)}) || '/' || $name || '[' || row_number() OVER "
-                       f"(PARTITION BY r.{quote(parent_key)} ORDER BY r._row) || ']'")
+            key_sql = (
+                f"trim(r.{quote(parent_key)}) || '/' || $name || '[' || row_number() OVER "
+                f"(PARTITION BY r.{quote(parent_key)} ORDER BY r._row) || ']'"
+            )
         else:
-            staged.warnings.append(f"'{member}' has neither {ODK_KEY} nor {ODK_PARENT_KEY}: its rows cannot be "
-                                   "linked to their households and were not read")
+            staged.warnings.append(
+                f"'{member}' has neither {ODK_KEY} nor {ODK_PARENT_KEY}: its rows cannot be "
+                "linked to their households and were not read"
+            )
             missing.append(name)
             continue
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE keyed AS
-            SELECT r.* EXCLUDE (_sid), {key_sql} AS __key FROM {raw} r""", {"name": name} if not key else None)
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE keyed AS
+            SELECT r.* EXCLUDE (_sid), {key_sql} AS __key FROM {raw} r""",
+            {"name": name} if not key else None,
+        )
         con.execute(r"""CREATE OR REPLACE TEMP TABLE linked AS
             SELECT k.*, b.hh_row AS __hh FROM (
                 SELECT *, NULLIF(regexp_replace(split_part(__key, '/', 1), '^uuid:', ''), '') AS __sid,
@@ -347,9 +404,15 @@ def _link_central(con: duckdb.DuckDBPyConnection, staged: Staged, raws: dict[str
         ok = r"(len(__steps) > 0 AND regexp_replace(__steps[-1], '\[[0-9]+\]$', '') = $name)"
         out = staged.path.with_name(f"{staged.path.stem}.repeat{n}.parquet")
         staged.repeats[name] = _write_repeat(
-            con, name, member, table, out, parent=rep.parent,
+            con,
+            name,
+            member,
+            table,
+            out,
+            parent=rep.parent,
             path_sql=f"CASE WHEN {ok} THEN array_to_string(__steps, '/') END",
             parent_sql=f"CASE WHEN {ok} THEN array_to_string(__steps[1:len(__steps) - 1], '/') END",
-            pos_sql=rf"CASE WHEN {ok} THEN TRY_CAST(regexp_extract(__steps[-1], '\[([0-9]+)\]$', 1) AS BIGINT) END")
+            pos_sql=rf"CASE WHEN {ok} THEN TRY_CAST(regexp_extract(__steps[-1], '\[([0-9]+)\]$', 1) AS BIGINT) END",
+        )
     if missing:
         staged.warnings.append(repeats_missing_note(form, missing, "csv.zip"))

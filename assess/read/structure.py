@@ -12,9 +12,28 @@ from .export import Staged, StructuralError
 # Export metadata (Kobo, ODK Central, SurveyCTO) that is not a form question.
 METADATA_PREFIXES = ("_", "meta-", "meta/", "__")
 METADATA_NAMES = {
-    "KEY", "SubmissionDate", "SubmitterID", "SubmitterName", "AttachmentsPresent", "AttachmentsExpected",
-    "Status", "ReviewState", "DeviceID", "Edits", "FormVersion", "start", "end", "today", "deviceid", "uuid",
-    "instanceID", "index", "parent_index", "formdef_version", "CompletionDate", "instanceName",
+    "KEY",
+    "SubmissionDate",
+    "SubmitterID",
+    "SubmitterName",
+    "AttachmentsPresent",
+    "AttachmentsExpected",
+    "Status",
+    "ReviewState",
+    "DeviceID",
+    "Edits",
+    "FormVersion",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "uuid",
+    "instanceID",
+    "index",
+    "parent_index",
+    "formdef_version",
+    "CompletionDate",
+    "instanceName",
 }
 
 
@@ -31,8 +50,11 @@ def column_for(staged: Staged, name: str) -> str | None:
 
 def structural_checks(staged: Staged, form: XLSForm, settings: Settings) -> None:
     """Raise StructuralError when the file cannot be used at all."""
-    data_cols = [c for c in staged.columns
-                 if not c.name.startswith(METADATA_PREFIXES) and c.header.strip() not in METADATA_NAMES]
+    data_cols = [
+        c
+        for c in staged.columns
+        if not c.name.startswith(METADATA_PREFIXES) and c.header.strip() not in METADATA_NAMES
+    ]
     matched = [c for c in data_cols if c.question]
     if data_cols and len(matched) < max(1, 0.25 * len(data_cols)):
         raise StructuralError(
@@ -51,9 +73,7 @@ def structural_checks(staged: Staged, form: XLSForm, settings: Settings) -> None
         )
     con = duckdb.connect()
     path = str(staged.path).replace("'", "''")
-    rows, distinct = fetch_one(
-        con, f"SELECT count(*), count(DISTINCT _sid) FROM read_parquet('{path}')"
-    )
+    rows, distinct = fetch_one(con, f"SELECT count(*), count(DISTINCT _sid) FROM read_parquet('{path}')")
     if rows >= 10 and distinct < 0.5 * rows:
         id_header = next(c.header for c in staged.columns if c.name == staged.id_column)
         raise StructuralError(

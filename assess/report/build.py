@@ -52,9 +52,18 @@ def region_file_names(areas: list[str], labels: dict[str, str]) -> dict[str, str
     return out
 
 
-def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, run: RunSummary | None, *,
-                  language: str | None = None, workers: int | None = None, regions: bool | list[str] = True,
-                  html_only: bool = False, progress: Progress | None = None) -> list[Path]:
+def build_reports(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    run: RunSummary | None,
+    *,
+    language: str | None = None,
+    workers: int | None = None,
+    regions: bool | list[str] = True,
+    html_only: bool = False,
+    progress: Progress | None = None,
+) -> list[Path]:
     """Write `reports/<round>/national.pdf` and one PDF per first-level region; return their paths.
 
     `language` overrides the configured label language (e.g. "Français (fr)"); `regions` is True (all), False
@@ -77,8 +86,9 @@ def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
         data = StoreData(con, settings, form, lang)
         builder = Builder(data, settings, form, text, run, chart_dir, logo)
         env = environment()
-        pages: list[tuple[Path, str]] = [(out_dir / "national", env.get_template("national.html.j2").render(
-            **builder.national()))]
+        pages: list[tuple[Path, str]] = [
+            (out_dir / "national", env.get_template("national.html.j2").render(**builder.national()))
+        ]
         if regions and builder.level0:
             areas = data.areas(builder.level0)
             names = region_file_names(areas, {a: data.plain_area_label(builder.level0, a) for a in areas})
@@ -97,8 +107,15 @@ def build_reports(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
             steps.finish("report")
             return written
         allowed_files = [settings.logo.resolve().as_posix()] if logo and settings.logo else []
-        jobs = [RenderJob(html=html, out=stem.with_name(stem.name + ".pdf"),
-                          roots=[str(templates_dir()), str(chart_dir)], files=allowed_files) for stem, html in pages]
+        jobs = [
+            RenderJob(
+                html=html,
+                out=stem.with_name(stem.name + ".pdf"),
+                roots=[str(templates_dir()), str(chart_dir)],
+                files=allowed_files,
+            )
+            for stem, html in pages
+        ]
         render_all(jobs, workers, on_done=lambda job: steps.advance("report", item=job.out.name))
         steps.finish("report")
         return [j.out for j in jobs]

@@ -70,8 +70,10 @@ class Scale:
 
 def scale_for(bars: list[Bar], *, percent: bool, rtl: bool) -> Scale:
     """0..100% cut down to the smallest of 20/40/60/80/100% that holds every mark; means: a nice maximum."""
-    top_value = max((v for b in bars if not b.suppressed for v in (b.value, b.high, b.reference)
-                     if v is not None), default=1.0)
+    top_value = max(
+        (v for b in bars if not b.suppressed for v in (b.value, b.high, b.reference) if v is not None),
+        default=1.0,
+    )
     if percent:
         vmax = next((c for c in (0.2, 0.4, 0.6, 0.8, 1.0) if top_value <= c - 0.01), 1.0)
     else:
@@ -85,13 +87,18 @@ def sort_bars(bars: list[Bar]) -> list[Bar]:
 
 
 def _svg(width: float, height: float, body: list[str]) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
-            f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="{FONT}">' + "".join(body) + "</svg>")
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{_f(width)}" height="{_f(height)}" '
+        f'viewBox="0 0 {_f(width)} {_f(height)}" font-family="{FONT}">' + "".join(body) + "</svg>"
+    )
 
 
 def _grid(scale: Scale, height: float) -> list[str]:
-    return [f'<line x1="{_f(scale.x(t))}" y1="0" x2="{_f(scale.x(t))}" y2="{_f(height)}" stroke="{GRID}" '
-            f'stroke-width="0.8"/>' for t in (scale.vmax * i / 4 for i in range(1, 5))]
+    return [
+        f'<line x1="{_f(scale.x(t))}" y1="0" x2="{_f(scale.x(t))}" y2="{_f(height)}" stroke="{GRID}" '
+        f'stroke-width="0.8"/>'
+        for t in (scale.vmax * i / 4 for i in range(1, 5))
+    ]
 
 
 def bar_strip(bar: Bar, scale: Scale) -> str:
@@ -101,19 +108,28 @@ def bar_strip(bar: Bar, scale: Scale) -> str:
     out = _grid(scale, h)
     if bar.suppressed or bar.value is None:
         stub = 5.0
-        out.append(f'<rect x="{_f(x0 - stub if scale.rtl else x0)}" y="{_f(cy - bh / 2)}" width="{_f(stub)}" '
-                   f'height="{_f(bh)}" fill="{BAR_MUTED}"/>')
+        out.append(
+            f'<rect x="{_f(x0 - stub if scale.rtl else x0)}" y="{_f(cy - bh / 2)}" width="{_f(stub)}" '
+            f'height="{_f(bh)}" fill="{BAR_MUTED}"/>'
+        )
     else:
         xv = scale.x(bar.value)
         bx, bw = (xv, x0 - xv) if scale.rtl else (x0, xv - x0)
-        out.append(f'<rect x="{_f(bx)}" y="{_f(cy - bh / 2)}" width="{_f(max(bw, 0.6))}" height="{_f(bh)}" '
-                   f'fill="{BAR}"/>')
+        out.append(
+            f'<rect x="{_f(bx)}" y="{_f(cy - bh / 2)}" width="{_f(max(bw, 0.6))}" height="{_f(bh)}" '
+            f'fill="{BAR}"/>'
+        )
         if bar.low is not None and bar.high is not None:
             xl, xh = scale.x(bar.low), scale.x(bar.high)
-            out.append(f'<line x1="{_f(xl)}" y1="{_f(cy)}" x2="{_f(xh)}" y2="{_f(cy)}" stroke="{WHISKER}" '
-                       'stroke-width="1.3"/>')
-            out += [f'<line x1="{_f(e)}" y1="{_f(cy - 4.5)}" x2="{_f(e)}" y2="{_f(cy + 4.5)}" '
-                    f'stroke="{WHISKER}" stroke-width="1.3"/>' for e in (xl, xh)]
+            out.append(
+                f'<line x1="{_f(xl)}" y1="{_f(cy)}" x2="{_f(xh)}" y2="{_f(cy)}" stroke="{WHISKER}" '
+                'stroke-width="1.3"/>'
+            )
+            out += [
+                f'<line x1="{_f(e)}" y1="{_f(cy - 4.5)}" x2="{_f(e)}" y2="{_f(cy + 4.5)}" '
+                f'stroke="{WHISKER}" stroke-width="1.3"/>'
+                for e in (xl, xh)
+            ]
     if bar.reference is not None:
         out.append(_diamond(scale.x(bar.reference), cy))
     out.append(f'<line x1="{_f(x0)}" y1="0" x2="{_f(x0)}" y2="{_f(h)}" stroke="#444" stroke-width="1"/>')
@@ -121,15 +137,19 @@ def bar_strip(bar: Bar, scale: Scale) -> str:
 
 
 def _diamond(x: float, cy: float) -> str:
-    return (f'<path d="M{_f(x)} {_f(cy - 6)} L{_f(x + 4.5)} {_f(cy)} L{_f(x)} {_f(cy + 6)} L{_f(x - 4.5)} {_f(cy)} Z" '
-            f'fill="#ffffff" stroke="{REFERENCE}" stroke-width="1.8"/>')
+    return (
+        f'<path d="M{_f(x)} {_f(cy - 6)} L{_f(x + 4.5)} {_f(cy)} L{_f(x)} {_f(cy + 6)} L{_f(x - 4.5)} {_f(cy)} Z" '
+        f'fill="#ffffff" stroke="{REFERENCE}" stroke-width="1.8"/>'
+    )
 
 
 def axis_strip(scale: Scale, decimal_comma: bool = False) -> str:
     """Tick marks and numbers under the bars (numbers only: safe in SVG text in any language)."""
     h = 14.0
-    out = [f'<line x1="{_f(scale.x(0))}" y1="0" x2="{_f(scale.x(scale.vmax))}" y2="0" stroke="#444" '
-           'stroke-width="0.8"/>']
+    out = [
+        f'<line x1="{_f(scale.x(0))}" y1="0" x2="{_f(scale.x(scale.vmax))}" y2="0" stroke="#444" '
+        'stroke-width="0.8"/>'
+    ]
     for i in range(5):
         t = scale.vmax * i / 4
         label = f"{round(t * 100)}%" if scale.percent else _f(t)
@@ -138,11 +158,15 @@ def axis_strip(scale: Scale, decimal_comma: bool = False) -> str:
         anchor = "middle"
         if i == 0:
             anchor = "end" if scale.rtl else "start"
-        out.append(f'<line x1="{_f(scale.x(t))}" y1="0" x2="{_f(scale.x(t))}" y2="3" stroke="#444" '
-                   'stroke-width="0.8"/>')
+        out.append(
+            f'<line x1="{_f(scale.x(t))}" y1="0" x2="{_f(scale.x(t))}" y2="3" stroke="#444" '
+            'stroke-width="0.8"/>'
+        )
         xt = scale.x(t) + (-2 if i == 0 and scale.rtl else 2 if i == 0 else 0)
-        out.append(f'<text x="{_f(xt)}" y="12" font-size="8.5" fill="#555" text-anchor="{anchor}">'
-                   f"{escape(label)}</text>")
+        out.append(
+            f'<text x="{_f(xt)}" y="12" font-size="8.5" fill="#555" text-anchor="{anchor}">'
+            f"{escape(label)}</text>"
+        )
     return _svg(STRIP_W, h, out)
 
 
@@ -151,7 +175,13 @@ def legend_icon(kind: str) -> str:
     if kind == "bar":
         return _svg(16, 10, [f'<rect x="1" y="1" width="14" height="8" fill="{BAR}"/>'])
     if kind == "ci":
-        return _svg(16, 10, [f'<line x1="2" y1="5" x2="14" y2="5" stroke="{WHISKER}" stroke-width="1.3"/>',
-                             f'<line x1="2" y1="1" x2="2" y2="9" stroke="{WHISKER}" stroke-width="1.3"/>',
-                             f'<line x1="14" y1="1" x2="14" y2="9" stroke="{WHISKER}" stroke-width="1.3"/>'])
+        return _svg(
+            16,
+            10,
+            [
+                f'<line x1="2" y1="5" x2="14" y2="5" stroke="{WHISKER}" stroke-width="1.3"/>',
+                f'<line x1="2" y1="1" x2="2" y2="9" stroke="{WHISKER}" stroke-width="1.3"/>',
+                f'<line x1="14" y1="1" x2="14" y2="9" stroke="{WHISKER}" stroke-width="1.3"/>',
+            ],
+        )
     return _svg(16, 14, [_diamond(8, 7)])

@@ -44,8 +44,14 @@ def code_version() -> str:
     except metadata.PackageNotFoundError:
         version = "unknown"
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=Path(__file__).parent,
-                                capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
     return f"assess {version}" + (f" (git {commit})" if commit else "")
@@ -58,8 +64,16 @@ def now_text() -> str:
 class Context:
     """The round's data, settings and wording, and the formatted cells, items and headers every section uses."""
 
-    def __init__(self, data: StoreData, settings: Settings, form: XLSForm, text: Text, run: RunSummary | None,
-                 chart_dir: Path, logo: str | None):
+    def __init__(
+        self,
+        data: StoreData,
+        settings: Settings,
+        form: XLSForm,
+        text: Text,
+        run: RunSummary | None,
+        chart_dir: Path,
+        logo: str | None,
+    ):
         self.data = data
         self.settings = settings
         self.form = form
@@ -86,10 +100,22 @@ class Context:
         if e.suppressed:
             return {"text": text.suppressed, "ci": "", "n": "", "suppressed": True, "cls": "hs", "raw": None}
         if kind == "prop":
-            return {"text": text.pct(e.estimate), "ci": text.pct_ci(e.ci_low, e.ci_high), "n": text.count(e.n),
-                    "suppressed": False, "cls": heat_class(e.estimate or 0.0, shading), "raw": e.estimate}
-        return {"text": text.num(e.estimate), "ci": text.num_ci(e.ci_low, e.ci_high), "n": text.count(e.n),
-                "suppressed": False, "cls": "", "raw": e.estimate}
+            return {
+                "text": text.pct(e.estimate),
+                "ci": text.pct_ci(e.ci_low, e.ci_high),
+                "n": text.count(e.n),
+                "suppressed": False,
+                "cls": heat_class(e.estimate or 0.0, shading),
+                "raw": e.estimate,
+            }
+        return {
+            "text": text.num(e.estimate),
+            "ci": text.num_ci(e.ci_low, e.ci_high),
+            "n": text.count(e.n),
+            "suppressed": False,
+            "cls": "",
+            "raw": e.estimate,
+        }
 
     def item(self, label: str, e: Estimate, kind: str) -> str:
         v = self.value(e, kind)
@@ -111,7 +137,9 @@ class Context:
 
     def need_answers_text(self, question: str) -> str:
         """'“Unprotected well or spring” or “Surface water (river, pond)”'."""
-        return self.text.join_or([self.text.quoted(x) for x in self.data.need_answer_labels(question, self.code)])
+        return self.text.join_or(
+            [self.text.quoted(x) for x in self.data.need_answer_labels(question, self.code)]
+        )
 
     def write_svg(self, svg: str) -> str:
         """Write an SVG once per content (legend icons and axes repeat) and return its file URL."""
@@ -125,29 +153,48 @@ class Context:
     def legend(self, tables: list[dict] | None = None) -> list[dict]:
         """Legend rows for the shadings the `tables` use (all when None): blues for answers that signal need,
         white for the other answers, greys for questions with nothing marked; then the suppressed cell."""
+
         def shading(cls: str) -> str:
             return "" if cls in ("hs", "hn") else "hp" if cls == "hp" else cls[:1]
 
-        used = {shading(c["cls"]) for t in tables for r in t["rows"] for c in r["cells"]} \
-            if tables is not None else {"h", "g", "hp"}
+        used = (
+            {shading(c["cls"]) for t in tables for r in t["rows"] for c in r["cells"]}
+            if tables is not None
+            else {"h", "g", "hp"}
+        )
         edges = (0.0, *HEAT_EDGES, 1.0)
-        ranges = [f"{self.text.pct_number(edges[i])}–{self.text.pct(edges[i + 1])}" for i in range(len(HEAT_COLOURS))]
+        ranges = [
+            f"{self.text.pct_number(edges[i])}–{self.text.pct(edges[i + 1])}"
+            for i in range(len(HEAT_COLOURS))
+        ]
         rows = []
         for prefix, key in (("h", "legend_need"), ("g", "legend_neutral")):
             if prefix in used:
-                rows.append({"title": self.text[key],
-                             "items": [{"cls": f"{prefix}{i}", "text": r} for i, r in enumerate(ranges)]})
+                rows.append(
+                    {
+                        "title": self.text[key],
+                        "items": [{"cls": f"{prefix}{i}", "text": r} for i, r in enumerate(ranges)],
+                    }
+                )
         extra = [{"cls": "hp", "text": self.text["legend_plain"]}] if "hp" in used else []
         extra.append({"cls": "hs", "text": self.text.suppressed})
         rows.append({"title": "", "items": extra})
         return rows
 
     def doc(self, kind: str, title: str, region: str, description: str) -> dict:
-        return {"lang": self.code, "dir": "rtl" if self.text.rtl else "ltr", "title": title, "kind": kind,
-                "author": self.settings.organisation, "description": description,
-                "keywords": ", ".join(x for x in ("needs assessment", self.settings.round, region) if x),
-                "generator": self.version, "created": self.generated, "header_title": self.title,
-                "header_region": region}
+        return {
+            "lang": self.code,
+            "dir": "rtl" if self.text.rtl else "ltr",
+            "title": title,
+            "kind": kind,
+            "author": self.settings.organisation,
+            "description": description,
+            "keywords": ", ".join(x for x in ("needs assessment", self.settings.round, region) if x),
+            "generator": self.version,
+            "created": self.generated,
+            "header_title": self.title,
+            "header_region": region,
+        }
 
     @property
     def title(self) -> str:
@@ -164,9 +211,12 @@ class Context:
 
     def repro(self) -> dict:
         """Run, code version and the files whose rows are in the numbers (never a rejected file)."""
-        return {"run_id": (self.run.run_id if self.run else "") or "–", "generated": self.generated,
-                "version": self.version,
-                "inputs": [{"name": f["name"], "sha256": f["sha256"]} for f in self.data.input_files()]}
+        return {
+            "run_id": (self.run.run_id if self.run else "") or "–",
+            "generated": self.generated,
+            "version": self.version,
+            "inputs": [{"name": f["name"], "sha256": f["sha256"]} for f in self.data.input_files()],
+        }
 
     # -- data quality, in plain words for leadership -------------------------------------------------------
     def question_of_column(self, column: str | None) -> str | None:
@@ -186,22 +236,38 @@ class Context:
         """Problems grouped by what went wrong (from the kind of check) and the question, with the number of
         interviews kept aside and flagged; never the coordinator's instructions or an answer."""
         # the assessment's own words for its [[validation.expect]] checks
-        custom = [str(spec.kwargs["reason"]) for spec in self.settings.expectations if spec.kwargs.get("reason")]
+        custom = [
+            str(spec.kwargs["reason"]) for spec in self.settings.expectations if spec.kwargs.get("reason")
+        ]
         groups: dict[tuple[str, str], dict[str, set]] = {}
         for r in rows:
             kind = str(r["kind"])
             key = f"why_{kind}"
             why = self.text[key] if key in self.text.strings else self.text["why_custom"]
-            if kind not in ("required", "choice", "constraint", "unique", "window", "region", "consistency",
-                            "structure"):
+            if kind not in (
+                "required",
+                "choice",
+                "constraint",
+                "unique",
+                "window",
+                "region",
+                "consistency",
+                "structure",
+            ):
                 own = next((p for p in custom if str(r["reason"]).endswith(p)), None)
                 why = own[:1].upper() + own[1:] if own else self.text["why_custom"]
             question = self.question_of_column(r.get("column"))
             label = self.data.indicator_label(question, self.code) if question else ""
             bucket = groups.setdefault((why, label), {"quarantine": set(), "warn": set()})
             bucket["quarantine" if r["action"] == "quarantine" else "warn"].update(r["records"] or [])
-        out = [{"why": why, "question": label, "kept_aside": self.text.count(len(b["quarantine"])) if b["quarantine"]
-                else "", "flagged": self.text.count(len(b["warn"])) if b["warn"] else "",
-                "order": (-len(b["quarantine"]), -len(b["warn"]), why, label)}
-               for (why, label), b in groups.items()]
+        out = [
+            {
+                "why": why,
+                "question": label,
+                "kept_aside": self.text.count(len(b["quarantine"])) if b["quarantine"] else "",
+                "flagged": self.text.count(len(b["warn"])) if b["warn"] else "",
+                "order": (-len(b["quarantine"]), -len(b["warn"]), why, label),
+            }
+            for (why, label), b in groups.items()
+        ]
         return sorted(out, key=lambda p: p["order"])

@@ -30,9 +30,27 @@ def sql(name: str) -> str:
 SIGNIFICANT_DIGITS = 12
 # `assess export estimates`: the store's columns with the labels (in the configured language) beside the codes
 # (`unit`: 'household', or the repeat group whose rows -- members -- were estimated; n counts those units)
-ESTIMATE_EXPORT_COLUMNS = ("round", "unit", "level", "area", "area_label", "indicator", "indicator_label", "option",
-                           "option_label", "estimate", "ci_low", "ci_high", "se", "df", "n", "n_households",
-                           "n_option", "weighted_n", "suppressed")
+ESTIMATE_EXPORT_COLUMNS = (
+    "round",
+    "unit",
+    "level",
+    "area",
+    "area_label",
+    "indicator",
+    "indicator_label",
+    "option",
+    "option_label",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "se",
+    "df",
+    "n",
+    "n_households",
+    "n_option",
+    "weighted_n",
+    "suppressed",
+)
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
@@ -82,8 +100,9 @@ def write_csv(con: duckdb.DuckDBPyConnection, query: str, params: dict, out: Pat
     return write_rows([d[0] for d in cur.description], _rows(cur), out)
 
 
-def export_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, round_: str | None,
-                     out: Path) -> int:
+def export_estimates(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, round_: str | None, out: Path
+) -> int:
     """Estimates with labels in the configured language (as the reports label them) and suppressed cells
     blanked (their values stay in the store for audit)."""
     if not table_exists(con, "estimates"):  # no households loaded yet
@@ -95,11 +114,22 @@ def export_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: X
     def labelled(rows: Iterable[tuple]) -> Iterator[tuple]:
         for round_, unit, level, area, indicator, option, *values in rows:
             area_label = national if level == "national" else labels.plain_area_label(level, area)
-            yield (round_, unit, level, area, area_label, indicator, labels.indicator_label(indicator, code),
-                   option, labels.option_label(indicator, option or "", code), *values)
+            yield (
+                round_,
+                unit,
+                level,
+                area,
+                area_label,
+                indicator,
+                labels.indicator_label(indicator, code),
+                option,
+                labels.option_label(indicator, option or "", code),
+                *values,
+            )
 
-    return write_rows(ESTIMATE_EXPORT_COLUMNS, labelled(_rows(con.execute(sql("export_estimates"),
-                                                                          {"round": round_}))), out)
+    return write_rows(
+        ESTIMATE_EXPORT_COLUMNS, labelled(_rows(con.execute(sql("export_estimates"), {"round": round_}))), out
+    )
 
 
 def export_quarantine(con: duckdb.DuckDBPyConnection, round_: str | None, out: Path) -> int:
@@ -131,5 +161,9 @@ def export_table(con: duckdb.DuckDBPyConnection, table: str, round_: str | None,
     if table not in data_tables(con):
         raise ValueError(f"not a data table of the store: {table!r}")
     order = "round, submission_id" + (", path" if table != HOUSEHOLD_TABLE else "")
-    return write_csv(con, f"SELECT * FROM {q(table)} WHERE $round IS NULL OR round = $round ORDER BY {order}",
-                     {"round": round_}, out)
+    return write_csv(
+        con,
+        f"SELECT * FROM {q(table)} WHERE $round IS NULL OR round = $round ORDER BY {order}",
+        {"round": round_},
+        out,
+    )

@@ -65,10 +65,18 @@ class StoreData:
         self.round = settings.round
         self.private = private_questions(form, settings)
         self.need = need_answers(settings, form)  # question -> answers that signal need
-        rows = con.execute(sql("report_estimates"), {"round": self.round}).fetchall() if table_exists(
-            con, "estimates") else []
-        self.estimates = [Estimate(r[0], r[1], r[2], r[3] or "", _clean(r[4]), _clean(r[5]), _clean(r[6]),
-                                   r[7], bool(r[8]), r[9]) for r in rows if self.showable(r[2])]
+        rows = (
+            con.execute(sql("report_estimates"), {"round": self.round}).fetchall()
+            if table_exists(con, "estimates")
+            else []
+        )
+        self.estimates = [
+            Estimate(
+                r[0], r[1], r[2], r[3] or "", _clean(r[4]), _clean(r[5]), _clean(r[6]), r[7], bool(r[8]), r[9]
+            )
+            for r in rows
+            if self.showable(r[2])
+        ]
         self.index = {(e.level, e.area, e.indicator, e.option): e for e in self.estimates}
         from ..estimate.run import area_expressions, submission_columns
 
@@ -237,13 +245,23 @@ class StoreData:
         return [a for a in self.areas(child_level) if a in found]
 
     # -- other tables ------------------------------------------------------------------------------------
-    def dates(self, level: str | None = None, area: str | None = None) -> tuple[date | None, date | None, int]:
+    def dates(
+        self, level: str | None = None, area: str | None = None
+    ) -> tuple[date | None, date | None, int]:
         cols = [c for c in DATE_COLUMNS if c in self.sub_cols]
-        day = ("coalesce(" + ", ".join(
-            f"TRY_CAST(left(CAST({quote(c)} AS VARCHAR), 10) AS DATE)" for c in cols) + ")") if cols else "NULL::DATE"
+        day = (
+            (
+                "coalesce("
+                + ", ".join(f"TRY_CAST(left(CAST({quote(c)} AS VARCHAR), 10) AS DATE)" for c in cols)
+                + ")"
+            )
+            if cols
+            else "NULL::DATE"
+        )
         area_expr = self.area_sql.get(level or "", "NULL") if level else "NULL"
-        row = fetch_one(self.con, sql("report_dates").format(day=day, area=area_expr),
-                        {"round": self.round, "area": area})
+        row = fetch_one(
+            self.con, sql("report_dates").format(day=day, area=area_expr), {"round": self.round, "area": area}
+        )
         return row[0], row[1], int(row[2] or 0)
 
     def counts(self, level: str = "national", area: str = "all") -> HouseholdCounts:
@@ -262,11 +280,19 @@ class StoreData:
             return []
         stratum = quote(s.strata) if s.strata else "'1'"
         cluster = quote(s.cluster) if s.cluster and s.cluster in self.sub_cols else "submission_id"
-        rows = self.con.execute(sql("report_strata").format(stratum=stratum, cluster=cluster),
-                                {"round": self.round}).fetchall()
+        rows = self.con.execute(
+            sql("report_strata").format(stratum=stratum, cluster=cluster), {"round": self.round}
+        ).fetchall()
         population = self.frame_population()
-        return [{"stratum": r[0], "households": r[1], "clusters": r[2] if s.cluster else None,
-                 "population": population.get(str(r[0]))} for r in rows]
+        return [
+            {
+                "stratum": r[0],
+                "households": r[1],
+                "clusters": r[2] if s.cluster else None,
+                "population": population.get(str(r[0])),
+            }
+            for r in rows
+        ]
 
     def frame_population(self) -> dict[str, float]:
         from ..estimate.frame import read_frame  # the report sits above estimate: allowed
@@ -299,20 +325,35 @@ class StoreData:
     def region_files(self, level: str, area: str) -> list[dict]:
         if level not in self.area_sql:
             return []
-        rows = self.con.execute(sql("report_region_files").format(area=self.area_sql[level]),
-                                {"round": self.round, "area": area}).fetchall()
+        rows = self.con.execute(
+            sql("report_region_files").format(area=self.area_sql[level]), {"round": self.round, "area": area}
+        ).fetchall()
         return [{"name": r[0], "households": r[1]} for r in rows]
 
     def region_warnings(self, level: str, area: str) -> list[dict]:
         if level not in self.area_sql:
             return []
-        rows = self.con.execute(sql("report_region_warnings").format(area=self.area_sql[level]),
-                                {"round": self.round, "area": area}).fetchall()
-        return [{"action": "warn", "kind": r[0], "column": r[1], "reason": r[2], "records": r[3]} for r in rows]
+        rows = self.con.execute(
+            sql("report_region_warnings").format(area=self.area_sql[level]),
+            {"round": self.round, "area": area},
+        ).fetchall()
+        return [
+            {"action": "warn", "kind": r[0], "column": r[1], "reason": r[2], "records": r[3]} for r in rows
+        ]
 
     def trends(self) -> list[dict]:
-        need = {"previous_round", "level", "area", "indicator", "option", "estimate", "previous_estimate",
-                "change", "significant", "round"}
+        need = {
+            "previous_round",
+            "level",
+            "area",
+            "indicator",
+            "option",
+            "estimate",
+            "previous_estimate",
+            "change",
+            "significant",
+            "round",
+        }
         if not table_exists(self.con, "trends") or not need <= table_columns(self.con, "trends").keys():
             return []
         cur = self.con.execute(sql("report_trends"), {"round": self.round})

@@ -24,20 +24,37 @@ MAX_TEXT_PROBLEMS = 40
 
 def receipt_json(d: ReceiptData) -> dict:
     return {
-        "file": d.file, "sha256": d.sha256, "status": d.status, "headline": headline(d),
-        "suspect_rules": d.suspect_rules, "reason": d.reason,
-        "format": d.format, "rows": d.rows, "accepted": d.accepted, "quarantined": d.quarantined,
-        "warnings": d.warnings, "rules_checked": d.rules,
+        "file": d.file,
+        "sha256": d.sha256,
+        "status": d.status,
+        "headline": headline(d),
+        "suspect_rules": d.suspect_rules,
+        "reason": d.reason,
+        "format": d.format,
+        "rows": d.rows,
+        "accepted": d.accepted,
+        "quarantined": d.quarantined,
+        "warnings": d.warnings,
+        "rules_checked": d.rules,
         "problems": [{**p.as_dict(), "line": problem_line(p)} for p in d.problems[:MAX_JSON_PROBLEMS]],
-        "problems_total": len(d.problems), "not_checked": d.not_checked,
-        "not_enforced": d.not_enforced, "notes": d.notes,
+        "problems_total": len(d.problems),
+        "not_checked": d.not_checked,
+        "not_enforced": d.not_enforced,
+        "notes": d.notes,
         "validation_report": d.docs_path,
         "members": [{**m.as_dict(), "line": member_line(m, d.status)} for m in d.members],
     }
 
 
-def write_receipt(out: Any, dest_dir: Path, *, language: str = "en", problems: list[Problem] | None = None,
-                  not_checked: list[str] | None = None, warnings: list[str] | None = None) -> tuple[Path, Path]:
+def write_receipt(
+    out: Any,
+    dest_dir: Path,
+    *,
+    language: str = "en",
+    problems: list[Problem] | None = None,
+    not_checked: list[str] | None = None,
+    warnings: list[str] | None = None,
+) -> tuple[Path, Path]:
     """Write `<file>.<sha>.json` and `.html` into dest_dir (e.g. receipts/<round>/); returns both paths.
 
     `out` is a FileOutcome or a dict like `FileOutcome.summary()`; problems / not_checked / warnings
@@ -54,17 +71,32 @@ def write_receipt(out: Any, dest_dir: Path, *, language: str = "en", problems: l
     json_path = dest_dir / f"{stem}.json"
     html_path = dest_dir / f"{stem}.html"
     atomic_write_text(json_path, json.dumps(receipt_json(d), indent=2, ensure_ascii=False, default=str))
-    html = environment().get_template("receipt.html.j2").render(
-        r=d, headline=headline(d), language=language or "en", docs_link=docs_link,
-        problems=d.problems[:MAX_HTML_PROBLEMS], more=max(0, len(d.problems) - MAX_HTML_PROBLEMS),
-        line=problem_line, generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    html = (
+        environment()
+        .get_template("receipt.html.j2")
+        .render(
+            r=d,
+            headline=headline(d),
+            language=language or "en",
+            docs_link=docs_link,
+            problems=d.problems[:MAX_HTML_PROBLEMS],
+            more=max(0, len(d.problems) - MAX_HTML_PROBLEMS),
+            line=problem_line,
+            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        )
     )
     atomic_write_text(html_path, html)
     return json_path, html_path
 
 
-def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_checked: list[str] | None = None,
-                        warnings: list[str] | None = None, limit: int = MAX_TEXT_PROBLEMS) -> str:
+def format_receipt_text(
+    out: Any,
+    *,
+    problems: list[Problem] | None = None,
+    not_checked: list[str] | None = None,
+    warnings: list[str] | None = None,
+    limit: int = MAX_TEXT_PROBLEMS,
+) -> str:
     """The receipt as plain text, for `assess check FILE` to print."""
     d = receipt_data(out, problems=problems, not_checked=not_checked, warnings=warnings)
     lines = [f"{d.file}  (sha256 {d.sha256[:12]})" if d.sha256 else d.file, headline(d)]
@@ -72,14 +104,19 @@ def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_
     if d.status == FileStatus.REJECTED:
         lines.append(f"Why: {d.reason}")
     else:
-        lines.append(f"Rows: {d.rows:,}  accepted: {d.accepted:,}  kept aside: {d.quarantined:,}  "
-                     f"warnings: {d.warnings:,}")
+        lines.append(
+            f"Rows: {d.rows:,}  accepted: {d.accepted:,}  kept aside: {d.quarantined:,}  "
+            f"warnings: {d.warnings:,}"
+        )
         if d.members:
             lines.append("Member rows (repeat groups):")
             lines += [f"  {member_line(m, d.status)}" for m in d.members]
         kept = [p for p in d.problems if p.action == Action.QUARANTINE]
         warned = [p for p in d.problems if p.action == Action.WARN]
-        for title, group in (("Rows kept aside (fix these):", kept), ("Warnings (rows still counted):", warned)):
+        for title, group in (
+            ("Rows kept aside (fix these):", kept),
+            ("Warnings (rows still counted):", warned),
+        ):
             if group:
                 lines.append(title)
                 lines += [f"  {problem_line(p)}" for p in group[:limit]]
@@ -101,8 +138,10 @@ def format_receipt_text(out: Any, *, problems: list[Problem] | None = None, not_
 
 def validation_summary_markdown(outcomes: list[Any]) -> str:
     """A markdown table of a run's files (for a Prefect artifact): status, counts, main problem kinds."""
-    lines = ["| file | status | rows | accepted | kept aside | warnings | main problems |",
-             "|---|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "| file | status | rows | accepted | kept aside | warnings | main problems |",
+        "|---|---|---:|---:|---:|---:|---|",
+    ]
     totals = [0, 0, 0, 0]
     for out in outcomes:
         d = receipt_data(out)
@@ -112,14 +151,20 @@ def validation_summary_markdown(outcomes: list[Any]) -> str:
         main = ", ".join(f"{k} {n:,}" for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:3])
         if d.status == FileStatus.REJECTED:
             main = (d.reason or "")[:80]
-        cells = [d.file, d.status, f"{d.rows:,}", f"{d.accepted:,}", f"{d.quarantined:,}", f"{d.warnings:,}", main]
+        cells = [
+            d.file,
+            d.status,
+            f"{d.rows:,}",
+            f"{d.accepted:,}",
+            f"{d.quarantined:,}",
+            f"{d.warnings:,}",
+            main,
+        ]
         lines.append("| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |")
         for i, v in enumerate((d.rows, d.accepted, d.quarantined, d.warnings)):
             totals[i] += v
     lines.append(f"| **total** | | {totals[0]:,} | {totals[1]:,} | {totals[2]:,} | {totals[3]:,} | |")
     return "\n".join(lines)
-
-
 
 
 def write_receipts(out: Any, settings: Settings, form: XLSForm) -> tuple[Path, Path]:

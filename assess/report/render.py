@@ -44,8 +44,9 @@ def render_job(job: RenderJob) -> int:
     return len(document.pages)
 
 
-def render_all(jobs: list[RenderJob], workers: int | None = None,
-               on_done: Callable[[RenderJob], None] | None = None) -> list[int]:
+def render_all(
+    jobs: list[RenderJob], workers: int | None = None, on_done: Callable[[RenderJob], None] | None = None
+) -> list[int]:
     """Render jobs in a process pool (spawned: safe inside a threaded flow run); inline when few.
 
     Returns the page counts in job order. `on_done(job)` is called in this process as each PDF is written

@@ -17,28 +17,54 @@ MAX_HEAT_COLUMNS = 9  # answers per heat table on an A4 page; longer lists conti
 class Sections(Context):
     """Tables and charts, as template dicts."""
 
-    def heat_table(self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None,
-                   area_header: str) -> dict:
+    def heat_table(
+        self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None, area_header: str
+    ) -> dict:
         options = self.data.options(indicator)
         shading = {o: self.data.need_shading(indicator, o) for o in options}
         # answers that signal need first, then the others; each in national order (largest first), so the eye
         # reads the hotspots left to right
         national = {o: (self.estimate("national", "all", indicator, o) or None) for o in options}
-        options = sorted(options, key=lambda o: (shading[o] == "plain", -((e.estimate if (e := national[o]) and
-                                                 not e.suppressed else -1) or 0)))
-        rows = [{"label": self.data.area_label(level, a), "total": False,
-                 "cells": [self.value(self.estimate(level, a, indicator, o), "prop", shading[o]) for o in options]}
-                for a in areas]
+        options = sorted(
+            options,
+            key=lambda o: (
+                shading[o] == "plain",
+                -((e.estimate if (e := national[o]) and not e.suppressed else -1) or 0),
+            ),
+        )
+        rows = [
+            {
+                "label": self.data.area_label(level, a),
+                "total": False,
+                "cells": [
+                    self.value(self.estimate(level, a, indicator, o), "prop", shading[o]) for o in options
+                ],
+            }
+            for a in areas
+        ]
         if total:
-            rows.append({"label": self.text["national"] if total[0] == "national" else
-                         self.data.area_label(*total), "total": True,
-                         "cells": [self.value(self.estimate(total[0], total[1], indicator, o), "prop", shading[o])
-                                   for o in options]})
-        return {"title": self.data.indicator_label(indicator, self.code), "area_header": area_header,
-                "columns": [self.data.option_label(indicator, o, self.code) for o in options], "rows": rows}
+            rows.append(
+                {
+                    "label": self.text["national"]
+                    if total[0] == "national"
+                    else self.data.area_label(*total),
+                    "total": True,
+                    "cells": [
+                        self.value(self.estimate(total[0], total[1], indicator, o), "prop", shading[o])
+                        for o in options
+                    ],
+                }
+            )
+        return {
+            "title": self.data.indicator_label(indicator, self.code),
+            "area_header": area_header,
+            "columns": [self.data.option_label(indicator, o, self.code) for o in options],
+            "rows": rows,
+        }
 
-    def heat_tables(self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None,
-                    area_header: str) -> list[dict]:
+    def heat_tables(
+        self, indicator: str, level: str, areas: list[str], total: tuple[str, str] | None, area_header: str
+    ) -> list[dict]:
         """The heat table, split into parts of at most MAX_HEAT_COLUMNS answers so it fits the A4 width."""
         whole = self.heat_table(indicator, level, areas, total, area_header)
         n = len(whole["columns"])
@@ -47,31 +73,58 @@ class Sections(Context):
         parts = []
         for start in range(0, n, MAX_HEAT_COLUMNS):
             end = min(n, start + MAX_HEAT_COLUMNS)
-            parts.append({
-                **whole,
-                "title": whole["title"] if start == 0 else f"{whole['title']} ({start + 1}–{end} / {n})",
-                "columns": whole["columns"][start:end],
-                "rows": [{**r, "cells": r["cells"][start:end]} for r in whole["rows"]],
-            })
+            parts.append(
+                {
+                    **whole,
+                    "title": whole["title"] if start == 0 else f"{whole['title']} ({start + 1}–{end} / {n})",
+                    "columns": whole["columns"][start:end],
+                    "rows": [{**r, "cells": r["cells"][start:end]} for r in whole["rows"]],
+                }
+            )
         return parts
 
-    def matrix(self, title: str, area_header: str, rows: list[tuple[str, str, bool]],
-               cols: list[tuple[str, str, str]]) -> dict:
+    def matrix(
+        self,
+        title: str,
+        area_header: str,
+        rows: list[tuple[str, str, bool]],
+        cols: list[tuple[str, str, str]],
+    ) -> dict:
         """A heat table of shares: rows (level, area, is_total) x columns (label, indicator, option)."""
-        return {"title": title, "area_header": area_header, "columns": [c[0] for c in cols],
-                "rows": [{"label": self.text["national"] if level == "national" else
-                          self.data.area_label(level, area),
-                          "total": total, "cells": [self.value(self.estimate(level, area, i, o), "prop",
-                                                               self.data.need_shading(i, o))
-                                                    for _, i, o in cols]} for level, area, total in rows]}
+        return {
+            "title": title,
+            "area_header": area_header,
+            "columns": [c[0] for c in cols],
+            "rows": [
+                {
+                    "label": self.text["national"]
+                    if level == "national"
+                    else self.data.area_label(level, area),
+                    "total": total,
+                    "cells": [
+                        self.value(self.estimate(level, area, i, o), "prop", self.data.need_shading(i, o))
+                        for _, i, o in cols
+                    ],
+                }
+                for level, area, total in rows
+            ],
+        }
 
-    def need_table(self, level: str, areas: list[str], total: tuple[str, str], area_header: str) -> dict | None:
+    def need_table(
+        self, level: str, areas: list[str], total: tuple[str, str], area_header: str
+    ) -> dict | None:
         """Per area, the share of households giving any answer that signals need, one column per question."""
         questions = self.data.need_questions()
         if not questions:
             return None
-        cols = [(f"{self.data.indicator_label(q, self.code)} – {self.need_answers_text(q)}", need_indicator(q), "")
-                for q in questions]
+        cols = [
+            (
+                f"{self.data.indicator_label(q, self.code)} – {self.need_answers_text(q)}",
+                need_indicator(q),
+                "",
+            )
+            for q in questions
+        ]
         rows = [(level, a, False) for a in areas] + [(total[0], total[1], True)]
         return self.matrix(self.text["need_table"], area_header, rows, cols)
 
@@ -83,8 +136,9 @@ class Sections(Context):
             return "severity_in_need", ""
         return None
 
-    def severity_context(self, level: str, areas: list[str], total: tuple[str, str], area_header: str,
-                         distribution: bool) -> dict | None:
+    def severity_context(
+        self, level: str, areas: list[str], total: tuple[str, str], area_header: str, distribution: bool
+    ) -> dict | None:
         sev = self.data.severity_indicators()
         if not sev:
             return None
@@ -95,31 +149,52 @@ class Sections(Context):
         if distribution:
             defined = self.severity_phases()
             # a phase no sector's rules can give is left out; one some sectors cannot give reads "–" there
-            used = [p for p in ("1", "2", "3", "4", "5") if any(p in d for d in defined.values())] or \
-                ["1", "2", "3", "4", "5"]
+            used = [p for p in ("1", "2", "3", "4", "5") if any(p in d for d in defined.values())] or [
+                "1",
+                "2",
+                "3",
+                "4",
+                "5",
+            ]
             phases = [(self.text.fill("phase", p=p), p) for p in used]
-            table: dict[str, Any] = {"title": self.text["severity_dist"], "area_header": self.text["sector"],
-                     "columns": [p[0] for p in phases] + [self.text["in_need_col"]], "rows": []}
+            table: dict[str, Any] = {
+                "title": self.text["severity_dist"],
+                "area_header": self.text["sector"],
+                "columns": [p[0] for p in phases] + [self.text["in_need_col"]],
+                "rows": [],
+            }
             undefined = False
             for i in sev:
                 cells = []
                 for o in [p[1] for p in phases] + ["3+"]:
                     if o != "3+" and i in defined and o not in defined[i]:
-                        cells.append({"text": "–", "ci": "", "n": "", "suppressed": False, "cls": "hn", "raw": None})
+                        cells.append(
+                            {"text": "–", "ci": "", "n": "", "suppressed": False, "cls": "hn", "raw": None}
+                        )
                         undefined = True
                     else:
-                        cells.append(self.value(self.estimate(total[0], total[1], i, o), "prop",
-                                                self.data.need_shading(i, o)))
-                table["rows"].append({"label": self.data.sector_label(i, self.code),
-                                      "total": i == "severity_overall", "cells": cells})
+                        cells.append(
+                            self.value(
+                                self.estimate(total[0], total[1], i, o), "prop", self.data.need_shading(i, o)
+                            )
+                        )
+                table["rows"].append(
+                    {
+                        "label": self.data.sector_label(i, self.code),
+                        "total": i == "severity_overall",
+                        "cells": cells,
+                    }
+                )
             table["note"] = self.text["phase_undefined"] if undefined else ""
             out["distribution"] = table
         return out
 
     def severity_phases(self) -> dict[str, set[str]]:
         """`severity_<sector>` -> the phases its rules (and default) can give; the overall: any sector's."""
-        out = {f"severity_{s.sector}": {str(r.level) for r in s.rules} | {str(s.default)}
-               for s in self.settings.indicators.severity}
+        out = {
+            f"severity_{s.sector}": {str(r.level) for r in s.rules} | {str(s.default)}
+            for s in self.settings.indicators.severity
+        }
         if out:
             out["severity_overall"] = set().union(*out.values())
         return out
@@ -128,9 +203,15 @@ class Sections(Context):
         """Top three needs per region from the `ranking` table, ties (overlapping CIs) marked '='."""
         rows = self.data.ranking()
         needs = [n for n in self.data.needs() if self.data.kind(n) == "prop"]
-        multi = [n for n in needs if (q := self.form.questions.get(n)) is not None and q.type == "select_multiple"]
+        multi = [
+            n for n in needs if (q := self.form.questions.get(n)) is not None and q.type == "select_multiple"
+        ]
         indicator = multi[0] if multi else needs[0] if needs else None
-        if not rows or indicator is None or not {"level", "area", "indicator", "option", "rank"} <= set(rows[0]):
+        if (
+            not rows
+            or indicator is None
+            or not {"level", "area", "indicator", "option", "rank"} <= set(rows[0])
+        ):
             return None
         by_area: dict[tuple[str, str], list[dict]] = {}
         for r in rows:
@@ -149,36 +230,75 @@ class Sections(Context):
                 tie = "= " if r.get("tied_with_above") else ""
                 cells.append(f"{tie}{self.data.option_label(indicator, r['option'], self.code)} ({value})")
             cells += [""] * (TOP_N - len(cells))
-            body.append({"label": self.text["national"] if level == "national" else
-                         self.data.area_label(level, area), "total": level == "national", "cells": cells})
-        return {"title": self.data.indicator_label(indicator, self.code), "note": self.text["ranking_note"],
-                "headers": [self.text.fill("rank_n", n=i) for i in range(1, TOP_N + 1)],
-                "area_header": self.data.level_label(self.level0) if self.level0 else "", "rows": body}
+            body.append(
+                {
+                    "label": self.text["national"]
+                    if level == "national"
+                    else self.data.area_label(level, area),
+                    "total": level == "national",
+                    "cells": cells,
+                }
+            )
+        return {
+            "title": self.data.indicator_label(indicator, self.code),
+            "note": self.text["ranking_note"],
+            "headers": [self.text.fill("rank_n", n=i) for i in range(1, TOP_N + 1)],
+            "area_header": self.data.level_label(self.level0) if self.level0 else "",
+            "rows": body,
+        }
 
-    def value_table(self, items: list[tuple[str, str]], level: str, areas: list[str],
-                    total: tuple[str, str] | None, area_header: str, title: str) -> dict | None:
+    def value_table(
+        self,
+        items: list[tuple[str, str]],
+        level: str,
+        areas: list[str],
+        total: tuple[str, str] | None,
+        area_header: str,
+        title: str,
+    ) -> dict | None:
         """Rows = areas, columns = (indicator, option) pairs; cells show value and CI."""
         if not items:
             return None
         data = self.data
         kinds = [data.kind(i) for i, _ in items]
-        cols = [data.indicator_label(i, self.code) + (f" – {data.option_label(i, o, self.code)}" if o else "")
-                for i, o in items]
+        cols = [
+            data.indicator_label(i, self.code) + (f" – {data.option_label(i, o, self.code)}" if o else "")
+            for i, o in items
+        ]
+
         def cell(level: str, area: str, i: str, o: str, k: str) -> dict:
             v = self.value(self.estimate(level, area, i, o), k, data.need_shading(i, o))
             return {**v, "ci": self.text.fill("ci_paren", ci=v["ci"]) if v["ci"] else ""}
 
-        rows = [{"label": data.area_label(level, a), "total": False,
-                 "cells": [cell(level, a, i, o, k) for (i, o), k in zip(items, kinds, strict=True)]}
-                for a in areas]
+        rows = [
+            {
+                "label": data.area_label(level, a),
+                "total": False,
+                "cells": [cell(level, a, i, o, k) for (i, o), k in zip(items, kinds, strict=True)],
+            }
+            for a in areas
+        ]
         if total:
-            rows.append({"label": self.text["national"] if total[0] == "national" else data.area_label(*total),
-                         "total": True, "cells": [cell(total[0], total[1], i, o, k)
-                                                  for (i, o), k in zip(items, kinds, strict=True)]})
+            rows.append(
+                {
+                    "label": self.text["national"] if total[0] == "national" else data.area_label(*total),
+                    "total": True,
+                    "cells": [
+                        cell(total[0], total[1], i, o, k) for (i, o), k in zip(items, kinds, strict=True)
+                    ],
+                }
+            )
         return {"title": title, "area_header": area_header, "columns": cols, "rows": rows}
 
-    def chart_for(self, indicator: str, level: str, area: str, *, reference: tuple[str, str] | None,
-                  by_areas: tuple[str, list[str]] | None = None) -> dict:
+    def chart_for(
+        self,
+        indicator: str,
+        level: str,
+        area: str,
+        *,
+        reference: tuple[str, str] | None,
+        by_areas: tuple[str, list[str]] | None = None,
+    ) -> dict:
         """Options of a select question (or areas, for a mean) as sorted bars with CI whiskers.
 
         A mean in the national report: the national bar first (bold), then one bar per area for comparison,
@@ -191,7 +311,9 @@ class Sections(Context):
         head: charts.Bar | None = None
         note_extra = ""
         if kind == "prop" and data.options(indicator) != [""]:
-            keys = [(level, area, o, data.option_label(indicator, o, self.code)) for o in data.options(indicator)]
+            keys = [
+                (level, area, o, data.option_label(indicator, o, self.code)) for o in data.options(indicator)
+            ]
         else:
             sub_level, areas = by_areas or (level, [area])
             keys = [(sub_level, a, "", data.area_label(sub_level, a) or text["national"]) for a in areas]
@@ -199,8 +321,13 @@ class Sections(Context):
                 reference = ("national", "all")  # the areas are compared with the national bar above them
                 e = self.estimate("national", "all", indicator, "")
                 if e is not None:
-                    head = charts.Bar(label=text["national"], value=e.estimate, low=e.ci_low, high=e.ci_high,
-                                      suppressed=e.suppressed)
+                    head = charts.Bar(
+                        label=text["national"],
+                        value=e.estimate,
+                        low=e.ci_low,
+                        high=e.ci_high,
+                        suppressed=e.suppressed,
+                    )
                     texts[id(head)] = self._bar_text(e, kind)
                     note_extra = text.fill("compare_note", level=self._level_word(sub_level))
         for lvl, a, o, label in keys:
@@ -208,29 +335,54 @@ class Sections(Context):
             if e is None:
                 continue
             ref = self.estimate(*reference, indicator, o) if reference else None
-            bar = charts.Bar(label=label, value=e.estimate, low=e.ci_low, high=e.ci_high, suppressed=e.suppressed,
-                             reference=ref.estimate if ref is not None and not ref.suppressed else None)
+            bar = charts.Bar(
+                label=label,
+                value=e.estimate,
+                low=e.ci_low,
+                high=e.ci_high,
+                suppressed=e.suppressed,
+                reference=ref.estimate if ref is not None and not ref.suppressed else None,
+            )
             texts[id(bar)] = self._bar_text(e, kind)
             bars.append(bar)
         bars = charts.sort_bars(bars)
         scale = charts.scale_for(bars + ([head] if head else []), percent=kind == "prop", rtl=text.rtl)
-        rows = [{"label": b.label, "src": self.write_svg(charts.bar_strip(b, scale)), "text": texts[id(b)][0],
-                 "ci": texts[id(b)][1], "suppressed": b.suppressed, "total": b is head}
-                for b in ([head] if head else []) + bars]
-        legend = [{"src": self.write_svg(charts.legend_icon("bar")), "text": text["estimate"]},
-                  {"src": self.write_svg(charts.legend_icon("ci")), "text": text["ci"]}]
+        rows = [
+            {
+                "label": b.label,
+                "src": self.write_svg(charts.bar_strip(b, scale)),
+                "text": texts[id(b)][0],
+                "ci": texts[id(b)][1],
+                "suppressed": b.suppressed,
+                "total": b is head,
+            }
+            for b in ([head] if head else []) + bars
+        ]
+        legend = [
+            {"src": self.write_svg(charts.legend_icon("bar")), "text": text["estimate"]},
+            {"src": self.write_svg(charts.legend_icon("ci")), "text": text["ci"]},
+        ]
         if reference:
-            legend.append({"src": self.write_svg(charts.legend_icon("reference")),
-                           "text": text["national_marker"]})
+            legend.append(
+                {"src": self.write_svg(charts.legend_icon("reference")), "text": text["national_marker"]}
+            )
         options = data.options(indicator)
         base = self.estimate(level, area, indicator, options[0]) if options else None
         label = data.indicator_label(indicator, self.code)
-        note = text.fill("n_households", n=text.count(base.n)) \
-            if base is not None and base.n and not base.suppressed else ""
+        note = (
+            text.fill("n_households", n=text.count(base.n))
+            if base is not None and base.n and not base.suppressed
+            else ""
+        )
         if note_extra:
             note = f"{note} · {note_extra}" if note else note_extra
-        return {"title": label, "note": note, "rows": rows, "legend": legend,
-                "axis": self.write_svg(charts.axis_strip(scale, decimal_comma=self.code == "fr"))}
+        return {
+            "title": label,
+            "note": note,
+            "rows": rows,
+            "legend": legend,
+            "axis": self.write_svg(charts.axis_strip(scale, decimal_comma=self.code == "fr")),
+        }
 
     def _bar_text(self, e: Estimate, kind: str) -> tuple[str, str]:
         """(value, CI) beside a bar; 'none' for an answer nobody gave."""

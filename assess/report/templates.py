@@ -21,13 +21,18 @@ def templates_dir() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "templates"
     if (checkout / "report.css").is_file():
         return checkout
-    raise FileNotFoundError(f"the report templates are missing (looked in {installed} and {checkout}); "
-                            "reinstall assess")
+    raise FileNotFoundError(
+        f"the report templates are missing (looked in {installed} and {checkout}); reinstall assess"
+    )
 
 
 @cache
 def environment() -> Environment:
     """Autoescaping, strict (an undefined name is an error, not an empty cell)."""
-    return Environment(loader=FileSystemLoader(templates_dir()),
-                       autoescape=select_autoescape(["html", "j2", "html.j2"], default_for_string=True, default=True),
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(templates_dir()),
+        autoescape=select_autoescape(["html", "j2", "html.j2"], default_for_string=True, default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )

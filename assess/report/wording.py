@@ -81,13 +81,19 @@ class Text:
     def households(self, counts: HouseholdCounts, declined_word: str) -> str:
         """'2,000 interviewed, 40 declined, 1,960 in the estimates' (the same numbers as the CLI and exports)."""
         key = "counts_declined" if declined_word == "declined" else "counts_unanswered"
-        return self.fill(key, interviewed=self.count(counts.interviewed), declined=self.count(counts.declined),
-                         in_estimates=self.count(counts.in_estimates))
+        return self.fill(
+            key,
+            interviewed=self.count(counts.interviewed),
+            declined=self.count(counts.declined),
+            in_estimates=self.count(counts.in_estimates),
+        )
 
     def households_tail(self, counts: HouseholdCounts, declined_word: str) -> str:
         """'40 declined; 1,960 are in the estimates.': follows a sentence that gave the households interviewed."""
         key = "counts_tail_declined" if declined_word == "declined" else "counts_tail_unanswered"
-        return self.fill(key, declined=self.count(counts.declined), in_estimates=self.count(counts.in_estimates))
+        return self.fill(
+            key, declined=self.count(counts.declined), in_estimates=self.count(counts.in_estimates)
+        )
 
     def day(self, d: date | None) -> str:
         if d is None:
@@ -136,7 +142,9 @@ class Text:
             if k != 1:
                 word = _plural(word, self.code)
             return f"{self.count(k)} {word}"
-        return self.fill("areas_one" if k == 1 else "areas_many", k=self.count(k), level=level).replace(" ()", "")
+        return self.fill("areas_one" if k == 1 else "areas_many", k=self.count(k), level=level).replace(
+            " ()", ""
+        )
 
 
 def _plural(word: str, code: str) -> str:

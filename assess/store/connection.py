@@ -48,7 +48,9 @@ def migrations() -> tuple[Migration, ...]:
     # numbers are reserved per piece of work (a number may still be missing while its branch is unmerged), but
     # each is used once and none precedes the 0.1.0 schema
     if len(set(versions)) != len(versions) or (versions and versions[0] <= LEGACY_VERSION):
-        raise RuntimeError(f"store migrations must have distinct numbers above {LEGACY_VERSION:03d}: {versions}")
+        raise RuntimeError(
+            f"store migrations must have distinct numbers above {LEGACY_VERSION:03d}: {versions}"
+        )
     return tuple(found)
 
 
@@ -124,8 +126,10 @@ def upgrade(con: duckdb.DuckDBPyConnection, path: Path | None = None) -> list[in
 
 
 def _stamp(con: duckdb.DuckDBPyConnection, version: int, name: str) -> None:
-    con.execute("INSERT INTO schema_version VALUES ($v, $name, $now)",
-                {"v": version, "name": name, "now": datetime.now(UTC).replace(tzinfo=None)})
+    con.execute(
+        "INSERT INTO schema_version VALUES ($v, $name, $now)",
+        {"v": version, "name": name, "now": datetime.now(UTC).replace(tzinfo=None)},
+    )
 
 
 def _refuse(path: Path | None, version: int) -> None:
@@ -133,7 +137,9 @@ def _refuse(path: Path | None, version: int) -> None:
     if version > latest_version():
         raise StoreVersionError(
             f"{where} was written by a newer release of assess (store schema {version}; this release knows up to "
-            f"{latest_version()}). Upgrade assess (git pull && make setup) before using this store.")
+            f"{latest_version()}). Upgrade assess (git pull && make setup) before using this store."
+        )
     raise StoreVersionError(
         f"{where} was written by an older release (store schema {version}; this release uses "
-        f"{latest_version()}). Run `assess run` once to upgrade it (a copy is kept beside it), then try again.")
+        f"{latest_version()}). Run `assess run` once to upgrade it (a copy is kept beside it), then try again."
+    )

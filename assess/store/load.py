@@ -55,12 +55,22 @@ class LoadCounts:
 
 
 # The fixed columns of every member table `r_<repeat>`, before one typed column per question of the repeat.
-MEMBER_COLUMNS = ("round", "submission_id", "path", "parent_path", "source_file", "source_sha256", "source_member",
-                  "source_row", "loaded_at")
+MEMBER_COLUMNS = (
+    "round",
+    "submission_id",
+    "path",
+    "parent_path",
+    "source_file",
+    "source_sha256",
+    "source_member",
+    "source_row",
+    "loaded_at",
+)
 
 
-def _column_sql(col: str, qtype: str | None, private: bool, key_param: str,
-                choices: tuple[str, ...] = ()) -> tuple[str, str]:
+def _column_sql(
+    col: str, qtype: str | None, private: bool, key_param: str, choices: tuple[str, ...] = ()
+) -> tuple[str, str]:
     """(SQL type, SQL expression) for one staged text column; `choices`: a select question's codes (a code
     written `2019.0` by Excel, R or pandas is loaded as the choice `2019`, as validation reads it)."""
     ref = q(col)
@@ -76,9 +86,13 @@ def _column_sql(col: str, qtype: str | None, private: bool, key_param: str,
     return "VARCHAR", ref
 
 
-def ensure_columns(con: duckdb.DuckDBPyConnection, wanted: dict[str, str], table: str = "submissions") -> dict[str, str]:
+def ensure_columns(
+    con: duckdb.DuckDBPyConnection, wanted: dict[str, str], table: str = "submissions"
+) -> dict[str, str]:
     """Add missing columns to `submissions` (or a member table); return the column types as they are in it."""
-    by_lower = {name.lower(): typ for name, typ in table_columns(con, table).items()}  # DuckDB identifiers are case-insensitive
+    by_lower = {
+        name.lower(): typ for name, typ in table_columns(con, table).items()
+    }  # DuckDB identifiers are case-insensitive
     out = {}
     for name, typ in wanted.items():
         if name.lower() not in by_lower:
@@ -134,8 +148,10 @@ def load_staged(
         typ, expr = _column_sql(c.name, qtype, priv, "$key", choices)
         if qtype == "select_multiple" and staged.option_columns(c.question or ""):
             # option columns win over the summary column (hand-cleaned data can disagree)
-            parts = [f"CASE WHEN {truthy_sql(q(col))} THEN {params.add(opt)} END"
-                     for opt, col in staged.option_columns(c.question or "").items()]
+            parts = [
+                f"CASE WHEN {truthy_sql(q(col))} THEN {params.add(opt)} END"
+                for opt, col in staged.option_columns(c.question or "").items()
+            ]
             expr = f"NULLIF(concat_ws(' ', {', '.join(parts)}), '')"
         wanted[c.name] = typ
         selects.append((c.name, expr))
@@ -156,23 +172,54 @@ def load_staged(
             _load_members(con, rep, member_table(n), form, private, params)
         accepted = fetch_value(con, "SELECT count(*) FROM _accepted")
         _load_problems(con, result, info, settings.round, run_id, now)
-        con.execute(sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256})
+        con.execute(
+            sql("supersede_quarantine"), {"file": info.name, "round": settings.round, "sha256": info.sha256}
+        )
         quarantined = staged.rows - accepted
-        con.execute(sql("record_file"), {
-            "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": staged.format,
-            "rows": staged.rows, "acc": accepted, "quar": quarantined, "warn": warnings,
-            "notes": notes, "status": FileStatus.LOADED.value, "reason": None, "archive": str(info.archive_path),
-            "received": info.received_at, "now": now, "run": run_id})
+        con.execute(
+            sql("record_file"),
+            {
+                "sha": info.sha256,
+                "round": settings.round,
+                "name": info.name,
+                "fmt": staged.format,
+                "rows": staged.rows,
+                "acc": accepted,
+                "quar": quarantined,
+                "warn": warnings,
+                "notes": notes,
+                "status": FileStatus.LOADED.value,
+                "reason": None,
+                "archive": str(info.archive_path),
+                "received": info.received_at,
+                "now": now,
+                "run": run_id,
+            },
+        )
         if members:
-            con.executemany(sql("record_file_members"), [
-                (info.sha256, settings.round, m.repeat, m.member, m.rows, m.accepted, m.quarantined,
-                 m.with_household) for m in members])
+            con.executemany(
+                sql("record_file_members"),
+                [
+                    (
+                        info.sha256,
+                        settings.round,
+                        m.repeat,
+                        m.member,
+                        m.rows,
+                        m.accepted,
+                        m.quarantined,
+                        m.with_household,
+                    )
+                    for m in members
+                ],
+            )
         con.execute("DROP TABLE _accepted")
         for n in range(len(staged.repeats)):
             con.execute(f"DROP TABLE {member_table(n)}")
         crash_point("mid-load-before-commit")
-    return LoadCounts(rows=staged.rows, accepted=accepted, quarantined=quarantined, warnings=warnings,
-                      members=members)
+    return LoadCounts(
+        rows=staged.rows, accepted=accepted, quarantined=quarantined, warnings=warnings, members=members
+    )
 
 
 def ensure_member_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
@@ -183,7 +230,9 @@ def ensure_member_table(con: duckdb.DuckDBPyConnection, table: str) -> None:
         source_row BIGINT NOT NULL, loaded_at TIMESTAMP NOT NULL, PRIMARY KEY (round, submission_id, path))""")
 
 
-def _member_values(rep: StagedRepeat, form: XLSForm, private: set[str], params: _Params) -> list[tuple[str, str, str]]:
+def _member_values(
+    rep: StagedRepeat, form: XLSForm, private: set[str], params: _Params
+) -> list[tuple[str, str, str]]:
     """(column, SQL type, SQL expression over the member rows) per question of the repeat in the file: typed as
     households are, private answers keyed-hashed, select_multiple as its codes in choice-list order (option
     columns win over the summary column)."""
@@ -195,17 +244,28 @@ def _member_values(rep: StagedRepeat, form: XLSForm, private: set[str], params: 
         options = rep.option_columns(question.name)
         if col is None and not options:
             continue
-        name = question.name if question.name.lower() not in MEMBER_COLUMNS else (col or question.name + "__2")
+        name = (
+            question.name if question.name.lower() not in MEMBER_COLUMNS else (col or question.name + "__2")
+        )
         priv = question.name in private
         if question.type == "select_multiple":
-            text = (f"NULLIF(concat_ws(' ', {', '.join(f'CASE WHEN {truthy_sql(q(c))} THEN {params.add(o)} END' for o, c in options.items())}), '')"
-                    if options else q(col or ""))
+            text = (
+                f"NULLIF(concat_ws(' ', {', '.join(f'CASE WHEN {truthy_sql(q(c))} THEN {params.add(o)} END' for o, c in options.items())}), '')"
+                if options
+                else q(col or "")
+            )
             choices = params.add(form.choice_names(question.name))
             tokens = f"regexp_split_to_array(trim({text}), '\\s+')"
-            ordered = (f"NULLIF(array_to_string(list_concat(list_filter({choices}::VARCHAR[], lambda c: "
-                       f"list_contains({tokens}, c)), list_filter(list_distinct({tokens}), lambda t: t <> '' AND NOT "
-                       f"list_contains({choices}::VARCHAR[], t))), ' '), '')")
-            expr = f"CASE WHEN {ordered} IS NOT NULL THEN sha256($key || ':' || {ordered}) END" if priv else ordered
+            ordered = (
+                f"NULLIF(array_to_string(list_concat(list_filter({choices}::VARCHAR[], lambda c: "
+                f"list_contains({tokens}, c)), list_filter(list_distinct({tokens}), lambda t: t <> '' AND NOT "
+                f"list_contains({choices}::VARCHAR[], t))), ' '), '')"
+            )
+            expr = (
+                f"CASE WHEN {ordered} IS NOT NULL THEN sha256($key || ':' || {ordered}) END"
+                if priv
+                else ordered
+            )
             out.append((name, "VARCHAR", expr))
         elif col is not None:
             codes = tuple(form.choice_names(question.name)) if question.type in SELECT_TYPES else ()
@@ -214,18 +274,36 @@ def _member_values(rep: StagedRepeat, form: XLSForm, private: set[str], params: 
     return out
 
 
-def _load_members(con: duckdb.DuckDBPyConnection, rep: StagedRepeat, rows: str, form: XLSForm, private: set[str],
-                  params: _Params) -> None:
+def _load_members(
+    con: duckdb.DuckDBPyConnection,
+    rep: StagedRepeat,
+    rows: str,
+    form: XLSForm,
+    private: set[str],
+    params: _Params,
+) -> None:
     """Replace the members of the file's loading households in the repeat's table with its loading rows."""
     table = form.repeats[rep.repeat].table if rep.repeat in form.repeats else "r_" + rep.repeat
     ensure_member_table(con, table)
     values = _member_values(rep, form, private, params)
     existing = ensure_columns(con, {name: typ for name, typ, _ in values}, table)
-    con.execute(f"DELETE FROM {q(table)} WHERE round = $round AND submission_id IN (SELECT _sid FROM _accepted)",
-                {"round": params.values["round"]})
+    con.execute(
+        f"DELETE FROM {q(table)} WHERE round = $round AND submission_id IN (SELECT _sid FROM _accepted)",
+        {"round": params.values["round"]},
+    )
     cols = [*MEMBER_COLUMNS, *(q(name) for name, _, _ in values)]
-    exprs = ["$round", "_sid", "_path", "_parent_path", "$file", "$sha", params.add(rep.member), "_row", "$now",
-             *(f"CAST({expr} AS {existing[name]})" for name, _, expr in values)]
+    exprs = [
+        "$round",
+        "_sid",
+        "_path",
+        "_parent_path",
+        "$file",
+        "$sha",
+        params.add(rep.member),
+        "_row",
+        "$now",
+        *(f"CAST({expr} AS {existing[name]})" for name, _, expr in values),
+    ]
     insert = f"INSERT INTO {q(table)} ({', '.join(cols)}) SELECT {', '.join(exprs)} FROM {rows}"
     con.execute(insert, params.used(insert))
 
@@ -243,8 +321,9 @@ def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSFo
             for opt, col in options.items():
                 parts.append(f"SELECT _sid, {qn}, {params.add(opt)}, {truthy_sql(q(col))} FROM _accepted")
         elif question.name in staged.question_columns:
-            col = canonical_codes(q(staged.question_columns[question.name]), form.choice_names(question.name),
-                                  multiple=True)
+            col = canonical_codes(
+                q(staged.question_columns[question.name]), form.choice_names(question.name), multiple=True
+            )
             qn = params.add(question.name)
             for opt in form.choice_names(question.name):
                 parts.append(
@@ -253,33 +332,100 @@ def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSFo
                     "FROM _accepted"
                 )
     for i in range(0, len(parts), 200):
-        statement = "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts[i:i + 200]) + ")"
+        statement = (
+            "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts[i : i + 200]) + ")"
+        )
         con.execute(statement, params.used(statement))
 
 
-def _load_problems(con: duckdb.DuckDBPyConnection, result: ValidationResult, info: FileInfo, round_: str,
-                   run_id: str, now: datetime) -> None:
+def _load_problems(
+    con: duckdb.DuckDBPyConnection,
+    result: ValidationResult,
+    info: FileInfo,
+    round_: str,
+    run_id: str,
+    now: datetime,
+) -> None:
     if not result.problems:
         return
     rows = [
-        (round_, p.submission_id, info.name, info.sha256, p.row, p.column, p.value, p.expectation, p.reason,
-         str(p.kind), str(p.action), None, run_id, now, p.member, p.path)
+        (
+            round_,
+            p.submission_id,
+            info.name,
+            info.sha256,
+            p.row,
+            p.column,
+            p.value,
+            p.expectation,
+            p.reason,
+            str(p.kind),
+            str(p.action),
+            None,
+            run_id,
+            now,
+            p.member,
+            p.path,
+        )
         for p in result.problems
     ]
     con.executemany(sql("insert_problem"), rows)
 
 
-def record_rejected(con: duckdb.DuckDBPyConnection, *, info: FileInfo, settings: Settings, reason: str,
-                    rows: int | None, fmt: str | None, run_id: str) -> None:
+def record_rejected(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    info: FileInfo,
+    settings: Settings,
+    reason: str,
+    rows: int | None,
+    fmt: str | None,
+    run_id: str,
+) -> None:
     """A structurally unusable file: one quarantine line, and the files log says why."""
     now = datetime.now(UTC).replace(tzinfo=None)
     with transaction(con):
         con.execute(sql("forget_file_problems"), {"sha": info.sha256, "round": settings.round})
-        con.executemany(sql("insert_problem"), [(
-            settings.round, None, info.name, info.sha256, None, None, None, "file_is_usable", reason,
-            Kind.STRUCTURE.value, Action.QUARANTINE.value, None, run_id, now, None, None)])
-        con.execute(sql("record_file"), {
-            "sha": info.sha256, "round": settings.round, "name": info.name, "fmt": fmt, "rows": rows, "acc": 0,
-            "quar": rows, "warn": 0, "notes": [],
-            "status": FileStatus.REJECTED.value, "reason": reason,
-            "archive": str(info.archive_path), "received": info.received_at, "now": now, "run": run_id})
+        con.executemany(
+            sql("insert_problem"),
+            [
+                (
+                    settings.round,
+                    None,
+                    info.name,
+                    info.sha256,
+                    None,
+                    None,
+                    None,
+                    "file_is_usable",
+                    reason,
+                    Kind.STRUCTURE.value,
+                    Action.QUARANTINE.value,
+                    None,
+                    run_id,
+                    now,
+                    None,
+                    None,
+                )
+            ],
+        )
+        con.execute(
+            sql("record_file"),
+            {
+                "sha": info.sha256,
+                "round": settings.round,
+                "name": info.name,
+                "fmt": fmt,
+                "rows": rows,
+                "acc": 0,
+                "quar": rows,
+                "warn": 0,
+                "notes": [],
+                "status": FileStatus.REJECTED.value,
+                "reason": reason,
+                "archive": str(info.archive_path),
+                "received": info.received_at,
+                "now": now,
+                "run": run_id,
+            },
+        )

@@ -29,8 +29,9 @@ def _q(name: str) -> str:
     return named_query("assess.store", name)
 
 
-def load_outcome(con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Settings, form: XLSForm,
-                 run_id: str, key: str) -> FileOutcome:
+def load_outcome(
+    con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Settings, form: XLSForm, run_id: str, key: str
+) -> FileOutcome:
     """Write one staged file into the store (the caller holds the store lock)."""
     if out.status == FileStatus.RETRY:
         return out  # not recorded: the next run reads it again
@@ -39,38 +40,66 @@ def load_outcome(con: duckdb.DuckDBPyConnection, out: FileOutcome, settings: Set
         out.status = FileStatus.DUPLICATE
         out.reason = "this exact file was already processed in this round; nothing changed"
         return out
-    info = store.FileInfo(name=out.name, sha256=out.sha256, archive_path=out.archive_path,
-                          received_at=out.received_at)
+    info = store.FileInfo(
+        name=out.name, sha256=out.sha256, archive_path=out.archive_path, received_at=out.received_at
+    )
     if out.status == FileStatus.REJECTED or out.staged is None:
         out.status = FileStatus.REJECTED
         out.quarantined = out.rows
-        store.record_rejected(con, info=info, settings=settings, reason=out.reason or "unusable file",
-                              rows=out.rows, fmt=out.format, run_id=run_id)
+        store.record_rejected(
+            con,
+            info=info,
+            settings=settings,
+            reason=out.reason or "unusable file",
+            rows=out.rows,
+            fmt=out.format,
+            run_id=run_id,
+        )
         return out
     try:
-        counts = store.load_staged(con, staged=out.staged, result=out.result or ValidationResult(), form=form,
-                                   settings=settings, info=info, run_id=run_id, key=key,
-                                   warnings=out.warning_count, notes=list(out.warnings))
+        counts = store.load_staged(
+            con,
+            staged=out.staged,
+            result=out.result or ValidationResult(),
+            form=form,
+            settings=settings,
+            info=info,
+            run_id=run_id,
+            key=key,
+            warnings=out.warning_count,
+            notes=list(out.warnings),
+        )
     except duckdb.IOException:
         raise  # the store itself is unwell (disk full, lock): stop, nothing of this file was written
     except duckdb.Error as exc:
         # rolled back; one odd file must not stop the others in the run
         log.exception("could not load %s", safe_name(out.name))
         out.status, out.quarantined = FileStatus.REJECTED, out.rows
-        out.reason = (f"the file was read but could not be stored ({type(exc).__name__}: "
-                      f"{str(exc).splitlines()[0][:200]}). Send it to the data officer.")
-        store.record_rejected(con, info=info, settings=settings, reason=out.reason, rows=out.rows, fmt=out.format,
-                              run_id=run_id)
+        out.reason = (
+            f"the file was read but could not be stored ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:200]}). Send it to the data officer."
+        )
+        store.record_rejected(
+            con, info=info, settings=settings, reason=out.reason, rows=out.rows, fmt=out.format, run_id=run_id
+        )
         return out
     out.status, out.accepted, out.quarantined = FileStatus.LOADED, counts.accepted, counts.quarantined
     out.members = counts.members
     return out
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], settings: Settings, form: XLSForm,
-               run_id: str, key: str, *, write_receipts: Callable[[FileOutcome], object],
-               logger: logging.Logger | logging.LoggerAdapter = log,
-               progress: Progress | None = None) -> list[FileOutcome]:
+def load_batch(
+    con: duckdb.DuckDBPyConnection,
+    outcomes: list[FileOutcome],
+    settings: Settings,
+    form: XLSForm,
+    run_id: str,
+    key: str,
+    *,
+    write_receipts: Callable[[FileOutcome], object],
+    logger: logging.Logger | logging.LoggerAdapter = log,
+    progress: Progress | None = None,
+) -> list[FileOutcome]:
     """Load staged files one transaction each, then write their receipts (the caller holds the store lock).
 
     `progress` hears stage "load" in rows: each file's rows as its transaction commits.
@@ -84,8 +113,13 @@ def load_batch(con: duckdb.DuckDBPyConnection, outcomes: list[FileOutcome], sett
     for out in outcomes:
         load_outcome(con, out, settings, form, run_id, key)
         steps.advance("load", out.rows, safe_name(out.name))
-        logger.info("%s: %s (%d accepted, %d quarantined)", safe_name(out.name), out.status, out.accepted,
-                    out.quarantined)
+        logger.info(
+            "%s: %s (%d accepted, %d quarantined)",
+            safe_name(out.name),
+            out.status,
+            out.accepted,
+            out.quarantined,
+        )
     crash_point("after-commit-before-receipt")
     for out in [*redo, *outcomes]:
         try:
@@ -121,33 +155,69 @@ def begin_load(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str) 
     """
     killed = con.execute(_q("runs_killed_files"), {"round": settings.round}).fetchall()
     redo = [stored_outcome(con, sha, settings) for (sha,) in killed]
-    con.execute(_q("runs_begin"), {"run": run_id, "round": settings.round,
-                                   "now": datetime.now(UTC).replace(tzinfo=None)})
+    con.execute(
+        _q("runs_begin"),
+        {"run": run_id, "round": settings.round, "now": datetime.now(UTC).replace(tzinfo=None)},
+    )
     return redo
 
 
-def finish_load(con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, outcomes: list[FileOutcome]) -> None:
+def finish_load(
+    con: duckdb.DuckDBPyConnection, settings: Settings, run_id: str, outcomes: list[FileOutcome]
+) -> None:
     """Mark this run's load (store and receipts) complete, and the killed runs it finished as interrupted."""
     with transaction(con):
         con.execute(_q("runs_interrupted"), {"round": settings.round, "run": run_id})
-        con.execute(_q("runs_loaded"), {
-            "run": run_id, "now": datetime.now(UTC).replace(tzinfo=None), "files": len(outcomes),
-            "acc": sum(o.accepted for o in outcomes), "quar": sum(o.quarantined for o in outcomes)})
+        con.execute(
+            _q("runs_loaded"),
+            {
+                "run": run_id,
+                "now": datetime.now(UTC).replace(tzinfo=None),
+                "files": len(outcomes),
+                "acc": sum(o.accepted for o in outcomes),
+                "quar": sum(o.quarantined for o in outcomes),
+            },
+        )
 
 
 def stored_outcome(con: duckdb.DuckDBPyConnection, sha: str, settings: Settings) -> FileOutcome:
     """A processed file's outcome as the store has it."""
     params = {"sha": sha, "round": settings.round}
-    name, fmt, rows, acc, quar, status, reason, archive, received, notes = fetch_one(con, _q("stored_file"), params)
-    problems = [Problem(expectation=e, reason=r, kind=k, row=row, submission_id=sid, column=c, value=v, action=a,
-                        member=m, path=path)
-                for sid, row, c, v, e, r, k, a, m, path in con.execute(_q("stored_problems"), params).fetchall()]
+    name, fmt, rows, acc, quar, status, reason, archive, received, notes = fetch_one(
+        con, _q("stored_file"), params
+    )
+    problems = [
+        Problem(
+            expectation=e,
+            reason=r,
+            kind=k,
+            row=row,
+            submission_id=sid,
+            column=c,
+            value=v,
+            action=a,
+            member=m,
+            path=path,
+        )
+        for sid, row, c, v, e, r, k, a, m, path in con.execute(_q("stored_problems"), params).fetchall()
+    ]
     members = [MemberCount(*row) for row in con.execute(_q("stored_file_members"), params).fetchall()]
-    return FileOutcome(name=name, source=Path(archive or ""), sha256=sha, archive_path=Path(archive or ""),
-                       received_at=received, status=FileStatus(status), reason=reason, format=fmt, rows=rows or 0,
-                       accepted=acc or 0, quarantined=quar or 0, warnings=list(notes or []),
-                       result=None if status == FileStatus.REJECTED else ValidationResult(problems=problems),
-                       members=members)
+    return FileOutcome(
+        name=name,
+        source=Path(archive or ""),
+        sha256=sha,
+        archive_path=Path(archive or ""),
+        received_at=received,
+        status=FileStatus(status),
+        reason=reason,
+        format=fmt,
+        rows=rows or 0,
+        accepted=acc or 0,
+        quarantined=quar or 0,
+        warnings=list(notes or []),
+        result=None if status == FileStatus.REJECTED else ValidationResult(problems=problems),
+        members=members,
+    )
 
 
 def cleanup_staging(settings: Settings, out: FileOutcome) -> None:
@@ -161,5 +231,3 @@ def cleanup_staging(settings: Settings, out: FileOutcome) -> None:
         out.workdir.parent.rmdir()
     except OSError:
         pass  # not empty: another run is staging the same file
-
-

@@ -30,15 +30,50 @@ from .sqlrewrite import (
 NUM_SUFFIX = "__num"
 WINDOW_COLUMNS = ("_submission_time", "SubmissionDate", "start")
 # Types whose answers are not typed by the respondent (or are files): `required` is not checked for them.
-NO_REQUIRED_TYPES = {"calculate", "hidden", "start", "end", "today", "deviceid", "username", "simserial",
-                     "subscriberid", "phonenumber", "email", "audit", "image", "audio", "video", "file",
-                     "background-audio", "xml-external", "csv-external", "note"}
+NO_REQUIRED_TYPES = {
+    "calculate",
+    "hidden",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "simserial",
+    "subscriberid",
+    "phonenumber",
+    "email",
+    "audit",
+    "image",
+    "audio",
+    "video",
+    "file",
+    "background-audio",
+    "xml-external",
+    "csv-external",
+    "note",
+}
 # Types nobody answers (computed, or recorded by the device): ODK and Kobo check `constraint` and `required` only
 # on questions a person answers, so data collection never enforced them here and they are not applied (a
 # constraint on a calculate can fail on every row: issue 14). Listed as "not enforced at collection".
-NOT_ANSWERED_TYPES = {"calculate", "hidden", "start", "end", "today", "deviceid", "username", "simserial",
-                      "subscriberid", "phonenumber", "email", "audit", "start-geopoint", "background-audio",
-                      "xml-external", "csv-external", "note"}
+NOT_ANSWERED_TYPES = {
+    "calculate",
+    "hidden",
+    "start",
+    "end",
+    "today",
+    "deviceid",
+    "username",
+    "simserial",
+    "subscriberid",
+    "phonenumber",
+    "email",
+    "audit",
+    "start-geopoint",
+    "background-audio",
+    "xml-external",
+    "csv-external",
+    "note",
+}
 _CHOICE_FILTER = re.compile(r"^\s*([A-Za-z_][\w.\-]*)\s*=\s*\$\{\s*([^}\s]+)\s*\}\s*$")
 _CHOICE_FILTER_REV = re.compile(r"^\s*\$\{\s*([^}\s]+)\s*\}\s*=\s*([A-Za-z_][\w.\-]*)\s*$")
 
@@ -58,21 +93,38 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
     """The rules of one staged file's households (pure: no GX, no data read)."""
     language = form.language.column
     headers = {c.name: c.header.strip() for c in staged.columns}
-    ctx = RuleContext(staged=staged, form=form, settings=settings, language=language,
-                      private_questions=private_questions(form, settings),
-                      question_columns=staged.question_columns, column_headers=headers, household=staged)
+    ctx = RuleContext(
+        staged=staged,
+        form=form,
+        settings=settings,
+        language=language,
+        private_questions=private_questions(form, settings),
+        question_columns=staged.question_columns,
+        column_headers=headers,
+        household=staged,
+    )
     _number_helpers(ctx, form.answer_questions)
     for note in form.questions.values():  # notes have no column (not answer questions) but may carry rules
         if note.type == "note" and not note.in_repeat:
             _not_enforced(ctx, note)
     rules: list[Rule] = [
-        Rule(kind=Kind.UNIQUE, gx_type="expect_column_values_to_not_be_null", kwargs={"column": "_sid"},
-             describe="every row has a submission id", column="_sid",
-             template="the submission id is empty: the row cannot be matched to a submission"),
-        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
-             describe="each submission id appears once in the file", column="_sid",
-             flag="_sid IS NOT NULL AND row_number() OVER (PARTITION BY _sid ORDER BY _row) > 1",
-             template="submission id {value} appears earlier in this file: this later copy is kept aside"),
+        Rule(
+            kind=Kind.UNIQUE,
+            gx_type="expect_column_values_to_not_be_null",
+            kwargs={"column": "_sid"},
+            describe="every row has a submission id",
+            column="_sid",
+            template="the submission id is empty: the row cannot be matched to a submission",
+        ),
+        Rule(
+            kind=Kind.UNIQUE,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe="each submission id appears once in the file",
+            column="_sid",
+            flag="_sid IS NOT NULL AND row_number() OVER (PARTITION BY _sid ORDER BY _row) > 1",
+            template="submission id {value} appears earlier in this file: this later copy is kept aside",
+        ),
     ]
     for question in form.answer_questions:
         rules += _question_rules(ctx, question)
@@ -84,35 +136,60 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
     return rules, ctx
 
 
-def build_repeat_rules(staged: Staged, repeat: str, form: XLSForm,
-                       settings: Settings) -> tuple[list[Rule], RuleContext]:
+def build_repeat_rules(
+    staged: Staged, repeat: str, form: XLSForm, settings: Settings
+) -> tuple[list[Rule], RuleContext]:
     """The rules of one repeat group's member rows in a staged file: the form's rules of the repeat's questions
     (a `${q}` read in the same instance first, then in its ancestors), each member row linked to its household
     (and parent instance), and the repeat counts of its child repeat groups."""
     table = staged.repeats[repeat]
     headers = {c.name: c.header.strip() for c in table.columns}
-    ctx = RuleContext(staged=table, form=form, settings=settings, language=form.language.column,
-                      private_questions=private_questions(form, settings),
-                      question_columns=dict(table.question_columns), column_headers=headers, household=staged,
-                      repeat=repeat)
+    ctx = RuleContext(
+        staged=table,
+        form=form,
+        settings=settings,
+        language=form.language.column,
+        private_questions=private_questions(form, settings),
+        question_columns=dict(table.question_columns),
+        column_headers=headers,
+        household=staged,
+        repeat=repeat,
+    )
     _ancestor_columns(ctx)
     questions = [q for q in form.questions.values() if q.repeat == repeat and q.type not in STRUCTURE_TYPES]
     _number_helpers(ctx, questions)
     name = _esc(repeat)
     rules: list[Rule] = [
-        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
-             describe=f"{name}: every row belongs to a household row of this file", column="_sid",
-             flag="_hh_row IS NULL",
-             template="this row of '" + name + "' belongs to no household row of this file (its link to the "
-                      "household is missing or wrong): it cannot be matched to a submission"),
-        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
-             describe=f"{name}: every row belongs to a row of its parent repeat group in this file",
-             column="_sid", flag="_hh_row IS NOT NULL AND NOT __parent_found",
-             template="this row of '" + name + "' belongs to no row of its parent repeat group in this file"),
-        Rule(kind=Kind.UNIQUE, gx_type="unexpected_rows_expectation", kwargs={},
-             describe=f"{name}: each instance appears once in the file", column="_sid",
-             flag="_hh_row IS NOT NULL AND row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) > 1",
-             template="this instance of '" + name + "' appears earlier in this file: this later copy is kept aside"),
+        Rule(
+            kind=Kind.UNIQUE,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe=f"{name}: every row belongs to a household row of this file",
+            column="_sid",
+            flag="_hh_row IS NULL",
+            template="this row of '" + name + "' belongs to no household row of this file (its link to the "
+            "household is missing or wrong): it cannot be matched to a submission",
+        ),
+        Rule(
+            kind=Kind.UNIQUE,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe=f"{name}: every row belongs to a row of its parent repeat group in this file",
+            column="_sid",
+            flag="_hh_row IS NOT NULL AND NOT __parent_found",
+            template="this row of '" + name + "' belongs to no row of its parent repeat group in this file",
+        ),
+        Rule(
+            kind=Kind.UNIQUE,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe=f"{name}: each instance appears once in the file",
+            column="_sid",
+            flag="_hh_row IS NOT NULL AND row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) > 1",
+            template="this instance of '"
+            + name
+            + "' appears earlier in this file: this later copy is kept aside",
+        ),
     ]
     for question in questions:
         rules += _question_rules(ctx, question)
@@ -132,8 +209,12 @@ def _number_helpers(ctx: RuleContext, questions: list[Question]) -> None:
                 helper += "_"
             used.add(helper)
             ctx.number_helpers[col] = helper
-        if col and question.is_select and col not in ctx.ancestor_columns and \
-                integer_codes(choices := ctx.form.choice_names(question.name)):
+        if (
+            col
+            and question.is_select
+            and col not in ctx.ancestor_columns
+            and integer_codes(choices := ctx.form.choice_names(question.name))
+        ):
             ctx.code_columns[col] = (tuple(choices), question.type == "select_multiple")
 
 
@@ -146,15 +227,20 @@ def _ancestor_columns(ctx: RuleContext) -> None:
         if table is None:
             continue
         for question in ctx.form.questions.values():
-            if question.repeat != level or question.type in STRUCTURE_TYPES or question.name in ctx.question_columns:
+            if (
+                question.repeat != level
+                or question.type in STRUCTURE_TYPES
+                or question.name in ctx.question_columns
+            ):
                 continue
             if question.name in table.question_columns or table.option_columns(question.name):
                 alias = ANCESTOR_PREFIX + question.name
                 ctx.question_columns[question.name] = alias
                 ctx.ancestor_columns[alias] = question.name
                 source = table.question_columns.get(question.name)
-                ctx.column_headers[alias] = next((c.header.strip() for c in table.columns if c.name == source),
-                                                 question.name)
+                ctx.column_headers[alias] = next(
+                    (c.header.strip() for c in table.columns if c.name == source), question.name
+                )
 
 
 def _repeat_count_rules(ctx: RuleContext) -> list[Rule]:
@@ -165,14 +251,21 @@ def _repeat_count_rules(ctx: RuleContext) -> list[Rule]:
         if rep.parent != ctx.repeat or not rep.repeat_count:
             continue
         if rep.name not in ctx.file_repeats:
-            ctx.not_checked.append(f"repeat count of {rep.name}: {rep.repeat_count} (the repeat group is not in "
-                                   "this file)")
+            ctx.not_checked.append(
+                f"repeat count of {rep.name}: {rep.repeat_count} (the repeat group is not in this file)"
+            )
             continue
         repeats = ctx.repeat_context()
         try:
             expected = to_sql_number(rep.repeat_count, ctx.resolve, repeats=repeats)
-            relevant = (f" AND coalesce({cheap_token_counts(to_sql(rep.relevant, ctx.resolve, repeats=repeats))}, "
-                        "false)") if rep.relevant else ""
+            relevant = (
+                (
+                    f" AND coalesce({cheap_token_counts(to_sql(rep.relevant, ctx.resolve, repeats=repeats))}, "
+                    "false)"
+                )
+                if rep.relevant
+                else ""
+            )
             refs = sorted(r for r in references(rep.repeat_count) if r in ctx.question_columns)
         except Untranslatable as exc:
             ctx.not_checked.append(f"repeat count of {rep.name}: {rep.repeat_count} ({exc})")
@@ -183,20 +276,36 @@ def _repeat_count_rules(ctx: RuleContext) -> list[Rule]:
         if shown:
             template = "{label} {a}: the file has {b} row(s) of the repeat group '" + _esc(rep.name) + "'"
         else:
-            template = ("the file has {a} row(s) of the repeat group '" + _esc(rep.name) + "', but its repeat count "
-                        + _esc(rep.repeat_count) + " says otherwise")
-        out.append(Rule(kind=Kind.CONSISTENCY, gx_type="unexpected_rows_expectation", kwargs={},
-                        describe=f"{rep.name}: as many rows as {rep.repeat_count}",
-                        template=template, question=refs[0] if shown else None, column=shown or count_col,
-                        value_columns=(shown, count_col) if shown else (count_col,),
-                        flag=f"({expected}) IS NOT NULL AND coalesce({counted}, 0) <> ({expected}){relevant}"))
+            template = (
+                "the file has {a} row(s) of the repeat group '"
+                + _esc(rep.name)
+                + "', but its repeat count "
+                + _esc(rep.repeat_count)
+                + " says otherwise"
+            )
+        out.append(
+            Rule(
+                kind=Kind.CONSISTENCY,
+                gx_type="unexpected_rows_expectation",
+                kwargs={},
+                describe=f"{rep.name}: as many rows as {rep.repeat_count}",
+                template=template,
+                question=refs[0] if shown else None,
+                column=shown or count_col,
+                value_columns=(shown, count_col) if shown else (count_col,),
+                flag=f"({expected}) IS NOT NULL AND coalesce({counted}, 0) <> ({expected}){relevant}",
+            )
+        )
     return out
 
 
 def _relevance(ctx: RuleContext, question: Question) -> str | None:
     conditions = [*question.group_relevant, question.relevant]
-    sqls = [f"coalesce({cheap_token_counts(to_sql(c, ctx.resolve, repeats=ctx.repeat_context()))}, false)"
-            for c in conditions if c]
+    sqls = [
+        f"coalesce({cheap_token_counts(to_sql(c, ctx.resolve, repeats=ctx.repeat_context()))}, false)"
+        for c in conditions
+        if c
+    ]
     return " AND ".join(sqls) if sqls else None
 
 
@@ -230,56 +339,109 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
             ctx.not_checked.append(f"required of {name}: relevant {conds} ({exc})")
         else:
             if rel is None and col:
-                out.append(Rule(kind=Kind.REQUIRED, gx_type="expect_column_values_to_not_be_null",
-                                kwargs={"column": col}, describe=f"{label}: an answer is required",
-                                template="{label}: no answer, but the question is required",
-                                question=name, column=col))  # applies to every row
+                out.append(
+                    Rule(
+                        kind=Kind.REQUIRED,
+                        gx_type="expect_column_values_to_not_be_null",
+                        kwargs={"column": col},
+                        describe=f"{label}: an answer is required",
+                        template="{label}: no answer, but the question is required",
+                        question=name,
+                        column=col,
+                    )
+                )  # applies to every row
             else:
                 when = " and ".join(c for c in (*question.group_relevant, question.relevant) if c)
-                out.append(Rule(kind=Kind.REQUIRED, gx_type="unexpected_rows_expectation", kwargs={},
-                                describe=f"{label}: an answer is required" + (f" when {when}" if when else ""),
-                                template="{label}: no answer, but the question is required"
-                                + (f" here ({_esc(when)})" if when else ""),
-                                question=name, column=col, applies=rel,
-                                flag=f"{value_sql} IS NULL" + (f" AND {rel}" if rel else "")))
+                out.append(
+                    Rule(
+                        kind=Kind.REQUIRED,
+                        gx_type="unexpected_rows_expectation",
+                        kwargs={},
+                        describe=f"{label}: an answer is required" + (f" when {when}" if when else ""),
+                        template="{label}: no answer, but the question is required"
+                        + (f" here ({_esc(when)})" if when else ""),
+                        question=name,
+                        column=col,
+                        applies=rel,
+                        flag=f"{value_sql} IS NULL" + (f" AND {rel}" if rel else ""),
+                    )
+                )
 
     region = name in ctx.settings.region_levels
     kind = Kind.REGION if region else Kind.CHOICE
     choices = tuple(ctx.form.choice_names(name)) if question.is_select else ()
     if question.type == "select_one" and choices and col:
-        out.append(Rule(kind=kind, gx_type="expect_column_values_to_be_in_set",
-                        kwargs={"column": col, "value_set": list(choices)},
-                        describe=f"{label}: a code of the choice list '{question.list_name}'",
-                        template="{label} {value}: not a code of the choice list '" + _esc(question.list_name or "")
-                        + "'" + (" (not a known region)" if region else ""),
-                        question=name, column=col, choices=choices, applies=f"{q(col)} IS NOT NULL"))
+        out.append(
+            Rule(
+                kind=kind,
+                gx_type="expect_column_values_to_be_in_set",
+                kwargs={"column": col, "value_set": list(choices)},
+                describe=f"{label}: a code of the choice list '{question.list_name}'",
+                template="{label} {value}: not a code of the choice list '"
+                + _esc(question.list_name or "")
+                + "'"
+                + (" (not a known region)" if region else ""),
+                question=name,
+                column=col,
+                choices=choices,
+                applies=f"{q(col)} IS NOT NULL",
+            )
+        )
         if question.choice_filter:
             out += _choice_filter_rule(ctx, question, col, kind)
     if question.type == "select_multiple" and choices:
         if col:
-            out.append(Rule(kind=kind, gx_type="unexpected_rows_expectation", kwargs={},
-                            describe=f"{label}: every option is in the choice list '{question.list_name}'",
-                            template="{label} {value}: {tokens} not in the choice list '"
-                            + _esc(question.list_name or "") + "'",
-                            question=name, column=col, choices=choices, applies=f"{q(col)} IS NOT NULL",
-                            flag=f"{q(col)} IS NOT NULL AND NOT {all_tokens_in(q(col), choices)}"))
+            out.append(
+                Rule(
+                    kind=kind,
+                    gx_type="unexpected_rows_expectation",
+                    kwargs={},
+                    describe=f"{label}: every option is in the choice list '{question.list_name}'",
+                    template="{label} {value}: {tokens} not in the choice list '"
+                    + _esc(question.list_name or "")
+                    + "'",
+                    question=name,
+                    column=col,
+                    choices=choices,
+                    applies=f"{q(col)} IS NOT NULL",
+                    flag=f"{q(col)} IS NOT NULL AND NOT {all_tokens_in(q(col), choices)}",
+                )
+            )
         if col and options:
-            out.append(Rule(kind=Kind.CONSISTENCY, gx_type="unexpected_rows_expectation", kwargs={},
-                            describe=f"{label}: the summary column agrees with the option columns",
-                            template="{label}: the answer column says {value} but the option columns say {b}; "
-                                     "the option columns were used",
-                            question=name, column=col, value_columns=(col, "__options__"),
-                            flag=summary_disagrees(q(col), options)))
+            out.append(
+                Rule(
+                    kind=Kind.CONSISTENCY,
+                    gx_type="unexpected_rows_expectation",
+                    kwargs={},
+                    describe=f"{label}: the summary column agrees with the option columns",
+                    template="{label}: the answer column says {value} but the option columns say {b}; "
+                    "the option columns were used",
+                    question=name,
+                    column=col,
+                    value_columns=(col, "__options__"),
+                    flag=summary_disagrees(q(col), options),
+                )
+            )
 
     if question.is_numeric and col:
         helper = ctx.number_helpers[col]
         integer = question.type == "integer"
         bad = f"{q(col)} IS NOT NULL AND ({q(helper)} IS NULL" + (
-            f" OR {q(helper)} <> floor({q(helper)}))" if integer else ")")
-        out.append(Rule(kind=Kind.CONSTRAINT, gx_type="unexpected_rows_expectation", kwargs={},
-                        describe=f"{label}: a {'whole ' if integer else ''}number",
-                        template="{label} {value}: not a %s" % ("whole number" if integer else "number"),
-                        question=name, column=col, flag=bad, applies=f"{q(col)} IS NOT NULL"))
+            f" OR {q(helper)} <> floor({q(helper)}))" if integer else ")"
+        )
+        out.append(
+            Rule(
+                kind=Kind.CONSTRAINT,
+                gx_type="unexpected_rows_expectation",
+                kwargs={},
+                describe=f"{label}: a {'whole ' if integer else ''}number",
+                template="{label} {value}: not a %s" % ("whole number" if integer else "number"),
+                question=name,
+                column=col,
+                flag=bad,
+                applies=f"{q(col)} IS NOT NULL",
+            )
+        )
 
     if question.constraint:
         out += _constraint_rules(ctx, question, col, value_sql)
@@ -299,13 +461,24 @@ def _choice_filter_rule(ctx: RuleContext, question: Question, col: str, kind: st
         return []
     pairs = [[c.extra[filt], c.name] for c in choices if c.extra.get(filt)]
     plabel = ctx.label(parent_q.name)
-    return [Rule(kind=kind, gx_type="expect_column_pair_values_to_be_in_set",
-                 kwargs={"column_A": parent_col, "column_B": col, "value_pairs_set": pairs,
-                         "ignore_row_if": "either_value_is_missing"},
-                 describe=f"{ctx.label(question.name)} lies inside the chosen {plabel}",
-                 template=_esc(ctx.label(question.name)) + " {b} is not inside " + _esc(plabel) + " {a}",
-                 question=question.name, column=col, value_columns=(parent_col, col),
-                 applies=f"{q(parent_col)} IS NOT NULL AND {q(col)} IS NOT NULL")]
+    return [
+        Rule(
+            kind=kind,
+            gx_type="expect_column_pair_values_to_be_in_set",
+            kwargs={
+                "column_A": parent_col,
+                "column_B": col,
+                "value_pairs_set": pairs,
+                "ignore_row_if": "either_value_is_missing",
+            },
+            describe=f"{ctx.label(question.name)} lies inside the chosen {plabel}",
+            template=_esc(ctx.label(question.name)) + " {b} is not inside " + _esc(plabel) + " {a}",
+            question=question.name,
+            column=col,
+            value_columns=(parent_col, col),
+            applies=f"{q(parent_col)} IS NOT NULL AND {q(col)} IS NOT NULL",
+        )
+    ]
 
 
 def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, value_sql: str) -> list[Rule]:
@@ -321,27 +494,49 @@ def _constraint_rules(ctx: RuleContext, question: Question, col: str | None, val
             plain = f"must be {'more than' if rng.strict_min else 'at least'} {lo}"
         else:
             plain = f"must be {'less than' if rng.strict_max else 'at most'} {hi}"
-        kwargs: dict[str, Any] = {"column": ctx.number_helpers[col], "min_value": rng.min_value,
-                                  "max_value": rng.max_value}
+        kwargs: dict[str, Any] = {
+            "column": ctx.number_helpers[col],
+            "min_value": rng.min_value,
+            "max_value": rng.max_value,
+        }
         if rng.strict_min:
             kwargs["strict_min"] = True
         if rng.strict_max:
             kwargs["strict_max"] = True
-        return [Rule(kind=Kind.CONSTRAINT, gx_type="expect_column_values_to_be_between", kwargs=kwargs,
-                     describe=f"{label}: {plain}", template="{label} {value}: " + _esc(message or plain),
-                     question=name, column=col, applies=f"{q(ctx.number_helpers[col])} IS NOT NULL")]
+        return [
+            Rule(
+                kind=Kind.CONSTRAINT,
+                gx_type="expect_column_values_to_be_between",
+                kwargs=kwargs,
+                describe=f"{label}: {plain}",
+                template="{label} {value}: " + _esc(message or plain),
+                question=name,
+                column=col,
+                applies=f"{q(ctx.number_helpers[col])} IS NOT NULL",
+            )
+        ]
     try:
         sql = cheap_token_counts(to_sql(expr, ctx.resolve, current=name, repeats=ctx.repeat_context()))
     except Untranslatable as exc:
         ctx.not_checked.append(f"constraint of {name}: {expr} ({exc})")
         return []
     others = sorted(r for r in references(expr) if r != name and r in ctx.question_columns)
-    return [Rule(kind=Kind.CONSTRAINT, gx_type="unexpected_rows_expectation", kwargs={},
-                 describe=f"{label}: {expr}",
-                 template="{label} {value}: " + _esc(message or f"breaks the form's rule {expr}")
-                 + ("" if not others else " ({others})"),
-                 question=name, column=col, value_columns=(col or "", *[ctx.question_columns[o] for o in others]),
-                 applies=f"{value_sql} IS NOT NULL", flag=f"{value_sql} IS NOT NULL AND NOT coalesce({sql}, true)")]
+    return [
+        Rule(
+            kind=Kind.CONSTRAINT,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe=f"{label}: {expr}",
+            template="{label} {value}: "
+            + _esc(message or f"breaks the form's rule {expr}")
+            + ("" if not others else " ({others})"),
+            question=name,
+            column=col,
+            value_columns=(col or "", *[ctx.question_columns[o] for o in others]),
+            applies=f"{value_sql} IS NOT NULL",
+            flag=f"{value_sql} IS NOT NULL AND NOT coalesce({sql}, true)",
+        )
+    ]
 
 
 def _window_rules(ctx: RuleContext) -> list[Rule]:
@@ -359,14 +554,22 @@ def _window_rules(ctx: RuleContext) -> list[Rule]:
         if col:
             break
     if col is None:
-        ctx.not_checked.append("collection window: the file has no _submission_time, SubmissionDate or start column")
+        ctx.not_checked.append(
+            "collection window: the file has no _submission_time, SubmissionDate or start column"
+        )
         return []
     day = f"TRY_CAST({first10_trimmed(q(col))} AS DATE)"
-    return [Rule(kind=Kind.WINDOW, gx_type="unexpected_rows_expectation", kwargs={},
-                 describe=f"submitted between {start} and {end} ({ctx.column_headers[col]})",
-                 template=f"submitted {{value}}, outside the collection window {start} to {end}",
-                 column=col,
-                 flag=f"{q(col)} IS NOT NULL AND ({day} IS NULL OR {day} NOT BETWEEN DATE '{start}' AND DATE '{end}')")]
+    return [
+        Rule(
+            kind=Kind.WINDOW,
+            gx_type="unexpected_rows_expectation",
+            kwargs={},
+            describe=f"submitted between {start} and {end} ({ctx.column_headers[col]})",
+            template=f"submitted {{value}}, outside the collection window {start} to {end}",
+            column=col,
+            flag=f"{q(col)} IS NOT NULL AND ({day} IS NULL OR {day} NOT BETWEEN DATE '{start}' AND DATE '{end}')",
+        )
+    ]
 
 
 _COLUMN_KEYS = ("column", "column_A", "column_B")
@@ -400,14 +603,23 @@ def _custom_rules(ctx: RuleContext) -> list[Rule]:
                     mapped.append(ctx.number_helpers.get(col, col))
             kwargs["column_list"] = mapped
         if missing:
-            ctx.not_checked.append(f"custom rule {spec.type}: column(s) {', '.join(missing)} not in this file")
+            ctx.not_checked.append(
+                f"custom rule {spec.type}: column(s) {', '.join(missing)} not in this file"
+            )
             continue
         names = ", ".join(n for n, _ in shown)
         plain = reason or spec.type.removeprefix("expect_").replace("_", " ")
-        out.append(Rule(kind=spec.kind, gx_type=spec.type, kwargs=kwargs,
-                        describe=f"{names}: {plain}" if names else plain,
-                        template="{values}: " + _esc(plain), column=shown[0][1] if shown else None,
-                        value_columns=tuple(c for _, c in shown)))
+        out.append(
+            Rule(
+                kind=spec.kind,
+                gx_type=spec.type,
+                kwargs=kwargs,
+                describe=f"{names}: {plain}" if names else plain,
+                template="{values}: " + _esc(plain),
+                column=shown[0][1] if shown else None,
+                value_columns=tuple(c for _, c in shown),
+            )
+        )
     return out
 
 

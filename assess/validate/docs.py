@@ -43,11 +43,25 @@ not applied here either.</p>
 )
 
 
-def write_validation_docs(path: Path, *, file_name: str, route: str, rules: list[tuple], not_checked: list[str],
-                          not_enforced: list[str] | None = None, suspect_rules: list[str] | None = None) -> Path:
+def write_validation_docs(
+    path: Path,
+    *,
+    file_name: str,
+    route: str,
+    rules: list[tuple],
+    not_checked: list[str],
+    not_enforced: list[str] | None = None,
+    suspect_rules: list[str] | None = None,
+) -> Path:
     """The per-run validation report (the Data Docs equivalent): every expectation and its result."""
-    html = _DOCS.render(file_name=file_name, route=route, rules=rules, not_checked=not_checked,
-                        not_enforced=not_enforced or [], suspect_rules=suspect_rules or [],
-                        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    html = _DOCS.render(
+        file_name=file_name,
+        route=route,
+        rules=rules,
+        not_checked=not_checked,
+        not_enforced=not_enforced or [],
+        suspect_rules=suspect_rules or [],
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+    )
     atomic_write_text(Path(path), html)
     return Path(path)

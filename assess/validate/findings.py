@@ -47,11 +47,17 @@ def _is_private(ctx: RuleContext, col: str) -> bool:
 
 
 def _is_private_column(ctx: RuleContext, col: str) -> bool:
-    owner = next((c.question for c in ctx.staged.columns if c.name == col), None) or ctx.ancestor_columns.get(col)
+    owner = next((c.question for c in ctx.staged.columns if c.name == col), None) or ctx.ancestor_columns.get(
+        col
+    )
     header = ctx.column_headers.get(col, col)
     qtype = ctx.form.questions[owner].type if owner in ctx.form.questions else None
-    return (is_private_column(col, owner, ctx.private_questions) or header in ctx.private_questions
-            or header in PERSONAL_METADATA or qtype in FREE_TEXT_TYPES)
+    return (
+        is_private_column(col, owner, ctx.private_questions)
+        or header in ctx.private_questions
+        or header in PERSONAL_METADATA
+        or qtype in FREE_TEXT_TYPES
+    )
 
 
 def _value_columns(rule: Rule) -> list[str]:
@@ -73,18 +79,29 @@ def rows_query(rule: Rule, outcome: RuleOutcome) -> str | None:
 
 def file_level_problem(rule: Rule, outcome: RuleOutcome, member: str | None = None) -> Problem:
     if not rule.row_level:
-        return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action, member=member,
-                       reason=f"{rule.describe}: the check failed for the file as a whole")
-    return Problem(expectation=rule.gx_type, kind=rule.kind, action=rule.action, member=member,
-                   reason=f"{rule.describe}: {outcome.unexpected} row(s) fail; rows could not be listed")
+        return Problem(
+            expectation=rule.gx_type,
+            kind=rule.kind,
+            action=rule.action,
+            member=member,
+            reason=f"{rule.describe}: the check failed for the file as a whole",
+        )
+    return Problem(
+        expectation=rule.gx_type,
+        kind=rule.kind,
+        action=rule.action,
+        member=member,
+        reason=f"{rule.describe}: {outcome.unexpected} row(s) fail; rows could not be listed",
+    )
 
 
 def _path_sql(ctx: RuleContext) -> str:
     return "d._path" if ctx.repeat else "CAST(NULL AS VARCHAR)"
 
 
-def failing_rows(con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, RuleOutcome]],
-                 ctx: RuleContext) -> dict[int, list[tuple]]:
+def failing_rows(
+    con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, RuleOutcome]], ctx: RuleContext
+) -> dict[int, list[tuple]]:
     """(row, sid, instance path, *values) of every failing row of every failed rule, in one statement.
 
     The flags of the failed UnexpectedRows rules are evaluated together in one pass over the table; the
@@ -98,17 +115,23 @@ def failing_rows(con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, R
         cols = ", ".join(f"({rule.flag}) AS __f{i}" for i, rule in flagged)
         hits = ", ".join(f"CASE WHEN __f{i} THEN {i} END" for i, _ in flagged)
         where = " OR ".join(f"__f{i}" for i, _ in flagged)
-        branches.append(f"SELECT unnest(list_filter([{hits}], lambda x: x IS NOT NULL)) AS __rule, _row "
-                        f"FROM (SELECT _row, {cols} FROM {TABLE}) AS t WHERE {where}")
+        branches.append(
+            f"SELECT unnest(list_filter([{hits}], lambda x: x IS NOT NULL)) AS __rule, _row "
+            f"FROM (SELECT _row, {cols} FROM {TABLE}) AS t WHERE {where}"
+        )
     for i, rule, outcome in failed:
         if rule.flag is None:
             branches.append(f"SELECT {i} AS __rule, _row FROM ({rows_query(rule, outcome)}) AS t")
     values = " ".join(
         f"WHEN {i} THEN [{', '.join(f'CAST({_value_sql(ctx, rule, c)} AS VARCHAR)' for c in _value_columns(rule))}"
-        "]::VARCHAR[]" for i, rule, _ in failed)
-    sql = (f"WITH h AS (SELECT DISTINCT __rule, _row FROM ({' UNION ALL '.join(branches)}) AS b) "
-           f"SELECT h.__rule, d._row, d._sid, {_path_sql(ctx)}, CASE h.__rule {values} END "
-           f"FROM h JOIN {TABLE} d ON d._row = h._row ORDER BY h.__rule, d._row")
+        "]::VARCHAR[]"
+        for i, rule, _ in failed
+    )
+    sql = (
+        f"WITH h AS (SELECT DISTINCT __rule, _row FROM ({' UNION ALL '.join(branches)}) AS b) "
+        f"SELECT h.__rule, d._row, d._sid, {_path_sql(ctx)}, CASE h.__rule {values} END "
+        f"FROM h JOIN {TABLE} d ON d._row = h._row ORDER BY h.__rule, d._row"
+    )
     ctx.sql_statements += 1
     out: dict[int, list[tuple]] = {i: [] for i, _, _ in failed}
     for i, row, sid, path, vals in con.execute(sql).fetchall():
@@ -116,11 +139,15 @@ def failing_rows(con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, R
     return out
 
 
-def failing_rows_one(con: duckdb.DuckDBPyConnection, rule: Rule, outcome: RuleOutcome, ctx: RuleContext) -> list[tuple]:
+def failing_rows_one(
+    con: duckdb.DuckDBPyConnection, rule: Rule, outcome: RuleOutcome, ctx: RuleContext
+) -> list[tuple]:
     """The same for one rule (fallback when the combined statement fails)."""
     selects = ["d._row", "d._sid", _path_sql(ctx), *(_value_sql(ctx, rule, c) for c in _value_columns(rule))]
-    sql = (f"SELECT {', '.join(selects)} FROM {TABLE} d SEMI JOIN ({rows_query(rule, outcome)}) f "
-           "ON d._row = f._row ORDER BY d._row")
+    sql = (
+        f"SELECT {', '.join(selects)} FROM {TABLE} d SEMI JOIN ({rows_query(rule, outcome)}) f "
+        "ON d._row = f._row ORDER BY d._row"
+    )
     ctx.sql_statements += 1
     return con.execute(sql).fetchall()
 
@@ -129,9 +156,17 @@ def problems_for(rule: Rule, outcome: RuleOutcome, ctx: RuleContext, found: list
     label = ctx.label(rule.question) if rule.question else ""
     column_header = ctx.column_headers.get(rule.column or "", rule.column)
     value_cols = _value_columns(rule)
-    if outcome.unexpected and len(found) != outcome.unexpected and rule.gx_type != "expect_column_pair_values_to_be_in_set":
-        log.warning("rule %s: GX counted %s failing rows, the row query found %s", rule.describe,
-                    outcome.unexpected, len(found))
+    if (
+        outcome.unexpected
+        and len(found) != outcome.unexpected
+        and rule.gx_type != "expect_column_pair_values_to_be_in_set"
+    ):
+        log.warning(
+            "rule %s: GX counted %s failing rows, the row query found %s",
+            rule.describe,
+            outcome.unexpected,
+            len(found),
+        )
     redact = bool(rule.column and _is_private(ctx, rule.column))
     problems = []
     for row, sid, path, *values in found:
@@ -144,18 +179,27 @@ def problems_for(rule: Rule, outcome: RuleOutcome, ctx: RuleContext, found: list
             "a": shown.get(value_cols[0], "") if value_cols else "",
             "b": shown.get(value_cols[1], "") if len(value_cols) > 1 else "",
             "others": ", ".join(f"{ctx.column_headers.get(c, c)} {shown[c]}" for c in value_cols[1:]),
-            "values": ", ".join(f"{ctx.column_headers.get(c, c)} {shown[c]}" for c in value_cols) or rule.describe,
+            "values": ", ".join(f"{ctx.column_headers.get(c, c)} {shown[c]}" for c in value_cols)
+            or rule.describe,
             "tokens": _bad_tokens(rule, value, ctx),
         }
         if value_cols and value_cols[-1] == "__options__":
             fields["b"] = shown["__options__"] if shown["__options__"] != "(blank)" else "(none selected)"
         raw = None if value is None else str(value)
-        problems.append(Problem(
-            expectation=rule.gx_type, kind=rule.kind, action=rule.action, row=int(row),
-            submission_id=None if sid is None else str(sid), column=column_header,
-            value=REDACTED if raw is not None and redact else raw,
-            reason=rule.template.format(**fields).strip(), member=ctx.member, path=path,
-        ))
+        problems.append(
+            Problem(
+                expectation=rule.gx_type,
+                kind=rule.kind,
+                action=rule.action,
+                row=int(row),
+                submission_id=None if sid is None else str(sid),
+                column=column_header,
+                value=REDACTED if raw is not None and redact else raw,
+                reason=rule.template.format(**fields).strip(),
+                member=ctx.member,
+                path=path,
+            )
+        )
     return problems
 
 
@@ -166,4 +210,3 @@ def _bad_tokens(rule: Rule, value: Any, ctx: RuleContext) -> str:
     if rule.column and _is_private(ctx, rule.column):
         return "some options are"
     return (", ".join(f"'{t}'" for t in bad) + (" is" if len(bad) == 1 else " are")) if bad else ""
-

@@ -77,7 +77,9 @@ def _context():
         ProgressBarsConfig,
     )
 
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False))
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(init_temp_docs_sites=False)
+    )
     context = gx.get_context(mode="ephemeral", project_config=config)
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     return context
@@ -105,10 +107,14 @@ def _expectation(rule: Rule, index: int, query_flag: bool):
         flag = gx_query_text(rule.flag)
         return UnexpectedRowsExpectation(
             unexpected_rows_query=f"SELECT _row FROM (SELECT _row, ({flag}) AS _fail FROM {{batch}}) AS t "
-                                  "WHERE _fail", description=rule.describe, meta=meta)
+            "WHERE _fail",
+            description=rule.describe,
+            meta=meta,
+        )
     if rule.flag is not None:  # pandas route: the flag is a helper column
-        return ExpectColumnValuesToBeInSet(column=f"__rule_{index}", value_set=[False], description=rule.describe,
-                                           meta=meta)
+        return ExpectColumnValuesToBeInSet(
+            column=f"__rule_{index}", value_set=[False], description=rule.describe, meta=meta
+        )
     cls = get_expectation_impl(rule.gx_type)
     return cls(**rule.kwargs, meta=meta)
 
@@ -136,11 +142,19 @@ def gx_query_text(sql: str) -> str:
 # SQL route: BASIC gives pass/fail, the unexpected count and (for built-ins) GX's own query for the failing
 # rows, which is all we need: the rows are then read with that query (or the rule's flag) in one pass.
 # COMPLETE would also fetch index lists and value counts per expectation, and costs more in graph building.
-_RESULT_FORMAT_SQL = {"result_format": "BASIC", "unexpected_index_column_names": ["_row"],
-                      "return_unexpected_index_query": True, "partial_unexpected_count": 0}
+_RESULT_FORMAT_SQL = {
+    "result_format": "BASIC",
+    "unexpected_index_column_names": ["_row"],
+    "return_unexpected_index_query": True,
+    "partial_unexpected_count": 0,
+}
 # pandas route: GX has no row query there, so the complete index lists are needed
-_RESULT_FORMAT_PANDAS = {"result_format": "COMPLETE", "unexpected_index_column_names": ["_row"],
-                         "return_unexpected_index_query": True, "partial_unexpected_count": 20}
+_RESULT_FORMAT_PANDAS = {
+    "result_format": "COMPLETE",
+    "unexpected_index_column_names": ["_row"],
+    "return_unexpected_index_query": True,
+    "partial_unexpected_count": 20,
+}
 
 
 def _run_suite(batch_definition, rules: list[Rule], *, sql: bool, batch_parameters=None):
@@ -148,10 +162,14 @@ def _run_suite(batch_definition, rules: list[Rule], *, sql: bool, batch_paramete
     import great_expectations as gx
     from great_expectations.validator.v1_validator import Validator
 
-    suite = gx.ExpectationSuite(name="form_rules",
-                                expectations=[_expectation(rule, i, sql) for i, rule in enumerate(rules)])
-    validator = Validator(batch_definition=batch_definition, batch_parameters=batch_parameters,
-                          result_format=_RESULT_FORMAT_SQL if sql else _RESULT_FORMAT_PANDAS)
+    suite = gx.ExpectationSuite(
+        name="form_rules", expectations=[_expectation(rule, i, sql) for i, rule in enumerate(rules)]
+    )
+    validator = Validator(
+        batch_definition=batch_definition,
+        batch_parameters=batch_parameters,
+        result_format=_RESULT_FORMAT_SQL if sql else _RESULT_FORMAT_PANDAS,
+    )
     return validator.validate_expectation_suite(suite)
 
 
@@ -163,7 +181,11 @@ def exception_message(info) -> str | None:
         return info.get("exception_message") if info.get("raised_exception", True) else None
     items = info.values() if isinstance(info, dict) else [info]
     for item in items:
-        message = item.get("exception_message") if isinstance(item, dict) else getattr(item, "exception_message", None)
+        message = (
+            item.get("exception_message")
+            if isinstance(item, dict)
+            else getattr(item, "exception_message", None)
+        )
         if message:
             return str(message)
     return None
@@ -185,16 +207,27 @@ def _outcomes(results, *, sql: bool) -> dict[int, RuleOutcome]:
             count = int(r.get("unexpected_count") or 0)
             idx = r.get("unexpected_index_list")
             rows = [int(x["_row"]) for x in idx] if isinstance(idx, list) and len(idx) == count else None
-        query = r.get("unexpected_index_query") if sql and isinstance(r.get("unexpected_index_query"), str) else None
-        out[index] = RuleOutcome(success=bool(res.success), unexpected=count, rows=rows, index_query=query,
-                                 error=err if err and not count else None)
+        query = (
+            r.get("unexpected_index_query")
+            if sql and isinstance(r.get("unexpected_index_query"), str)
+            else None
+        )
+        out[index] = RuleOutcome(
+            success=bool(res.success),
+            unexpected=count,
+            rows=rows,
+            index_query=query,
+            error=err if err and not count else None,
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------------------ routes
 
 
-def run_sql_route(rules: list[Rule], db_path: Path, timings: dict[str, float] | None = None) -> dict[int, RuleOutcome]:
+def run_sql_route(
+    rules: list[Rule], db_path: Path, timings: dict[str, float] | None = None
+) -> dict[int, RuleOutcome]:
     started = time.perf_counter()
     context = _context()
     source = context.data_sources.add_sql(name="staging", connection_string=f"duckdb:///{db_path}")
@@ -227,6 +260,4 @@ def run_pandas_route(rules: list[Rule], db_path: Path) -> dict[int, RuleOutcome]
     context = _context()
     asset = context.data_sources.add_pandas(name="staging").add_dataframe_asset(name="rows")
     batch = asset.add_batch_definition_whole_dataframe("file")
-    return _outcomes(_run_suite(batch, rules, sql=False, batch_parameters={"dataframe": frame}),
-                     sql=False)
-
+    return _outcomes(_run_suite(batch, rules, sql=False, batch_parameters={"dataframe": frame}), sql=False)

@@ -49,22 +49,50 @@ def write_outcome(out: FileOutcome, settings: Settings) -> Path:
     base = settings.processed
     staged = None
     if out.staged is not None:
-        staged = {"path": _rel(out.staged.path, base), "format": out.staged.format, "rows": out.staged.rows,
-                  "columns": [asdict(c) for c in out.staged.columns], "id_column": out.staged.id_column,
-                  "warnings": list(out.staged.warnings),
-                  "repeats": [{"repeat": r.repeat, "member": r.member, "path": _rel(r.path, base), "rows": r.rows,
-                               "columns": [asdict(c) for c in r.columns], "parent": r.parent}
-                              for r in out.staged.repeats.values()]}
+        staged = {
+            "path": _rel(out.staged.path, base),
+            "format": out.staged.format,
+            "rows": out.staged.rows,
+            "columns": [asdict(c) for c in out.staged.columns],
+            "id_column": out.staged.id_column,
+            "warnings": list(out.staged.warnings),
+            "repeats": [
+                {
+                    "repeat": r.repeat,
+                    "member": r.member,
+                    "path": _rel(r.path, base),
+                    "rows": r.rows,
+                    "columns": [asdict(c) for c in r.columns],
+                    "parent": r.parent,
+                }
+                for r in out.staged.repeats.values()
+            ],
+        }
     result = None
     if out.result is not None:
-        result = {"problems": [p.as_dict() for p in out.result.problems], "not_checked": list(out.result.not_checked),
-                  "not_enforced": list(out.result.not_enforced), "suspect_rules": list(out.result.suspect_rules),
-                  "rules": out.result.rules, "docs_path": _rel(out.result.docs_path, base)}
+        result = {
+            "problems": [p.as_dict() for p in out.result.problems],
+            "not_checked": list(out.result.not_checked),
+            "not_enforced": list(out.result.not_enforced),
+            "suspect_rules": list(out.result.suspect_rules),
+            "rules": out.result.rules,
+            "docs_path": _rel(out.result.docs_path, base),
+        }
     data = {
-        "version": VERSION, "round": settings.round, "name": out.name, "source": _rel(out.source, settings.inbox),
-        "sha256": out.sha256, "archive_path": _rel(out.archive_path, base),
-        "received_at": out.received_at.isoformat(), "status": out.status, "reason": out.reason,
-        "format": out.format, "rows": out.rows, "warnings": list(out.warnings), "staged": staged, "result": result,
+        "version": VERSION,
+        "round": settings.round,
+        "name": out.name,
+        "source": _rel(out.source, settings.inbox),
+        "sha256": out.sha256,
+        "archive_path": _rel(out.archive_path, base),
+        "received_at": out.received_at.isoformat(),
+        "status": out.status,
+        "reason": out.reason,
+        "format": out.format,
+        "rows": out.rows,
+        "warnings": list(out.warnings),
+        "staged": staged,
+        "result": result,
         "members": [m.as_dict() for m in out.members],
     }
     path = settings.staging_dir(out.sha256) / OUTCOME
@@ -81,27 +109,50 @@ def read_outcome(path: Path, settings: Settings) -> FileOutcome:
     staged = None
     if data["staged"] is not None:
         s = data["staged"]
-        staged = Staged(path=_abs(s["path"], base) or Path(), format=s["format"], rows=s["rows"],
-                        columns=[Column(**c) for c in s["columns"]], id_column=s["id_column"],
-                        warnings=list(s["warnings"]),
-                        repeats={r["repeat"]: StagedRepeat(repeat=r["repeat"], member=r["member"],
-                                                           path=_abs(r["path"], base) or Path(), rows=r["rows"],
-                                                           columns=[Column(**c) for c in r["columns"]],
-                                                           parent=r["parent"])
-                                 for r in s.get("repeats", [])})
+        staged = Staged(
+            path=_abs(s["path"], base) or Path(),
+            format=s["format"],
+            rows=s["rows"],
+            columns=[Column(**c) for c in s["columns"]],
+            id_column=s["id_column"],
+            warnings=list(s["warnings"]),
+            repeats={
+                r["repeat"]: StagedRepeat(
+                    repeat=r["repeat"],
+                    member=r["member"],
+                    path=_abs(r["path"], base) or Path(),
+                    rows=r["rows"],
+                    columns=[Column(**c) for c in r["columns"]],
+                    parent=r["parent"],
+                )
+                for r in s.get("repeats", [])
+            },
+        )
     result = None
     if data["result"] is not None:
         r = data["result"]
         docs = _abs(r["docs_path"], base)
-        result = ValidationResult(problems=[Problem(**p) for p in r["problems"]], not_checked=list(r["not_checked"]),
-                                  not_enforced=list(r.get("not_enforced", [])),
-                                  suspect_rules=list(r.get("suspect_rules", [])),
-                                  rules=r["rules"], docs_path=str(docs) if docs else None)
+        result = ValidationResult(
+            problems=[Problem(**p) for p in r["problems"]],
+            not_checked=list(r["not_checked"]),
+            not_enforced=list(r.get("not_enforced", [])),
+            suspect_rules=list(r.get("suspect_rules", [])),
+            rules=r["rules"],
+            docs_path=str(docs) if docs else None,
+        )
     return FileOutcome(
-        name=data["name"], source=_abs(data["source"], settings.inbox) or Path(data["name"]), sha256=data["sha256"],
-        archive_path=_abs(data["archive_path"], base) or Path(), received_at=datetime.fromisoformat(data["received_at"]),
-        status=FileStatus(data["status"]), reason=data["reason"], format=data["format"], rows=data["rows"],
-        staged=staged, result=result, warnings=list(data["warnings"]),
+        name=data["name"],
+        source=_abs(data["source"], settings.inbox) or Path(data["name"]),
+        sha256=data["sha256"],
+        archive_path=_abs(data["archive_path"], base) or Path(),
+        received_at=datetime.fromisoformat(data["received_at"]),
+        status=FileStatus(data["status"]),
+        reason=data["reason"],
+        format=data["format"],
+        rows=data["rows"],
+        staged=staged,
+        result=result,
+        warnings=list(data["warnings"]),
         members=[MemberCount(**m) for m in data.get("members", [])],
     )
 

@@ -28,21 +28,33 @@ def accept(con: duckdb.DuckDBPyConnection, staged: Staged, result: ValidationRes
     for name, rep in staged.repeats.items():
         table = tables[name]
         own_bad = sorted(result.quarantined_member_rows(rep.member))
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS " + named_query("assess.validate", "accepted_members"),
-                    {"path": str(rep.path), "bad": own_bad})
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS " + named_query("assess.validate", "accepted_members"),
+            {"path": str(rep.path), "bad": own_bad},
+        )
         if rep.parent is not None:
             parent = tables.get(rep.parent)
             if parent is None:  # the parent repeat is not in the file: nothing to hang these rows on
                 con.execute(f"DELETE FROM {table}")
             else:
-                con.execute(f"DELETE FROM {table} m WHERE NOT EXISTS (SELECT 1 FROM {parent} p "
-                            "WHERE p._hh_row = m._hh_row AND p._path = m._parent_path)")
+                con.execute(
+                    f"DELETE FROM {table} m WHERE NOT EXISTS (SELECT 1 FROM {parent} p "
+                    "WHERE p._hh_row = m._hh_row AND p._path = m._parent_path)"
+                )
         else:
             con.execute(f"DELETE FROM {table} WHERE _parent_path IS DISTINCT FROM ''")
         accepted = int(fetch_value(con, f"SELECT count(*) FROM {table}"))
         quarantined = len(own_bad)
-        counts.append(MemberCount(repeat=name, member=rep.member, rows=rep.rows, accepted=accepted,
-                                  quarantined=quarantined, with_household=max(0, rep.rows - accepted - quarantined)))
+        counts.append(
+            MemberCount(
+                repeat=name,
+                member=rep.member,
+                rows=rep.rows,
+                accepted=accepted,
+                quarantined=quarantined,
+                with_household=max(0, rep.rows - accepted - quarantined),
+            )
+        )
     return counts
 
 

@@ -30,7 +30,9 @@ class ReceiptData:
     notes: list[str] = field(default_factory=list)  # reader warnings (encoding, separators)
     docs_path: str | None = None
     rules: int = 0
-    members: list[MemberCount] = field(default_factory=list)  # member rows per repeat group (sheet / zip member)
+    members: list[MemberCount] = field(
+        default_factory=list
+    )  # member rows per repeat group (sheet / zip member)
 
 
 def _get(out: Any, name: str, default: Any = None) -> Any:
@@ -39,8 +41,13 @@ def _get(out: Any, name: str, default: Any = None) -> Any:
     return getattr(out, name, default)
 
 
-def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked: list[str] | None = None,
-                 warnings: list[str] | None = None) -> ReceiptData:
+def receipt_data(
+    out: Any,
+    *,
+    problems: list[Problem] | None = None,
+    not_checked: list[str] | None = None,
+    warnings: list[str] | None = None,
+) -> ReceiptData:
     """Normalise a FileOutcome (or its `summary()` dict plus problems) into what a receipt shows."""
     result = _get(out, "result")
     status = _get(out, "status", "staged")
@@ -49,7 +56,9 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
         problems = list(_get(result, "problems", None) or _get(out, "problems", None) or [])
     problems = [p if isinstance(p, Problem) else Problem(**p) for p in problems]
     if status == FileStatus.REJECTED and not any(p.kind == Kind.STRUCTURE for p in problems):
-        problems = [Problem(expectation="file_is_usable", reason=reason or "unusable file", kind=Kind.STRUCTURE)]
+        problems = [
+            Problem(expectation="file_is_usable", reason=reason or "unusable file", kind=Kind.STRUCTURE)
+        ]
     if not_checked is None:
         not_checked = list(_get(result, "not_checked", None) or _get(out, "not_checked", None) or [])
     not_enforced = list(_get(result, "not_enforced", None) or _get(out, "not_enforced", None) or [])
@@ -57,7 +66,9 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
     notes = list(warnings if warnings is not None else (_get(out, "warnings", None) or []))
     if isinstance(_get(out, "warnings"), int) and warnings is None:
         notes = []
-    members = [m if isinstance(m, MemberCount) else MemberCount(**m) for m in (_get(out, "members", None) or [])]
+    members = [
+        m if isinstance(m, MemberCount) else MemberCount(**m) for m in (_get(out, "members", None) or [])
+    ]
     if status == FileStatus.REJECTED:
         members = []
     rows = int(_get(out, "rows", 0) or 0)
@@ -71,11 +82,22 @@ def receipt_data(out: Any, *, problems: list[Problem] | None = None, not_checked
         quarantined = len(bad_rows)
         accepted = rows - quarantined
     return ReceiptData(
-        file=str(_get(out, "name", None) or _get(out, "file", "") or ""), sha256=str(_get(out, "sha256", "") or ""),
-        status=status, rows=rows, accepted=accepted, quarantined=quarantined, warnings=warned + len(notes),
-        reason=reason, format=_get(out, "format"), problems=problems, not_checked=not_checked, notes=notes,
-        not_enforced=not_enforced, suspect_rules=suspect_rules,
-        docs_path=_get(result, "docs_path", None) or _get(out, "docs_path", None), rules=int(_get(result, "rules", 0) or 0),
+        file=str(_get(out, "name", None) or _get(out, "file", "") or ""),
+        sha256=str(_get(out, "sha256", "") or ""),
+        status=status,
+        rows=rows,
+        accepted=accepted,
+        quarantined=quarantined,
+        warnings=warned + len(notes),
+        reason=reason,
+        format=_get(out, "format"),
+        problems=problems,
+        not_checked=not_checked,
+        notes=notes,
+        not_enforced=not_enforced,
+        suspect_rules=suspect_rules,
+        docs_path=_get(result, "docs_path", None) or _get(out, "docs_path", None),
+        rules=int(_get(result, "rules", 0) or 0),
         members=members,
     )
 
@@ -85,8 +107,9 @@ def problem_line(p: Problem) -> str:
     (or zip member file) and instance: 'roster, row 3 (roster[2]), Age 130: ...'."""
     where = f"row {p.row}, " if p.row is not None else ""
     if p.member is not None:
-        where = f"{p.member}, " + (f"row {p.row}" + (f" ({p.path})" if p.path else "") + ", " if p.row is not None
-                                   else "")
+        where = f"{p.member}, " + (
+            f"row {p.row}" + (f" ({p.path})" if p.path else "") + ", " if p.row is not None else ""
+        )
     return where + p.reason
 
 
@@ -109,7 +132,7 @@ def headline(d: ReceiptData) -> str:
     verb = "loaded" if d.status == FileStatus.LOADED else "would load"
     if d.quarantined == 0:
         return f"All {d.rows:,} rows {verb}." if d.rows else f"No rows {verb}."
-    return (f"{d.accepted:,} of {d.rows:,} rows {verb}; {d.quarantined:,} kept aside until corrected "
-            "(fix them and drop the corrected file again).")
-
-
+    return (
+        f"{d.accepted:,} of {d.rows:,} rows {verb}; {d.quarantined:,} kept aside until corrected "
+        "(fix them and drop the corrected file again)."
+    )

@@ -49,8 +49,12 @@ class Rule:
 
     @property
     def row_level(self) -> bool:
-        return self.flag is not None or "column" in self.kwargs or "column_A" in self.kwargs \
+        return (
+            self.flag is not None
+            or "column" in self.kwargs
+            or "column_A" in self.kwargs
             or "column_list" in self.kwargs
+        )
 
 
 @dataclass
@@ -75,8 +79,12 @@ class RuleContext:
     household: Staged | None = None  # the file (its households and the repeat groups it holds)
     repeat: str | None = None  # the repeat group this table holds; None: the households
     ancestor_columns: dict[str, str] = field(default_factory=dict)  # `__up__<q>` column -> question q
-    count_columns: dict[str, str] = field(default_factory=dict)  # column -> SQL counting a repeat's rows `c` here
-    indexed: dict[str, dict[str, str]] = field(default_factory=dict)  # repeat -> {view column: SQL on its rows}
+    count_columns: dict[str, str] = field(
+        default_factory=dict
+    )  # column -> SQL counting a repeat's rows `c` here
+    indexed: dict[str, dict[str, str]] = field(
+        default_factory=dict
+    )  # repeat -> {view column: SQL on its rows}
 
     @property
     def member(self) -> str | None:
@@ -102,10 +110,15 @@ class RuleContext:
             raise Untranslatable(f"${{{name}}} is not a question of the form")
         if name in self.question_columns:
             return q(self.question_columns[name]), question.type
-        if question.repeat is not None and question.repeat != self.repeat and \
-                question.repeat not in self.ancestors(self.repeat):
-            raise Untranslatable(f"${{{name}}} is inside the repeat group '{question.repeat}' (one answer per "
-                                 "instance, not one answer here)")
+        if (
+            question.repeat is not None
+            and question.repeat != self.repeat
+            and question.repeat not in self.ancestors(self.repeat)
+        ):
+            raise Untranslatable(
+                f"${{{name}}} is inside the repeat group '{question.repeat}' (one answer per "
+                "instance, not one answer here)"
+            )
         options = self.staged.option_columns(name)
         if options:
             return options_as_text(options), question.type
@@ -121,8 +134,9 @@ class RuleContext:
         return out
 
     def repeat_context(self) -> RepeatContext:
-        return RepeatContext(position="_pos" if self.repeat else None, count=self.count_sql,
-                             indexed=self.indexed_sql)
+        return RepeatContext(
+            position="_pos" if self.repeat else None, count=self.count_sql, indexed=self.indexed_sql
+        )
 
     def _file_repeat(self, repeat: str) -> StagedRepeat:
         if repeat not in self.form.repeats:
@@ -175,5 +189,7 @@ class RuleContext:
         view_col = INDEXED_PREFIX + question
         self.indexed.setdefault(repeat, {})[view_col] = q(col) if col else options_as_text(options)
         view = q("__m_" + repeat)
-        return (f"(SELECT {q(view_col)} FROM {view} WHERE {where} AND __ir_pos = CAST({n_sql} AS BIGINT) LIMIT 1)",
-                found.type)
+        return (
+            f"(SELECT {q(view_col)} FROM {view} WHERE {where} AND __ir_pos = CAST({n_sql} AS BIGINT) LIMIT 1)",
+            found.type,
+        )

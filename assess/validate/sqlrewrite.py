@@ -17,7 +17,9 @@ def options_as_text(options: dict[str, str], table: str | None = None) -> str:
     """A select_multiple answer rebuilt from its option columns: the true options' names, space-separated
     (`table`: the alias the columns are read from, in a join)."""
     prefix = f"{table}." if table else ""
-    parts = ", ".join(f"CASE WHEN {truthy_sql(prefix + q(col))} THEN {sql_str(opt)} END" for opt, col in options.items())
+    parts = ", ".join(
+        f"CASE WHEN {truthy_sql(prefix + q(col))} THEN {sql_str(opt)} END" for opt, col in options.items()
+    )
     return f"NULLIF(concat_ws(' ', {parts}), '')"
 
 
@@ -37,7 +39,7 @@ def _closing_paren(sql: str, start: int) -> int | None:
         ch = sql[i]
         if ch in "'\"":
             end = sql.find(ch, i + 1)
-            while end != -1 and sql[end + 1:end + 2] == ch:  # doubled quote inside the literal
+            while end != -1 and sql[end + 1 : end + 2] == ch:  # doubled quote inside the literal
                 end = sql.find(ch, end + 2)
             if end == -1:
                 return None
@@ -69,10 +71,14 @@ def cheap_token_counts(sql: str) -> str:
             pos = inner
             continue
         text = f"trim({sql[inner:close]})"
-        special = " OR ".join([f"contains({text}, '  ')"] + [f"contains({text}, chr({c}))" for c in (9, 10, 12, 13)])
+        special = " OR ".join(
+            [f"contains({text}, '  ')"] + [f"contains({text}, chr({c}))" for c in (9, 10, 12, 13)]
+        )
         out.append(sql[pos:found])
-        out.append(f"(CASE WHEN {special} THEN len(regexp_split_to_array({text}, '\\s+')) "
-                   f"ELSE 1 + length({text}) - length(replace({text}, ' ', '')) END)")
+        out.append(
+            f"(CASE WHEN {special} THEN len(regexp_split_to_array({text}, '\\s+')) "
+            f"ELSE 1 + length({text}) - length(replace({text}, ' ', '')) END)"
+        )
         pos = close + 1 + len(_SPLIT_COUNT_END)
     out.append(sql[pos:])
     return "".join(out)
@@ -81,8 +87,11 @@ def cheap_token_counts(sql: str) -> str:
 def _single_spaced(text: str) -> str:
     """SQL true when `text` is tokens separated by single spaces: no RE2 \\s other than ' ' (tab, newline,
     form feed, carriage return), no double space, no space at either end."""
-    return (f"NOT (contains({text}, '  ') OR starts_with({text}, ' ') OR ends_with({text}, ' ') OR "
-            + " OR ".join(f"contains({text}, chr({c}))" for c in (9, 10, 12, 13)) + ")")
+    return (
+        f"NOT (contains({text}, '  ') OR starts_with({text}, ' ') OR ends_with({text}, ' ') OR "
+        + " OR ".join(f"contains({text}, chr({c}))" for c in (9, 10, 12, 13))
+        + ")"
+    )
 
 
 def all_tokens_in(text: str, choices: tuple[str, ...]) -> str:
@@ -117,16 +126,20 @@ def summary_disagrees(expr: str, options: dict[str, str]) -> str:
     text = f"coalesce({expr}, '')"
     listed = "[" + ", ".join(sql_str(o) for o in options) + "]"
     same = [f"({text} = '' OR list_has_all({listed}, string_split({text}, ' ')))"]
-    same += [f"(contains(' ' || {text} || ' ', {sql_str(' ' + o + ' ')}) = coalesce({truthy_sql(q(col))}, false))"
-             for o, col in options.items()]
+    same += [
+        f"(contains(' ' || {text} || ' ', {sql_str(' ' + o + ' ')}) = coalesce({truthy_sql(q(col))}, false))"
+        for o, col in options.items()
+    ]
     return f"(CASE WHEN {_single_spaced(text)} THEN NOT ({' AND '.join(same)}) ELSE {lists} END)"
 
 
 def first10_trimmed(text: str) -> str:
     """`left(trim(text), 10)`, skipping the trim (half the cost on 1M rows) when it cannot change those 10
     characters: no leading space and a 10th character that is not a space."""
-    return (f"left(CASE WHEN starts_with({text}, ' ') OR substr({text}, 10, 1) IN ('', ' ') THEN trim({text}) "
-            f"ELSE {text} END, 10)")
+    return (
+        f"left(CASE WHEN starts_with({text}, ' ') OR substr({text}, 10, 1) IN ('', ' ') THEN trim({text}) "
+        f"ELSE {text} END, 10)"
+    )
 
 
 _INTEGER_CODE = re.compile(r"-?[0-9]+")
@@ -140,8 +153,10 @@ def integer_codes(choices: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 def _canonical_token(token: str, codes: tuple[str, ...]) -> str:
     whole = f"regexp_replace({token}, '\\.0+$', '')"
     listed = "[" + ", ".join(sql_str(c) for c in codes) + "]"
-    return (f"CASE WHEN regexp_full_match({token}, '-?[0-9]+\\.0+') AND list_contains({listed}, {whole}) "
-            f"THEN {whole} ELSE {token} END")
+    return (
+        f"CASE WHEN regexp_full_match({token}, '-?[0-9]+\\.0+') AND list_contains({listed}, {whole}) "
+        f"THEN {whole} ELSE {token} END"
+    )
 
 
 def canonical_codes(expr: str, choices: list[str] | tuple[str, ...], *, multiple: bool) -> str:

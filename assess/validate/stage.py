@@ -49,7 +49,9 @@ class FileOutcome:
     quarantined: int = 0
     staged: Staged | None = None
     result: ValidationResult | None = None
-    warnings: list[str] = field(default_factory=list)  # reader notes (encoding, separators, duplicate headers)
+    warnings: list[str] = field(
+        default_factory=list
+    )  # reader notes (encoding, separators, duplicate headers)
     workdir: Path | None = None  # this staging's own folder (under settings.staging_dir)
     # member rows per repeat group: what loading would do (staged), what it did (loaded)
     members: list[MemberCount] = field(default_factory=list)
@@ -60,10 +62,18 @@ class FileOutcome:
         return len(self.warnings) + (self.result.warnings if self.result else 0)
 
     def summary(self) -> FileSummary:
-        return FileSummary(file=self.name, sha256=self.sha256, status=FileStatus(self.status), reason=self.reason,
-                           format=self.format, rows=self.rows, accepted=self.accepted,
-                           quarantined=self.quarantined, warnings=self.warning_count,
-                           notes=list(self.result.suspect_rules) if self.result else [])
+        return FileSummary(
+            file=self.name,
+            sha256=self.sha256,
+            status=FileStatus(self.status),
+            reason=self.reason,
+            format=self.format,
+            rows=self.rows,
+            accepted=self.accepted,
+            quarantined=self.quarantined,
+            warnings=self.warning_count,
+            notes=list(self.result.suspect_rules) if self.result else [],
+        )
 
 
 def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
@@ -75,9 +85,15 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
         archive = archive_file(path, sha, settings.archive_dir)
     except OSError as exc:
         # still being written, moved away or unreadable: not recorded as processed, so a later run retries it
-        return FileOutcome(name=path.name, source=path, sha256="", archive_path=Path(),
-                           received_at=datetime.now(UTC).replace(tzinfo=None), status=FileStatus.RETRY,
-                           reason=_retry_reason(exc))
+        return FileOutcome(
+            name=path.name,
+            source=path,
+            sha256="",
+            archive_path=Path(),
+            received_at=datetime.now(UTC).replace(tzinfo=None),
+            status=FileStatus.RETRY,
+            reason=_retry_reason(exc),
+        )
     crash_point("after-archive")
     out = FileOutcome(name=path.name, source=path, sha256=sha, archive_path=archive, received_at=received)
     if path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -98,12 +114,20 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
         out.status, out.reason = FileStatus.REJECTED, str(exc)
     except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
         log.exception("unexpected error reading %s", safe_name(path.name))
-        out.status, out.reason = FileStatus.REJECTED, (
-            f"the file could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
-            "Export it again as CSV or XLSX; if it keeps failing, send it to the data officer."
+        out.status, out.reason = (
+            FileStatus.REJECTED,
+            (
+                f"the file could not be read ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+                "Export it again as CSV or XLSX; if it keeps failing, send it to the data officer."
+            ),
         )
     if _changed_since(path, sha):
-        out.status, out.reason, out.staged, out.result = FileStatus.RETRY, _retry_reason(FileChanged()), None, None
+        out.status, out.reason, out.staged, out.result = (
+            FileStatus.RETRY,
+            _retry_reason(FileChanged()),
+            None,
+            None,
+        )
     return out
 
 
@@ -130,7 +154,8 @@ def would_load_every_row(out: FileOutcome) -> bool:
     if out.status == FileStatus.REJECTED:
         return False
     return not (out.result and out.result.quarantined_rows()) and not any(
-        m.quarantined or m.with_household for m in out.members)
+        m.quarantined or m.with_household for m in out.members
+    )
 
 
 __all__ = ["Action", "FileOutcome", "stage_file", "would_load_every_row"]

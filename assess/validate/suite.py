@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------------------------ DuckDB
 
 
-def prepare_duckdb(staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Path, *,
-                   materialize: bool = False) -> None:
+def prepare_duckdb(
+    staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Path, *, materialize: bool = False
+) -> None:
     """A DuckDB file with a `data` view (or table) over the staged Parquet plus typed number helpers.
 
     Big files are read through a view (materialising 1M rows costs more than all the checks); small ones are
@@ -44,8 +45,10 @@ def prepare_duckdb(staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Pat
     if db_path.exists():
         db_path.unlink()
     helpers = "".join(f", TRY_CAST({q(col)} AS DOUBLE) AS {q(h)}" for col, h in ctx.number_helpers.items())
-    codes = ", ".join(f"{canonical_codes(q(col), choices, multiple=multiple)} AS {q(col)}"
-                      for col, (choices, multiple) in ctx.code_columns.items())
+    codes = ", ".join(
+        f"{canonical_codes(q(col), choices, multiple=multiple)} AS {q(col)}"
+        for col, (choices, multiple) in ctx.code_columns.items()
+    )
     star = f"* REPLACE ({codes})" if codes else "*"
     kind = "TABLE" if materialize else "VIEW"
     con = duckdb.connect(str(db_path))
@@ -55,8 +58,10 @@ def prepare_duckdb(staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Pat
         for repeat, columns in ctx.indexed.items():
             selects = ", ".join(f"{expr} AS {q(col)}" for col, expr in columns.items())
             path = literal(str(ctx.file_repeats[repeat].path))
-            con.execute(f"CREATE VIEW {q('__m_' + repeat)} AS SELECT _hh_row AS __ir_hh, _parent_path AS __ir_parent, "
-                        f"_pos AS __ir_pos, {selects} FROM read_parquet({path}) WHERE _hh_row IS NOT NULL")
+            con.execute(
+                f"CREATE VIEW {q('__m_' + repeat)} AS SELECT _hh_row AS __ir_hh, _parent_path AS __ir_parent, "
+                f"_pos AS __ir_pos, {selects} FROM read_parquet({path}) WHERE _hh_row IS NOT NULL"
+            )
             ctx.sql_statements += 1
     finally:
         con.close()
@@ -75,24 +80,32 @@ def source_sql(staged: Staged | StagedRepeat, ctx: RuleContext) -> str:
             if table is None:
                 break
             alias = f"a{i}"
-            joins.append(f"LEFT JOIN (SELECT * FROM read_parquet({literal(str(table.path))}) WHERE _hh_row IS NOT NULL "
-                         "QUALIFY row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) = 1) "
-                         f"{alias} ON {alias}._hh_row = {prev}._hh_row AND {alias}._path = {prev}._parent_path")
+            joins.append(
+                f"LEFT JOIN (SELECT * FROM read_parquet({literal(str(table.path))}) WHERE _hh_row IS NOT NULL "
+                "QUALIFY row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) = 1) "
+                f"{alias} ON {alias}._hh_row = {prev}._hh_row AND {alias}._path = {prev}._parent_path"
+            )
             extra += _ancestor_values(ctx, table, alias)
             if i == 0:
                 found = f"({alias}._row IS NOT NULL)"
             prev = alias
         if ctx.household is not None:
-            joins.append(f"LEFT JOIN read_parquet({literal(str(ctx.household.path))}) h ON h._row = d._hh_row")
+            joins.append(
+                f"LEFT JOIN read_parquet({literal(str(ctx.household.path))}) h ON h._row = d._hh_row"
+            )
             extra += _ancestor_values(ctx, ctx.household, "h")
         extra.append(f"{found} AS __parent_found")
     for column, cond in ctx.count_columns.items():
         repeat = column.removeprefix(COUNT_PREFIX)
         path = literal(str(ctx.file_repeats[repeat].path))
-        extra.append(f"(SELECT count(*) FROM read_parquet({path}) c WHERE c._hh_row IS NOT NULL AND {cond}) "
-                     f"AS {q(column)}")
-    return (f"SELECT d.*{''.join(', ' + e for e in extra)} FROM read_parquet({literal(str(staged.path))}) d "
-            + " ".join(joins))
+        extra.append(
+            f"(SELECT count(*) FROM read_parquet({path}) c WHERE c._hh_row IS NOT NULL AND {cond}) "
+            f"AS {q(column)}"
+        )
+    return (
+        f"SELECT d.*{''.join(', ' + e for e in extra)} FROM read_parquet({literal(str(staged.path))}) d "
+        + " ".join(joins)
+    )
 
 
 def _ancestor_values(ctx: RuleContext, table: Staged | StagedRepeat, alias: str) -> list[str]:
@@ -150,13 +163,17 @@ FORM_PROBLEM_MIN_ROWS = 20
 
 
 def _may_be_form_problem(rule: Rule, failing: int, settings: Settings) -> bool:
-    return (rule.kind in FORM_PROBLEM_KINDS and rule.action == Action.QUARANTINE
-            and settings.explicit_policy(rule.kind) is None
-            and failing > FORM_PROBLEM_SHARE * FORM_PROBLEM_MIN_ROWS)
+    return (
+        rule.kind in FORM_PROBLEM_KINDS
+        and rule.action == Action.QUARANTINE
+        and settings.explicit_policy(rule.kind) is None
+        and failing > FORM_PROBLEM_SHARE * FORM_PROBLEM_MIN_ROWS
+    )
 
 
-def _form_problems(con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, Rule, int]], ctx: RuleContext,
-                   total: int) -> dict[int, str]:
+def _form_problems(
+    con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, Rule, int]], ctx: RuleContext, total: int
+) -> dict[int, str]:
     """rule index -> the note saying why its failures are warnings, for the candidates failing on most rows.
 
     The denominator is the rows a rule applies to (`Rule.applies`: rows with an answer, or where a required
@@ -164,25 +181,40 @@ def _form_problems(con: duckdb.DuckDBPyConnection, candidates: list[tuple[int, R
     """
     if not candidates or total < FORM_PROBLEM_MIN_ROWS:
         return {}
-    counts = ", ".join(f"count(*) FILTER (WHERE coalesce({rule.applies}, false))" if rule.applies else "count(*)"
-                       for _, rule, _ in candidates)
+    counts = ", ".join(
+        f"count(*) FILTER (WHERE coalesce({rule.applies}, false))" if rule.applies else "count(*)"
+        for _, rule, _ in candidates
+    )
     ctx.sql_statements += 1
     row = con.execute(f"SELECT {counts} FROM {TABLE}").fetchone()
     applies = list(row) if row else [total] * len(candidates)
     notes = {}
     for (i, rule, failing), base in zip(candidates, applies, strict=True):
         if base >= FORM_PROBLEM_MIN_ROWS and failing > FORM_PROBLEM_SHARE * base:
-            of = f"{base:,} rows" if base == total else f"the {base:,} rows it applies to ({total:,} in the file)"
-            notes[i] = (f"rule '{rule.describe}' fails on {failing:,} of {of}: probably a form problem; rows kept. "
-                        f'Fix the form or set [validation.policy] {rule.kind} = "quarantine".')
+            of = (
+                f"{base:,} rows"
+                if base == total
+                else f"the {base:,} rows it applies to ({total:,} in the file)"
+            )
+            notes[i] = (
+                f"rule '{rule.describe}' fails on {failing:,} of {of}: probably a form problem; rows kept. "
+                f'Fix the form or set [validation.policy] {rule.kind} = "quarantine".'
+            )
     return notes
 
 
 # ------------------------------------------------------------------------------------------------ entry
 
 
-def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path,
-             route: str = "auto", timings: dict[str, float] | None = None) -> ValidationResult:
+def validate(
+    staged: Staged,
+    form: XLSForm,
+    settings: Settings,
+    *,
+    workdir: Path,
+    route: str = "auto",
+    timings: dict[str, float] | None = None,
+) -> ValidationResult:
     """Run the form's rules on one staged file; never raises for bad data (bad rows become Problems).
 
     route: "auto" (GX on DuckDB when available, else pandas), "sql" or "pandas".
@@ -225,21 +257,40 @@ def validate(staged: Staged, form: XLSForm, settings: Settings, *, workdir: Path
         docs += [(r.kind, r.gx_type, prefix + r.describe, outcomes.get(j)) for j, r in enumerate(rules)]
         statements += ctx.sql_statements
     problems.sort(key=lambda p: (p.member is not None, p.member or "", p.row is None, p.row or 0))
-    result = ValidationResult(problems=problems, not_checked=list(dict.fromkeys(not_checked)), rules=len(docs),
-                              not_enforced=list(dict.fromkeys(not_enforced)), suspect_rules=suspect_rules)
+    result = ValidationResult(
+        problems=problems,
+        not_checked=list(dict.fromkeys(not_checked)),
+        rules=len(docs),
+        not_enforced=list(dict.fromkeys(not_enforced)),
+        suspect_rules=suspect_rules,
+    )
     from .docs import write_validation_docs
 
-    result.docs_path = str(write_validation_docs(
-        workdir / "validation.html", file_name=staged.path.name, route="GX on DuckDB (SQL)" if use_sql else
-        "GX on pandas", rules=docs, not_checked=result.not_checked, not_enforced=result.not_enforced,
-        suspect_rules=result.suspect_rules))
+    result.docs_path = str(
+        write_validation_docs(
+            workdir / "validation.html",
+            file_name=staged.path.name,
+            route="GX on DuckDB (SQL)" if use_sql else "GX on pandas",
+            rules=docs,
+            not_checked=result.not_checked,
+            not_enforced=result.not_enforced,
+            suspect_rules=result.suspect_rules,
+        )
+    )
     lap("docs")
     timings["statements"] = statements
     return result
 
 
-def _validate_table(staged: Staged | StagedRepeat, rules: list[Rule], ctx: RuleContext, db_path: Path, use_sql: bool,
-                    timings: dict[str, float], lap) -> tuple[list[Problem], dict[int, RuleOutcome], list[Rule]]:
+def _validate_table(
+    staged: Staged | StagedRepeat,
+    rules: list[Rule],
+    ctx: RuleContext,
+    db_path: Path,
+    use_sql: bool,
+    timings: dict[str, float],
+    lap,
+) -> tuple[list[Problem], dict[int, RuleOutcome], list[Rule]]:
     """One table's suite: GX decides which rules fail, then every failing row is listed."""
     prepare_duckdb(staged, ctx, db_path, materialize=staged.rows <= 50_000)
     con = duckdb.connect(str(db_path))
@@ -260,7 +311,9 @@ def _validate_table(staged: Staged | StagedRepeat, rules: list[Rule], ctx: RuleC
             continue
         if outcome.error:
             what = f"{rule.kind} of {rule.question}" if rule.question else rule.kind
-            ctx.not_checked.append(f"{what}: {rule.describe} (the check could not run: {outcome.error[:160]})")
+            ctx.not_checked.append(
+                f"{what}: {rule.describe} (the check could not run: {outcome.error[:160]})"
+            )
         elif rule.row_level and rows_query(rule, outcome) is not None:
             failed.append((i, rule, outcome))
         else:
@@ -271,11 +324,21 @@ def _validate_table(staged: Staged | StagedRepeat, rules: list[Rule], ctx: RuleC
         try:
             found = failing_rows(con, failed, ctx)
         except duckdb.Error:
-            log.warning("listing failing rows in one statement failed; listing them rule by rule", exc_info=True)
+            log.warning(
+                "listing failing rows in one statement failed; listing them rule by rule", exc_info=True
+            )
             found = {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
         failing = {i: len({r[0] for r in found[i]}) for i, _, _ in failed}
-        suspects = _form_problems(con, [(i, rule, failing[i]) for i, rule, _ in failed
-                                        if _may_be_form_problem(rule, failing[i], ctx.settings)], ctx, staged.rows)
+        suspects = _form_problems(
+            con,
+            [
+                (i, rule, failing[i])
+                for i, rule, _ in failed
+                if _may_be_form_problem(rule, failing[i], ctx.settings)
+            ],
+            ctx,
+            staged.rows,
+        )
     finally:
         con.close()
     timings["rows_sql"] = timings.get("rows_sql", 0.0) + time.perf_counter() - sql_started

@@ -361,7 +361,8 @@ def demo(
     directory: Annotated[Path, typer.Argument(help="Where to write the demo assessment.")] = Path("."),
     households: Annotated[int, typer.Option(help="Number of households.")] = 2000,
 ):
-    """Write a realistic demo assessment (form, sampling frame, three exports, config) into DIRECTORY."""
+    """Write a realistic demo assessment (form with a household roster, sampling frame, three exports and two
+    roster re-exports, config) into DIRECTORY."""
     from assess.demo import write_demo
 
     try:

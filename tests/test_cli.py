@@ -146,7 +146,7 @@ def test_new_files_skips_content_loaded_under_another_round(small_demo):
     from tests._store import build_store
 
     settings, _, run = build_store(small_demo)
-    assert [f.status for f in run.files] == ["loaded"] * 3
+    assert [f.status for f in run.files] == ["loaded"] * 5  # three exports and two roster re-exports
     assert new_files(settings).new == []  # same round: seen
     r2 = replace(settings, round="2026-R2")
     inbox = new_files(r2)
@@ -159,7 +159,7 @@ def test_new_files_skips_content_loaded_under_another_round(small_demo):
         "well, run `assess run --reload-into-round`."
     )
     again = new_files(r2, reload_into_round=True)
-    assert len(again.new) == 3 and again.other_round == []
+    assert len(again.new) == 5 and again.other_round == []
 
 
 def test_changing_the_round_does_not_load_the_same_files_again(prefect_harness, small_demo):
@@ -380,7 +380,7 @@ def test_run_shows_progress_rows_not_logs_and_keeps_names_whole_at_80_columns(
     assert result.returncode == 0, result.stdout + result.stderr
     out, err = result.stdout, result.stderr
     names = sorted(p.name for p in (demo_template / "data/raw").iterdir())
-    assert len(names) == 3
+    assert len(names) == 5  # three exports and two roster re-exports
     for name in names:  # a file name is never folded
         assert re.search(rf"^{re.escape(name)}\s+loaded\s", out, re.MULTILINE), out
     reports = [line.removeprefix("Report: ") for line in out.splitlines() if line.startswith("Report: ")]
@@ -389,8 +389,8 @@ def test_run_shows_progress_rows_not_logs_and_keeps_names_whole_at_80_columns(
     assert not PREFECT_INFO.search(out + err), err
     for row in ("Files staged", "Rows loaded", "Estimates", "Reports"):
         assert row in err, err
-    assert re.search(r"Files staged .* 3/3", err) and re.search(r"Reports .* 7/7", err), err
-    assert re.search(r"Rows loaded .* 2000/2000", err), err
+    assert re.search(r"Files staged .* 5/5", err) and re.search(r"Reports .* 7/7", err), err
+    assert re.search(r"Rows loaded .* 4000/4000", err), err  # the roster re-exports repeat the households
     messages = _prefect_logs(config)  # the Prefect UI still has the run's whole log
     assert any(m.endswith("900 rows read, 0 problem(s)") for m in messages), messages
     assert any(m.startswith("Finished in state Completed") for m in messages), messages

@@ -50,10 +50,13 @@ def test_households_interviewed_declined_and_in_the_estimates_agree(loaded):
     con = duckdb.connect(str(settings.store_path), read_only=True)
     try:
         consent = dict(con.execute("SELECT consent, count(*) FROM submissions GROUP BY 1").fetchall())
-        n_max = con.execute("SELECT max(n) FROM estimates WHERE level = 'national'").fetchone()[0]
+        # households only: member estimates (unit roster) count people
+        n_max = con.execute(
+            "SELECT max(n) FROM estimates WHERE level = 'national' AND unit = 'household'"
+        ).fetchone()[0]
         national = household_counts(con, settings.round)
         by_area = con.execute(
-            "SELECT area, max(n) FROM estimates WHERE level = 'admin1' GROUP BY 1"
+            "SELECT area, max(n) FROM estimates WHERE level = 'admin1' AND unit = 'household' GROUP BY 1"
         ).fetchall()
         interviewed = dict(con.execute("SELECT admin1, count(*) FROM submissions GROUP BY 1").fetchall())
         for area, n in by_area:
@@ -142,9 +145,9 @@ def test_one_warning_count_per_file_in_the_run_receipt_store_and_annex(demo_temp
     finally:
         con.close()
     odk, repeated = outs
-    assert (
-        odk.status == FileStatus.LOADED and odk.warning_count == 0
-    )  # the demo's exports load without warnings
+    # the demo's exports load without warnings but one: a CSV holds the households only, not the roster
+    assert odk.status == FileStatus.LOADED and odk.warning_count == 1
+    assert "repeat group(s) 'roster'" in odk.warnings[0] and "households only" in odk.warnings[0]
     assert repeated.warning_count >= 1 and repeated.warnings
     for out in outs:
         receipt = json.loads(

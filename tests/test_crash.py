@@ -116,7 +116,7 @@ def clean(small_demo, tmp_path_factory) -> dict:
     done = _drive(root)
     assert done.returncode == 0, done.stderr
     snap = snapshot(root)
-    assert len(snap["files"]) == 3 and snap["duplicates"] == 0 and snap["submissions"]
+    assert len(snap["files"]) == 5 and snap["duplicates"] == 0 and snap["submissions"]
     assert all(name.split(".")[0] == sha for name, sha in snap["archive"].items())  # content-addressed
     return snap
 

@@ -16,6 +16,8 @@ HOUSEHOLDS = 600
 KOBO_CSV = "data/raw/kobo_export_2026-11-10.csv"
 KOBO_XLSX = "data/raw/kobo_export_2026-11-12.xlsx"
 ODK_CSV = "data/raw/odk_central_2026-11-14.csv"
+KOBO_ROSTER = "data/raw/kobo_export_2026-11-16_roster.xlsx"
+ODK_ZIP = "data/raw/odk_central_2026-11-16.csv.zip"
 FORM = "data/forms/needs_assessment.xlsx"
 FRAME = "data/forms/sampling_frame.csv"
 NEEDS = ["food", "water", "shelter", "health", "education", "livelihoods", "protection", "cash", "other"]
@@ -65,7 +67,7 @@ def _all_rows(dest: Path) -> list[dict[str, object]]:
 
 def test_files_exist(demo):
     dest, written = demo
-    expected = [FORM, FRAME, KOBO_CSV, KOBO_XLSX, ODK_CSV, "assessment.toml"]
+    expected = [FORM, FRAME, KOBO_CSV, KOBO_XLSX, ODK_CSV, KOBO_ROSTER, ODK_ZIP, "assessment.toml"]
     assert [p.relative_to(dest).as_posix() for p in written] == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
 
@@ -318,3 +320,130 @@ def test_refuses_to_overwrite(tmp_path):
         write_demo(tmp_path)
     assert (tmp_path / "assessment.toml").read_text(encoding="utf-8").startswith("[survey]")
     assert not (tmp_path / "data").exists()
+
+
+# ------------------------------------------------------------------------------------------------ the roster
+WG = ("vision", "hearing", "mobility", "cognition", "selfcare", "communication")
+KOBO_META = ("_id", "_uuid", "_submission_time", "_validation_status", "_notes", "_status", "_submitted_by")
+KOBO_META += ("__version__", "_tags")
+
+
+def _zip_rows(path: Path) -> dict[str, list[dict[str, str]]]:
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        return {
+            name: list(csv.DictReader(io.StringIO(zf.read(name).decode("utf-8"), newline="")))
+            for name in zf.namelist()
+        }
+
+
+def test_roster_exports_follow_kobo_and_central_layouts(demo):
+    dest, _ = demo
+    wb = load_workbook(dest / KOBO_ROSTER, read_only=True)
+    assert wb.sheetnames == ["Community Needs Assessment 2026", "roster"]
+    header = list(next(wb["roster"].iter_rows(values_only=True)))
+    wb.close()
+    questions = ["ind_sex", "ind_age", "ind_school", *(f"wgq_{d}" for d in WG), "ind_disability"]
+    assert header[:12] == [f"household/roster/{q}" for q in questions] + [
+        "_parent_table_name",
+        "_parent_index",
+    ]
+    assert header[12:] == [f"_submission_{m}" for m in KOBO_META]
+    households = _xlsx_rows(dest / KOBO_ROSTER)
+    members = _sheet(dest / KOBO_ROSTER, "roster")
+    assert "_submission__uuid" in members[0]
+
+    # a later, cumulative re-export of both Kobo files: the same households with the same answers (as numbers
+    # where the CSV has text)
+    def norm(row: dict) -> dict:
+        out = {}
+        for k, v in row.items():
+            text = "" if v is None else str(v)
+            try:
+                out[k] = float(text)
+            except ValueError:
+                out[k] = text
+        out.pop("_index")
+        return out
+
+    before = _kobo_csv_rows(dest / KOBO_CSV) + _xlsx_rows(dest / KOBO_XLSX)
+    assert [norm(r) for r in households] == [norm(r) for r in before]
+    assert [r["_index"] for r in households] == list(range(1, len(households) + 1))
+    by_index = {r["_index"]: r for r in households}
+    sizes: dict[int, int] = {}
+    for m in members:
+        hh = by_index[m["_parent_index"]]
+        assert (
+            m["_submission__uuid"] == hh["_uuid"]
+            and m["_parent_table_name"] == "Community Needs Assessment 2026"
+        )
+        sizes[m["_parent_index"]] = sizes.get(m["_parent_index"], 0) + 1
+        age = m["household/roster/ind_age"]
+        assert isinstance(age, int) and 0 <= age <= 110
+        assert (m["household/roster/ind_school"] is not None) == (5 <= age <= 17)
+        assert all((m[f"household/roster/wgq_{d}"] is not None) == (age >= 5) for d in WG)
+    for r in households:  # repeat_count = ${hh_size}: one member per person, none without consent
+        assert sizes.get(r["_index"], 0) == (r["household/hh_size"] or 0)
+
+    files = _zip_rows(dest / ODK_ZIP)
+    assert list(files) == ["cna_2026.csv", "cna_2026-roster.csv"]
+    main, roster = files["cna_2026.csv"], files["cna_2026-roster.csv"]
+    assert list(main[0]) == list(_odk_rows(dest / ODK_CSV)[0])
+    assert sorted(r["KEY"] for r in main) == sorted(r["KEY"] for r in _odk_rows(dest / ODK_CSV))
+    assert list(roster[0])[-2:] == ["PARENT_KEY", "KEY"]
+    keys = {r["KEY"]: r for r in main}
+    counts: dict[str, int] = {}
+    for m in roster:
+        counts[m["PARENT_KEY"]] = counts.get(m["PARENT_KEY"], 0) + 1
+        assert m["KEY"] == f"{m['PARENT_KEY']}/household/roster[{counts[m['PARENT_KEY']]}]"
+    assert all(counts.get(k, 0) == int(r["household-hh_size"] or 0) for k, r in keys.items())
+
+
+def test_roster_from_kobo_xlsx_and_central_zip_gives_the_same_member_estimates(tmp_path):
+    """The same submissions exported both ways (Kobo XLSX with a repeat sheet, ODK Central csv.zip) load the
+    same members and give identical estimates, households and members alike."""
+    import duckdb
+
+    from assess.demo import _fields, _odk_columns, _survey_rows, _write_central_zip, demo_records
+    from tests._store import build_store
+
+    households = 240
+    stores = {}
+    for kind in ("kobo", "odk"):
+        dest = tmp_path / kind
+        write_demo(dest, households=households)
+        raw = dest / "data" / "raw"
+        keep = KOBO_ROSTER if kind == "kobo" else None
+        for f in raw.iterdir():
+            if f.relative_to(dest).as_posix() != keep:
+                f.unlink()
+        if kind == "odk":  # the Kobo roster file's households, as ODK Central would export them
+            fields, _, exports = demo_records(households)
+            roster = _fields(_survey_rows(), "roster")
+            _write_central_zip(
+                raw / "cna_2026.csv.zip", _odk_columns(fields), roster, exports[0] + exports[1]
+            )
+        settings, _, run = build_store(dest)
+        assert [f.status.value for f in run.files] == ["loaded"] and run.files[0].quarantined == 0
+        stores[kind] = settings.store_path
+    rows = {}
+    for kind, path in stores.items():
+        con = duckdb.connect(str(path), read_only=True)
+        try:
+            rows[kind] = con.execute(
+                "SELECT unit, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_households, "
+                "n_option, weighted_n, df, suppressed FROM estimates ORDER BY ALL"
+            ).fetchall()
+            members = con.execute("SELECT count(*), count(DISTINCT submission_id) FROM r_roster").fetchone()
+        finally:
+            con.close()
+        assert members is not None and members[0] > 3 * members[1] > 0
+    roster = [r for r in rows["kobo"] if r[0] == "roster"]
+    assert len(roster) > 20 and len(roster) == sum(r[0] == "roster" for r in rows["odk"])
+    assert {r[3] for r in roster} == {"ind_sex", "ind_school", "ind_disability"}
+    # equal: every key and count exactly, the floats to rounding (DuckDB sums doubles in parallel, in any order)
+    assert [r[:5] + r[9:12] + r[13:] for r in rows["kobo"]] == [r[:5] + r[9:12] + r[13:] for r in rows["odk"]]
+    for a, b in zip(rows["kobo"], rows["odk"], strict=True):
+        floats = [a[i] for i in (5, 6, 7, 8, 12)], [b[i] for i in (5, 6, 7, 8, 12)]
+        assert floats[0] == pytest.approx(floats[1], rel=1e-12, abs=1e-15), a[:5]

@@ -19,11 +19,14 @@ def run_flow(prefect_harness):
 
 def test_demo_run_end_to_end(run_flow, demo_dir):
     result = run_flow(str(demo_dir / "assessment.toml"))
-    assert [f.status for f in result.files] == ["loaded"] * 3
-    assert sum(f.accepted + f.quarantined for f in result.files) == 2000
+    assert [f.status for f in result.files] == ["loaded"] * 5
+    # three files of 2,000 households, then the roster re-exports of the same households (with members)
+    assert sum(f.accepted + f.quarantined for f in result.files) == 4000
     con = duckdb.connect(str(demo_dir / "data/processed/assessment.duckdb"), read_only=True)
     households = con.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    assert households == sum(f.accepted for f in result.files)
+    assert households == sum(f.accepted for f in result.files if "2026-11-16" in f.file) == 2000
+    members = con.execute("SELECT count(*), (SELECT sum(hh_size) FROM submissions) FROM r_roster").fetchone()
+    assert members[0] == members[1] > 2000  # repeat_count = ${hh_size}
     national = con.execute(
         "SELECT count(*), sum(n_option) FILTER (WHERE option = 'food') FROM estimates "
         "WHERE level = 'national' AND indicator = 'priority_needs'"

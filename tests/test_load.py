@@ -85,7 +85,7 @@ def test_twenty_files_dropped_during_runs_are_each_loaded_once(tmp_path):
     finally:
         con.close()
     by_name = {n: (c, s) for n, c, s in files}
-    assert len(by_name) == 3 + len(sizes)
+    assert len(by_name) == 5 + len(sizes)  # the demo's five exports
     assert all(c == 1 and s == "loaded" for c, s in by_name.values())
     assert {n: per_file.get(n) for n in sizes} == sizes  # every row of every dropped file, once
     assert dups == 0

@@ -11,15 +11,16 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
+import shutil
 from pathlib import Path
 
 import duckdb
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 
 from assess.core.settings import ConfigError, MemberIndicatorSpec, Settings, indicator_specs, load_settings
 from assess.core.sqlutil import quote
-from assess.core.xlsform import XLSForm, read_form, read_xlsform
+from assess.core.xlsform import XLSForm, read_xlsform
 from assess.estimate.run import check_config_against_form, run_estimates
 from assess.store.connection import connect
 
@@ -598,34 +599,8 @@ def test_member_config_from_the_file(tmp_path):
 # --------------------------------------------------------------------------------------------------
 
 
-def _add_roster_to_demo_form(path: Path) -> None:
-    wb = load_workbook(path)
-    survey, choices = wb["survey"], wb["choices"]
-    header = [c.value for c in survey[1]]
-
-    def row(**cells: str) -> list[str | None]:
-        return [cells.get(h or "") for h in header]
-
-    label = "label::English (en)"
-    for r in (
-        row(type="begin_repeat", name="roster", **{label: "Household members"}),
-        row(type="select_one sex", name="ind_sex", **{label: "Sex"}),
-        row(type="integer", name="ind_age", **{label: "Age"}),
-        row(type="select_one wgq", name="wgq_vision", **{label: "Difficulty seeing"}),
-        row(type="end_repeat", name="roster"),
-    ):
-        survey.append(r)
-    cheader = [c.value for c in choices[1]]
-    for list_name, name, text in (
-        ("sex", "f", "Female"),
-        ("sex", "m", "Male"),
-        ("wgq", "no_difficulty", "None"),
-        ("wgq", "a_lot_of_difficulty", "A lot"),
-        ("wgq", "cannot_do", "Cannot"),
-    ):
-        choices.append([{"list_name": list_name, "name": name, label: text}.get(h or "") for h in cheader])
-    wb.save(path)
-
+HOUSEHOLD_NEEDS = 'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]'
+ROSTER_FILES = ("kobo_export_2026-11-16_roster.xlsx", "odk_central_2026-11-16.csv.zip")
 
 ESTIMATE_ROWS = (
     "SELECT round, level, area, indicator, option, estimate, ci_low, ci_high, se, n, n_option, "
@@ -633,11 +608,25 @@ ESTIMATE_ROWS = (
 )
 
 
+def _without_roster(demo: Path) -> None:
+    """The demo as it was before the roster: no roster exports, no member questions or indicators."""
+    for name in ROSTER_FILES:
+        (demo / "data" / "raw" / name).unlink()
+    config = (demo / "assessment.toml").read_text(encoding="utf-8")
+    start = config.index("questions = [")
+    config = config[:start] + HOUSEHOLD_NEEDS + config[config.index("]", start) + 1 :]
+    config = config[: config.index("# [[indicators.members]]")]
+    (demo / "assessment.toml").write_text(config, encoding="utf-8")
+
+
 def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
     from assess.report import exports
     from tests._store import build_store
 
-    settings, form, _ = build_store(demo_dir)
+    plain = tmp_path / "plain"
+    shutil.copytree(demo_dir, plain)
+    _without_roster(plain)
+    settings, form, _ = build_store(plain)
     con = connect(settings.store_path)
     try:
         before = con.execute(ESTIMATE_ROWS).fetchall()
@@ -645,78 +634,47 @@ def test_demo_with_a_roster_keeps_household_estimates(demo_dir, tmp_path):
         assert con.execute(
             "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
         ).fetchone() == (0,)
+    finally:
+        con.close()
 
-        _add_roster_to_demo_form(settings.xlsform)
-        config = settings.config_path.read_text(encoding="utf-8")
-        config = config.replace(
-            'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]',
-            'questions = ["priority_needs", "water_source", "shelter_condition", "hh_size", '
-            '"ind_sex", "ind_age", "children_5_17", "any_disability"]',
-        )
-        labelled = [{**MEMBER_INDICATORS[0], "label": "Children aged 5-17"}, MEMBER_INDICATORS[1]]
-        config += "\n" + "".join(
-            f'[[indicators.members]]\nname = "{e["name"]}"\nrepeat = "roster"\n'
-            + "".join(f'{k} = "{v}"\n' for k, v in e.items() if k not in ("name", "repeat"))
-            + "\n"
-            for e in labelled
-        )
-        settings.config_path.write_text(config, encoding="utf-8")
-        settings = load_settings(settings.config_path)
-        form = read_form(settings)
-        check_config_against_form(settings, form)
-        households = [
-            r[0]
-            for r in con.execute(
-                "SELECT submission_id FROM submissions WHERE round = ? ORDER BY 1", [settings.round]
-            ).fetchall()
-        ]
-        vision = ["no_difficulty", "no_difficulty", "a_lot_of_difficulty", "no_difficulty", "cannot_do"]
-        repeat_table(
-            con,
-            form,
-            "roster",
-            [
-                {
-                    "submission_id": sid,
-                    "path": f"roster[{k}]",
-                    "ind_sex": "fm"[(i + k) % 2] if (i + k) % 7 else None,
-                    "ind_age": (i * 7 + k * 13) % 80,
-                    "wgq_vision": vision[(i * 3 + k) % 5],
-                }
-                for i, sid in enumerate(households)
-                for k in range(1, 2 + i % 4)
-            ],
-            settings.round,
-        )
-        summary = run_estimates(con, settings, form)
-
+    settings, form, run = build_store(
+        demo_dir
+    )  # the demo as written: its roster re-exports replace households
+    con = connect(settings.store_path)
+    try:
         after = con.execute(ESTIMATE_ROWS).fetchall()
         roster = con.execute(
             "SELECT count(*), min(n), count(*) FILTER (WHERE n_households < n) FROM estimates "
             "WHERE unit = 'roster'"
         ).fetchone()
+        member_indicators = con.execute(
+            "SELECT DISTINCT indicator FROM estimates WHERE unit = 'roster' ORDER BY 1"
+        ).fetchall()
         ranked = con.execute("SELECT DISTINCT indicator FROM ranking WHERE indicator = 'ind_sex'").fetchall()
         out = tmp_path / "estimates.csv"
         exports.export_estimates(con, settings, form, settings.round, out)
     finally:
         con.close()
     # the households' numbers are those of the run without the roster (floats up to summation order)
-    old = [r for r in before]
     new = [r for r in after if r[3] not in ("children_5_17", "any_disability")]
-    assert len(new) == len(old)
-    for a, b in zip(new, old, strict=True):
+    assert len(new) == len(before)
+    for a, b in zip(new, before, strict=True):
         assert [a[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)] == [
             b[i] for i in (0, 1, 2, 3, 4, 9, 10, 12, 13)
         ]
-        assert [a[i] for i in (5, 6, 7, 8, 11)] == pytest.approx([b[i] for i in (5, 6, 7, 8, 11)], rel=1e-12)
-    assert summary.estimates == len(after) + roster[0]
+        assert [a[i] for i in (5, 6, 7, 8, 11)] == pytest.approx([b[i] for i in (5, 6, 7, 8, 11)], rel=1e-9)
+    # only the questions asked per member are counted over members (not the households' `:need` shares)
+    assert member_indicators == [("ind_disability",), ("ind_school",), ("ind_sex",)]
     assert roster[0] > 0 and roster[2] > 0  # members outnumber their households
     assert ranked == [("ind_sex",)]
+    assert all(f.quarantined == 0 and f.status.value == "loaded" for f in run.files)
     with open(out, encoding="utf-8-sig", newline="") as fh:
         recs = list(csv.DictReader(fh))
     assert {r["unit"] for r in recs} == {"household", "roster"}
-    sex = next(r for r in recs if r["unit"] == "roster" and r["level"] == "national" and r["option"] == "f")
-    assert sex["indicator_label"] == "Sex" and sex["option_label"] == "Female"
+    sex = next(
+        r for r in recs if r["unit"] == "roster" and r["level"] == "national" and r["option"] == "female"
+    )
+    assert sex["indicator_label"] == "Sex of the member" and sex["option_label"] == "Female"
     assert int(sex["n"]) > int(sex["n_households"]) > 0
     children = next(r for r in recs if r["indicator"] == "children_5_17" and r["level"] == "national")
     assert children["unit"] == "household" and children["indicator_label"] == "Children aged 5-17"

@@ -84,11 +84,11 @@ def test_national_html_shows_the_estimates(demo, tmp_path):
         settings.store_path, level="national", indicator="priority_needs", option="food"
     )
     assert t.pct(est) in html and t.pct_ci(lo, hi) in html
-    # every option of every needs question is shown nationally, with its CI
+    # every option of every household needs question is shown nationally, with its CI (members: see below)
     con = duckdb.connect(str(settings.store_path), read_only=True)
     rows = con.execute(
-        "SELECT indicator, option, estimate, ci_low, ci_high FROM estimates "
-        "WHERE level = 'national' AND option <> '' AND list_contains(?, indicator)",
+        "SELECT indicator, option, estimate, ci_low, ci_high FROM estimates WHERE unit = 'household' "
+        "AND level = 'national' AND option <> '' AND list_contains(?, indicator)",
         [list(settings.needs)],
     ).fetchall()
     mean = con.execute(
@@ -112,7 +112,8 @@ def test_national_html_shows_the_estimates(demo, tmp_path):
     assert "Cells with fewer than 5 households are not shown" in html
     assert run.run_id in html
     con = duckdb.connect(str(settings.store_path), read_only=True)
-    for name, sha in con.execute("SELECT name, sha256 FROM files").fetchall():
+    used = "SELECT DISTINCT source_sha256 FROM submissions"  # the roster re-exports replaced the first files
+    for name, sha in con.execute(f"SELECT name, sha256 FROM files WHERE sha256 IN ({used})").fetchall():
         assert name in html and sha in html
     con.close()
     assert "2–13 November 2026" in html  # data collection dates from the submissions
@@ -485,11 +486,16 @@ def test_reproducibility_lists_only_the_files_in_the_numbers(with_bad_files, tmp
     html = _html(settings, form, run, tmp_path, regions=False)["national"]
     con = duckdb.connect(str(settings.store_path), read_only=True)
     files = {r[0]: r[1:] for r in con.execute("SELECT name, sha256, status FROM files").fetchall()}
+    used = {r[0] for r in con.execute("SELECT DISTINCT source_sha256 FROM submissions").fetchall()}
     con.close()
     assert files["zz_empty.csv"][1] == files["zz_other_form.csv"][1] == "rejected"
     repro = _section(html, 'id="s-repro"', "</table>")
     listed = re.findall(r"<tr><td>([^<]+)</td><td class=\"hash\">([0-9a-f]{64})</td></tr>", repro)
-    assert sorted(listed) == sorted((n, f[0]) for n, f in files.items() if f[1] == "loaded")
+    assert sorted(listed) == sorted((n, f[0]) for n, f in files.items() if f[1] == "loaded" and f[0] in used)
+    # the first Kobo CSV loaded, but every household of it was replaced by the later roster re-export
+    assert files["kobo_export_2026-11-10.csv"][1] == "loaded" and "kobo_export_2026-11-10.csv" not in dict(
+        listed
+    )
     assert "zz_bad_rows.csv" in dict(listed)  # some of its rows are in the numbers
 
 
@@ -745,3 +751,97 @@ def test_new_wording_in_french_and_arabic(demo, tmp_path):
     assert '<html lang="ar" dir="rtl">' in ar["national"]
     assert "مناطق لافتة" in ar["national"] and "إجابات تدل على احتياج" in ar["national"]
     assert "هنا مقابل" in ar["شمال-كارسا"]
+
+
+# --------------------------------------------------------------------------------------------- members
+def _member_rows(store: Path, level: str, area: str) -> dict[tuple[str, str], tuple]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        rows = con.execute(
+            "SELECT indicator, option, estimate, ci_low, ci_high, n, n_households FROM estimates "
+            "WHERE unit = 'roster' AND level = ? AND area = ?",
+            [level, area],
+        ).fetchall()
+    finally:
+        con.close()
+    return {(r[0], r[1]): r[2:] for r in rows}
+
+
+def test_member_pages_show_the_roster_with_member_wording(demo, tmp_path):
+    settings, form, run = demo
+    pages = _html(settings, form, run, tmp_path, regions=["R02"])
+    html, region = pages["national"], pages["Karsa-South"]
+    t = Text("en", settings.min_cell)
+    section = _section(html, 'id="s-members-roster"', '<section class="page-start">')
+    assert "People in the households" in html[: html.index('id="s-summary"')]  # in the contents
+    nat = _member_rows(settings.store_path, "national", "all")
+    school, disability, female = (
+        nat[("ind_school", "yes")],
+        nat[("ind_disability", "")],
+        nat[("ind_sex", "female")],
+    )
+    # who was listed: people and households, from the same estimates
+    assert f"lists {t.count(female[3])} people in {t.count(female[4])} households" in section
+    # the age/sex pyramid: counts of people listed in the roster, by band and sex, clearly not weighted
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    listed = con.execute(
+        "SELECT count(*) FILTER (WHERE ind_sex = 'female' AND ind_age BETWEEN 5 AND 9), "
+        "count(*) FILTER (WHERE ind_sex = 'male' AND ind_age >= 60), count(*) FROM r_roster"
+    ).fetchone()
+    con.close()
+    pyramid = _section(section, '<table class="pyramid">', "</table>")
+    assert re.search(rf'<td class="num">{t.count(listed[0])}</td><td class="half">.*?5–9', pyramid)
+    assert re.search(
+        rf"60\+</span></td><td class=\"half\">.*?<td class=\"num\">{t.count(listed[1])}</td>", pyramid
+    )
+    assert f"({t.count(listed[2])} in all): counts of the sample, not weighted" in section
+    # school attendance 5-17 and disability (Washington Group), national and by region, with 95% CIs
+    for (value, lo, hi, *_), label in (
+        (school, "Does this child attend school (formal education) this school year?: Yes"),
+        (disability, "Member with a disability (Washington Group)"),
+    ):
+        chart = _section(section, f'<span class="q">{label}</span>', "</figure>")
+        assert re.search(
+            rf"National</th><td class=\"bar-strip\">.*?<b>{re.escape(t.pct(value))}</b> "
+            rf"<span class=\"ci ltr\" dir=\"ltr\">\({re.escape(t.pct_ci(lo, hi))}\)",
+            chart,
+        ), label
+    south = _member_rows(settings.store_path, "admin1", "R02")[("ind_school", "yes")]
+    assert re.search(
+        rf"Karsa South</th><td class=\"bar-strip\">.*?<b>{re.escape(t.pct(south[0]))}</b>",
+        _section(section, "attend school", "</figure>"),
+    )
+    # member wording: people, not households
+    assert f"n = {t.count(school[3])} people in {t.count(school[4])} households" in section
+    assert f"n = {t.count(disability[3])} people in {t.count(disability[4])} households" in section
+    assert "share of members" in section and "n = " + t.count(school[3]) + " households" not in html
+    assert "Share of households" not in section
+    # household numbers made from the members: shares / averages of households, never "average answer"
+    summary = _section(html, 'id="s-summary"', "</section>")
+    assert "“Households with a member with a disability”: " in summary and " of households (95% CI" in summary
+    assert "“Children aged 5-17”: " in summary and "on average per household" in summary
+    assert "average answer to “Households with" not in summary.lower()
+    # member questions stay out of the household pages (summary, heat tables, household charts)
+    assert (
+        "Sex of the member" not in summary and "Sex of the member" not in html[: html.index('id="s-members')]
+    )
+    # the region report: its own pyramid and its member figures against the national ones
+    part = _section(region, 'id="s-members-roster"', "</section>")
+    here = _member_rows(settings.store_path, "admin1", "R02")
+    assert 'class="pyramid"' in part
+    for key in (("ind_school", "yes"), ("ind_disability", ""), ("ind_sex", "female")):
+        assert t.pct(here[key][0]) in part and t.pct(nat[key][0]) in part
+    assert f"lists {t.count(here[('ind_sex', 'female')][3])} people in" in part
+
+
+def test_member_wording_in_french_and_arabic(demo, tmp_path):
+    settings, form, run = demo
+    school = _member_rows(settings.store_path, "national", "all")[("ind_school", "yes")]
+    for language, code, words in (
+        ("Français (fr)", "fr", ("Les personnes des ménages", "personnes dans", "Personnes recensées")),
+        ("العربية (ar)", "ar", ("الأشخاص في الأسر", "شخصًا في", "الأشخاص المسجلون")),
+    ):
+        html = _html(settings, form, run, tmp_path / code, regions=False, language=language)["national"]
+        t = Text(code, settings.min_cell)
+        assert all(w in html for w in words), code
+        assert t.fill("n_members", n=t.count(school[3]), h=t.count(school[4])) in html

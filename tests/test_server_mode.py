@@ -158,7 +158,7 @@ def test_two_workers_ingest_in_parallel_then_one_aggregation(server, demo):
     settings = load_settings(config)
     names = sorted(p.name for p in settings.inbox.iterdir())
     assert result.failed_ingest_runs == []
-    assert len(runs) == 3 and all(r.state.is_completed() for r in runs)
+    assert len(runs) == 5 and all(r.state.is_completed() for r in runs)
     assert sorted(f.file for f in result.files) == names
     assert {f.status for f in result.files} == {"loaded"}
     files, n, distinct = _store_counts(settings)

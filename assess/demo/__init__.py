@@ -7,9 +7,13 @@
 * `data/raw/kobo_export_2026-11-10.csv`  - KoboToolbox CSV (`;`, UTF-8 with BOM, CRLF, `/` group paths);
 * `data/raw/kobo_export_2026-11-12.xlsx` - KoboToolbox XLSX (same headers, numbers stored as numbers);
 * `data/raw/odk_central_2026-11-14.csv`  - ODK Central CSV (`,`, UTF-8, LF, `-` group paths);
+* `data/raw/kobo_export_2026-11-16_roster.xlsx` - a later, cumulative KoboToolbox XLSX of both Kobo files'
+  households with their household roster (repeat group `roster`) on a second sheet;
+* `data/raw/odk_central_2026-11-16.csv.zip` - a later ODK Central csv.zip of the ODK file's households,
+  `cna_2026.csv` plus `cna_2026-roster.csv` (KEY / PARENT_KEY);
 * `assessment.toml`                   - the configuration, commented for a data officer.
 
-Everything is drawn from one `random.Random(seed)`, so the same seed gives byte-identical CSV files and
+Everything is drawn from one `random.Random(seed)` (the rosters, last, from a second stream seeded from it), so the same seed gives byte-identical CSV files and
 identical cell contents in the XLSX files. The answers follow the form: admin2 always lies inside its
 admin1, relevance is respected (no household block without consent), constraints hold.
 """
@@ -32,6 +36,8 @@ FRAME_PATH = Path("data/forms/sampling_frame.csv")
 KOBO_CSV_PATH = Path("data/raw/kobo_export_2026-11-10.csv")
 KOBO_XLSX_PATH = Path("data/raw/kobo_export_2026-11-12.xlsx")
 ODK_CSV_PATH = Path("data/raw/odk_central_2026-11-14.csv")
+KOBO_ROSTER_PATH = Path("data/raw/kobo_export_2026-11-16_roster.xlsx")
+ODK_ZIP_PATH = Path("data/raw/odk_central_2026-11-16.csv.zip")
 CONFIG_PATH = Path("assessment.toml")
 
 FORM_TITLE = "Community Needs Assessment 2026"
@@ -53,6 +59,7 @@ SURVEY_COLUMNS = (
     "choice_filter",
     "appearance",
     "calculation",
+    "repeat_count",
 )
 _OPTIONAL = (
     "hint",
@@ -63,6 +70,7 @@ _OPTIONAL = (
     "choice_filter",
     "appearance",
     "calculation",
+    "repeat_count",
 )
 
 CONSENTED = "${consent} = 'yes'"
@@ -227,6 +235,7 @@ def _survey_rows() -> list[dict[str, str]]:
             constraint=". >= 0 and . <= 240",
             constraint_message="Enter a number of months between 0 and 240.",
         ),
+        *_roster_rows(),
         _q("end_group", "household"),
         _q(
             "begin_group",
@@ -337,6 +346,110 @@ def _survey_rows() -> list[dict[str, str]]:
     return rows
 
 
+# Washington Group short set (WG-SS): six domains, the same four answers; "a lot of difficulty" or "cannot do
+# at all" in any domain is the standard disability cut-off.
+WG_DOMAINS = (
+    # name, English, French, Arabic, relative frequency of difficulty
+    (
+        "wgq_vision",
+        "Difficulty seeing, even if wearing glasses?",
+        "Difficulté à voir, même avec des lunettes ?",
+        "صعوبة في الرؤية، حتى مع ارتداء النظارات؟",
+        1.3,
+    ),
+    (
+        "wgq_hearing",
+        "Difficulty hearing, even if using a hearing aid?",
+        "Difficulté à entendre, même avec un appareil auditif ?",
+        "صعوبة في السمع، حتى مع استخدام سماعة؟",
+        1.0,
+    ),
+    (
+        "wgq_mobility",
+        "Difficulty walking or climbing steps?",
+        "Difficulté à marcher ou à monter des marches ?",
+        "صعوبة في المشي أو صعود الدرج؟",
+        1.5,
+    ),
+    (
+        "wgq_cognition",
+        "Difficulty remembering or concentrating?",
+        "Difficulté à se souvenir ou à se concentrer ?",
+        "صعوبة في التذكر أو التركيز؟",
+        1.0,
+    ),
+    (
+        "wgq_selfcare",
+        "Difficulty with self-care, such as washing all over or dressing?",
+        "Difficulté à prendre soin de soi, comme se laver ou s'habiller ?",
+        "صعوبة في العناية الذاتية، مثل الاغتسال أو ارتداء الملابس؟",
+        0.6,
+    ),
+    (
+        "wgq_communication",
+        "Difficulty communicating, for example understanding or being understood?",
+        "Difficulté à communiquer, par exemple à comprendre ou à se faire comprendre ?",
+        "صعوبة في التواصل، مثل الفهم أو أن يفهمه الآخرون؟",
+        0.5,
+    ),
+)
+WG_SEVERE = ("a_lot_of_difficulty", "cannot_do")
+SCHOOL_AGE = "${ind_age} >= 5 and ${ind_age} <= 17"
+
+
+def _roster_rows() -> list[dict[str, str]]:
+    """The household roster: one instance per member (`repeat_count = ${hh_size}`)."""
+    severe = " or ".join(f"selected(${{{d}}}, '{c}')" for d, *_ in WG_DOMAINS for c in WG_SEVERE)
+    rows = [
+        _q(
+            "begin_repeat",
+            "roster",
+            "Household members",
+            "Membres du ménage",
+            "أفراد الأسرة",
+            repeat_count="${hh_size}",
+        ),
+        _q(
+            "select_one gender", "ind_sex", "Sex of the member", "Sexe du membre", "جنس الفرد", required="yes"
+        ),
+        _q(
+            "integer",
+            "ind_age",
+            "Age of the member (years)",
+            "Âge du membre (années)",
+            "عمر الفرد (بالسنوات)",
+            hint="Completed years; 0 for a baby under one year.",
+            required="yes",
+            constraint=". >= 0 and . <= 110",
+            constraint_message="Age must be between 0 and 110.",
+        ),
+        _q(
+            "select_one yes_no",
+            "ind_school",
+            "Does this child attend school (formal education) this school year?",
+            "Cet enfant fréquente-t-il l'école (enseignement formel) cette année scolaire ?",
+            "هل يلتحق هذا الطفل بالمدرسة (التعليم النظامي) هذا العام الدراسي؟",
+            required="yes",
+            relevant=SCHOOL_AGE,
+        ),
+    ]
+    for name, en, fr, ar, _ in WG_DOMAINS:
+        rows.append(_q("select_one wgq", name, en, fr, ar, required="yes", relevant="${ind_age} >= 5"))
+    rows += [
+        _q(
+            "calculate",
+            "ind_disability",
+            "Member with a disability (Washington Group)",
+            "Membre en situation de handicap (Washington Group)",
+            "فرد من ذوي الإعاقة (مجموعة واشنطن)",
+            relevant="${ind_age} >= 5",
+            calculation=f"if({severe}, 1, 0)",
+        ),
+        _q("end_repeat", "roster"),
+    ]
+    return rows
+
+
 # --------------------------------------------------------------------------------------------- choices
 # Regions and districts are fictional. Coordinates are only used to scatter GPS points plausibly.
 REGIONS = (
@@ -391,6 +504,12 @@ CHOICE_LISTS: dict[str, tuple[tuple[str, str, str, str], ...]] = {
         ("dk", "Don't know", "Ne sait pas", "لا أعرف"),
     ),
     "gender": (("female", "Female", "Femme", "أنثى"), ("male", "Male", "Homme", "ذكر")),
+    "wgq": (
+        ("no_difficulty", "No difficulty", "Aucune difficulté", "لا توجد صعوبة"),
+        ("some_difficulty", "Some difficulty", "Quelques difficultés", "بعض الصعوبة"),
+        ("a_lot_of_difficulty", "A lot of difficulty", "Beaucoup de difficultés", "صعوبة كبيرة"),
+        ("cannot_do", "Cannot do at all", "Ne peut pas du tout", "لا يستطيع على الإطلاق"),
+    ),
     "needs": (
         ("food", "Food", "Nourriture", "الغذاء"),
         ("water", "Water", "Eau", "المياه"),
@@ -757,20 +876,27 @@ class Field:
     type: str
     groups: tuple[str, ...]
     list_name: str | None = None
+    repeat: str | None = None  # the repeat group the field is asked in (None: once per household)
 
 
-def _fields(rows: list[dict[str, str]]) -> list[Field]:
-    """Answer fields in form order with their group path, as exports lay them out."""
+def _fields(rows: list[dict[str, str]], repeat: str | None = None) -> list[Field]:
+    """Answer fields in form order with their group path, as exports lay them out: the household's fields
+    (`repeat` None), or the fields of one repeat group."""
     stack: list[str] = []
+    repeats: list[str] = []
     out: list[Field] = []
     for row in rows:
         kind, _, list_name = row["type"].partition(" ")
-        if kind == "begin_group":
+        if kind in ("begin_group", "begin_repeat"):
             stack.append(row["name"])
-        elif kind == "end_group":
+            if kind == "begin_repeat":
+                repeats.append(row["name"])
+        elif kind in ("end_group", "end_repeat"):
+            if kind == "end_repeat":
+                repeats.pop()
             stack.pop()
-        else:
-            out.append(Field(row["name"], kind, tuple(stack), list_name or None))
+        elif (repeats[-1] if repeats else None) == repeat:
+            out.append(Field(row["name"], kind, tuple(stack), list_name or None, repeat))
     if stack:
         raise AssertionError(f"unclosed group(s) in demo form: {stack}")
     return out
@@ -1025,6 +1151,79 @@ def _households(rng: random.Random, world: dict[str, Any], households: int) -> l
     return out
 
 
+# ----------------------------------------------------------------------------------------- the roster
+# Per region: share of children 5-17 attending school, how much less often girls attend, and how much more
+# often than average members have a difficulty (Washington Group).
+SCHOOL = {"R01": 0.66, "R02": 0.52, "R03": 0.90, "R04": 0.50, "R05": 0.62, "R06": 0.42}
+GIRLS_GAP = {"R01": 0.15, "R02": 0.10, "R03": 0.0, "R04": 0.15, "R05": 0.08, "R06": 0.25}
+DIFFICULTY = {"R01": 1.0, "R02": 1.7, "R03": 0.8, "R04": 1.2, "R05": 1.2, "R06": 1.0}
+
+
+def _member(rng: random.Random, region: str, sex: str, age: int, displaced: bool) -> dict[str, Any]:
+    m: dict[str, Any] = {"ind_sex": sex, "ind_age": age, "ind_school": None, "ind_disability": None}
+    for name, *_ in WG_DOMAINS:
+        m[name] = None
+    if 5 <= age <= 17:
+        p = SCHOOL[region] * (1 - (GIRLS_GAP[region] if sex == "female" else 0.0)) - (
+            0.15 if displaced else 0
+        )
+        p *= 0.8 if age >= 15 else 1.0
+        m["ind_school"] = "yes" if rng.random() < p else "no"
+    if age >= 5:
+        base = 0.003 if age < 18 else 0.005 if age < 45 else 0.012 if age < 60 else 0.04
+        base *= DIFFICULTY[region] * (1.3 if displaced else 1.0)
+        for name, *_, weight in WG_DOMAINS:
+            p = base * weight
+            x = rng.random()
+            m[name] = (
+                "cannot_do"
+                if x < p * 0.25
+                else "a_lot_of_difficulty"
+                if x < p
+                else "some_difficulty"
+                if x < p * 4
+                else "no_difficulty"
+            )
+        m["ind_disability"] = str(int(any(m[n] in WG_SEVERE for n, *_ in WG_DOMAINS)))
+    return m
+
+
+def _roster(rng: random.Random, rec: dict[str, Any]) -> list[dict[str, Any]]:
+    """`hh_size` members: the head first (of the head's gender), a spouse in most households, exactly
+    `children_u5` children under 5, the others of any age."""
+    size, region = rec["hh_size"], rec["admin1"]
+    under5 = min(rec["children_u5"], size - 1)  # the head is an adult
+    displaced = rec["displaced"] == "yes"
+    head_sex = rec["head_gender"]
+    members = [_member(rng, region, head_sex, max(18, min(85, round(rng.gauss(41, 13)))), displaced)]
+    others = size - 1 - under5
+    if others > 0 and rng.random() < 0.75:
+        spouse_age = max(16, min(85, members[0]["ind_age"] + round(rng.gauss(-4, 5))))
+        members.append(
+            _member(rng, region, "male" if head_sex == "female" else "female", spouse_age, displaced)
+        )
+        others -= 1
+    for _ in range(others):
+        band = rng.choices(((5, 17), (18, 59), (60, 90)), weights=(0.58, 0.34, 0.08))[0]
+        sex = "female" if rng.random() < 0.51 else "male"
+        members.append(_member(rng, region, sex, rng.randint(*band), displaced))
+    for _ in range(under5):
+        members.append(
+            _member(rng, region, "female" if rng.random() < 0.49 else "male", rng.randint(0, 4), displaced)
+        )
+    return members
+
+
+def _add_rosters(seed: int, exports: list[list[dict[str, Any]]]) -> None:
+    """Draw every consenting household's roster from its own random stream (seeded from the main seed), so
+    that the household answers stay those drawn before the roster existed."""
+    rng = random.Random(f"{seed}-roster")
+    for recs in exports:
+        for r in recs:
+            if r["consent"] == "yes":
+                r["_members"] = _roster(rng, r)
+
+
 # --------------------------------------------------------------------------------------------- exports
 Column = tuple[str, Any]  # (header, function(record) -> str | int | float | None)
 
@@ -1110,9 +1309,9 @@ def _odk_columns(fields: list[Field]) -> list[Column]:
             ("AttachmentsPresent", lambda r: 0),
             ("AttachmentsExpected", lambda r: 0),
             ("Status", lambda r: None),
-            ("ReviewState", lambda r: r["_review"]),
+            ("ReviewState", lambda r: r.get("_review")),
             ("DeviceID", lambda r: r["deviceid"]),
-            ("Edits", lambda r: r["_edits"]),
+            ("Edits", lambda r: r.get("_edits", 0)),
             ("FormVersion", lambda r: FORM_VERSION),
         ]
     )
@@ -1143,6 +1342,92 @@ def _write_kobo_xlsx(path: Path, columns: list[Column], records: list[dict[str, 
     wb.save(path)
 
 
+KOBO_META = (
+    "_id",
+    "_uuid",
+    "_submission_time",
+    "_validation_status",
+    "_notes",
+    "_status",
+    "_submitted_by",
+    "__version__",
+    "_tags",
+)
+
+
+def _member_columns(fields: list[Field], sep: str) -> list[Column]:
+    """A repeat's answer columns: Kobo names them by their full group path, ODK Central by their path inside
+    the repeat (here the bare name)."""
+    cols: list[Column] = []
+    for f in fields:
+        path = sep.join((*f.groups, f.name)) if sep == "/" else f.name
+        if f.type == "select_multiple":  # not in the demo's roster; kept for completeness
+            cols.append((path, lambda m, f=f: None if m.get(f.name) is None else " ".join(m[f.name])))
+        else:
+            cols.append((path, _value(f)))
+    return cols
+
+
+def _write_kobo_roster_xlsx(
+    path: Path, columns: list[Column], roster: list[Field], records: list[dict[str, Any]]
+) -> None:
+    """KoboToolbox's XLSX export with repeat groups: the households on the first sheet, one row per member
+    on the sheet `roster`, linked through `_parent_index` to the household's `_index` (both numbered from 1
+    in this export), with `_submission_*` copies of the household's metadata."""
+    wb = Workbook(write_only=True)
+    sheet = FORM_TITLE[:31]
+    ws = wb.create_sheet(sheet)
+    ws.append([h for h, _ in columns])
+    rs = wb.create_sheet("roster")
+    member_cols = _member_columns(roster, "/")
+    meta = dict(columns)
+    rs.append(
+        [h for h, _ in member_cols]
+        + ["_parent_table_name", "_parent_index"]
+        + [f"_submission_{m}" for m in KOBO_META]
+    )
+    for i, r in enumerate(records, start=1):
+        row = {**r, "_index": i}
+        ws.append([get(row) for _, get in columns])
+        copies = [meta[m](row) for m in KOBO_META]
+        for m in r.get("_members", ()):
+            rs.append([get(m) for _, get in member_cols] + [sheet, i, *copies])
+    _fix_properties(wb)
+    wb.save(path)
+
+
+def _write_central_zip(
+    path: Path, columns: list[Column], roster: list[Field], records: list[dict[str, Any]]
+) -> None:
+    """ODK Central's csv.zip: `<formId>.csv` (the households, as the CSV export) and `<formId>-roster.csv`
+    (one row per member, `PARENT_KEY` = the household's KEY, `KEY` = `<KEY>/household/roster[n]`)."""
+    import io
+    import zipfile
+
+    def text(header: list[str], rows: list[list[Any]]) -> bytes:
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows([_text(v) for v in row] for row in rows)
+        return buf.getvalue().encode("utf-8")
+
+    member_cols = _member_columns(roster, "-")
+    main, members = [], []
+    for r in sorted(records, key=lambda r: r["_submitted"], reverse=True):  # Central lists the newest first
+        main.append([get(r) for _, get in columns])
+        key = f"uuid:{r['_uuid']}"
+        group = "/".join(roster[0].groups) if roster else "roster"
+        for n, m in enumerate(r.get("_members", ()), start=1):
+            members.append([get(m) for _, get in member_cols] + [key, f"{key}/{group}[{n}]"])
+    stamp = (2026, 11, 16, 18, 0, 0)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in (
+            (f"{FORM_ID}.csv", text([h for h, _ in columns], main)),
+            (f"{FORM_ID}-roster.csv", text([h for h, _ in member_cols] + ["PARENT_KEY", "KEY"], members)),
+        ):
+            zf.writestr(zipfile.ZipInfo(name, date_time=stamp), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
 # ------------------------------------------------------------------------------------------------ toml
 CONFIG_TEXT = """\
 # Demo assessment written by `assess demo`. Paths are relative to this file.
@@ -1162,9 +1447,12 @@ processed = "data/processed"
 [regions]
 levels = ["admin1", "admin2"]
 
-# [needs] Questions to estimate. Answers equal to a missing code are treated as "no answer".
+# [needs] Questions to estimate. Answers equal to a missing code are treated as "no answer". Questions of the
+# household roster (a repeat group: ind_sex, ind_school, ind_disability) are estimated over the members;
+# children_5_17 and any_disability are household numbers made from the roster ([[indicators.members]] below).
 [needs]
-questions = ["priority_needs", "water_source", "shelter_condition", "hh_size"]
+questions = ["priority_needs", "water_source", "shelter_condition", "hh_size",
+             "ind_sex", "ind_school", "ind_disability", "children_5_17", "any_disability"]
 missing_codes = [999, 9999]
 
 # [design] Sampling design: the frame gives the population of each stratum (region), from which
@@ -1224,10 +1512,49 @@ rules = [
   { level = 4, when = "${fcs_score} <= 21" },
   { level = 3, when = "${fcs_score} <= 35" },
 ]
+
+# [[indicators.members]] Household numbers made from the roster's members: count = how many members match,
+# any = 1 if at least one does. Disability: Washington Group cut-off (a lot of difficulty or cannot do at all
+# in any of the six domains).
+[[indicators.members]]
+name = "children_5_17"
+repeat = "roster"
+count = "${ind_age} >= 5 and ${ind_age} <= 17"
+label = "Children aged 5-17"
+
+[[indicators.members]]
+name = "any_disability"
+repeat = "roster"
+any = "${ind_disability} = '1'"
+label = "Households with a member with a disability"
 """
 
 
 # ------------------------------------------------------------------------------------------------- API
+def demo_records(households: int = 2000, seed: int = 20261125) -> tuple[list[Field], dict, list[list[dict]]]:
+    """The demo's households (one list per export file: Kobo CSV, Kobo XLSX, ODK CSV), each consenting
+    household with its members under `_members`; with the household fields and the world they were drawn in."""
+    rng = random.Random(seed)
+    fields = _fields(_survey_rows())
+    world = _build_world(rng)
+    exports = _households(rng, world, households)
+
+    # Kobo bookkeeping: one project, so _id grows across both Kobo exports; _index restarts per file.
+    next_id = 498_000_000 + rng.randint(0, 900_000)
+    for e, recs in enumerate(exports[:2]):
+        for i, r in enumerate(recs, start=1):
+            next_id += rng.randint(1, 37)
+            r["_id"], r["_index"] = next_id, i
+            approved = rng.random() < (0.7 if e == 0 else 0.2)
+            r["_validation"] = "validation_status_approved" if approved else None
+    for r in exports[2]:
+        x = rng.random()
+        r["_review"] = "approved" if x < 0.3 else "hasIssues" if x < 0.33 else None
+        r["_edits"] = 1 if rng.random() < 0.04 else 0
+    _add_rosters(seed, exports)  # last, from its own stream: the households above stay as they were
+    return fields, world, exports
+
+
 def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> list[Path]:
     """Write a complete demo assessment into `dest` and return the files written.
 
@@ -1246,23 +1573,7 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     for sub in ("data/forms", "data/raw", "data/processed"):
         (dest / sub).mkdir(parents=True, exist_ok=True)
 
-    rng = random.Random(seed)
-    fields = _fields(_survey_rows())
-    world = _build_world(rng)
-    exports = _households(rng, world, households)
-
-    # Kobo bookkeeping: one project, so _id grows across both Kobo exports; _index restarts per file.
-    next_id = 498_000_000 + rng.randint(0, 900_000)
-    for e, recs in enumerate(exports[:2]):
-        for i, r in enumerate(recs, start=1):
-            next_id += rng.randint(1, 37)
-            r["_id"], r["_index"] = next_id, i
-            approved = rng.random() < (0.7 if e == 0 else 0.2)
-            r["_validation"] = "validation_status_approved" if approved else None
-    for r in exports[2]:
-        x = rng.random()
-        r["_review"] = "approved" if x < 0.3 else "hasIssues" if x < 0.33 else None
-        r["_edits"] = 1 if rng.random() < 0.04 else 0
+    fields, world, exports = demo_records(households, seed)
 
     written = []
     _write_form(dest / FORM_PATH)
@@ -1279,6 +1590,13 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     written.append(dest / KOBO_XLSX_PATH)
     _write_csv(dest / ODK_CSV_PATH, _odk_columns(fields), exports[2], kobo=False)
     written.append(dest / ODK_CSV_PATH)
+    # the roster: later, cumulative re-exports of the same households with their members (they replace the
+    # households above with identical answers, so the household numbers do not change)
+    roster = _fields(_survey_rows(), "roster")
+    _write_kobo_roster_xlsx(dest / KOBO_ROSTER_PATH, kobo_cols, roster, exports[0] + exports[1])
+    written.append(dest / KOBO_ROSTER_PATH)
+    _write_central_zip(dest / ODK_ZIP_PATH, _odk_columns(fields), roster, exports[2])
+    written.append(dest / ODK_ZIP_PATH)
 
     config.write_text(CONFIG_TEXT, encoding="utf-8", newline="\n")
     written.append(config)

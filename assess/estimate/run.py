@@ -54,10 +54,10 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
             continue  # an [[indicators.members]] column (checked below)
         if question is None:
             problems.append(f"[needs] question '{name}' is not in the form {form.path.name}")
-        elif question.type not in ("select_one", "select_multiple", "integer", "decimal"):
+        elif question.type not in ("select_one", "select_multiple", "integer", "decimal", "calculate"):
             problems.append(
                 f"[needs] question '{name}' is a {question.type} question; only select_one, select_multiple, "
-                "integer and decimal questions can be estimated"
+                "integer, decimal and calculate questions can be estimated"
             )
     if problems:
         raise ConfigError(f"{settings.config_path}: " + "; ".join(problems) + ". Fix [needs] questions.")
@@ -249,8 +249,8 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
         else:
             con.execute(
                 f"INSERT INTO est_values SELECT u._rid, $q, '', 'mean', "
-                f"CASE WHEN CAST(s.{q(name)} AS DOUBLE) IN (SELECT unnest($missing::DOUBLE[])) THEN NULL "
-                f"ELSE CAST(s.{q(name)} AS DOUBLE) END "
+                f"CASE WHEN TRY_CAST(s.{q(name)} AS DOUBLE) IN (SELECT unnest($missing::DOUBLE[])) THEN NULL "
+                f"ELSE TRY_CAST(s.{q(name)} AS DOUBLE) END "
                 "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id "
                 "WHERE u._unit = 'household'",
                 {"q": name, "missing": list(settings.missing_codes), "round": settings.round},
@@ -261,7 +261,7 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
     """Append `<question>:need` to `est_values` for every [needs] question with answers that signal need.
 
     y = 1 when the answer is one of them (select_multiple: any of them selected), 0 for any other answer,
-    NULL when the question was not answered; one row per household, option ''. The estimator then gives
+    NULL when the question was not answered; one row per household (never per member), option ''. The estimator then gives
     the combined share a design-based CI, n and suppression like any other cell.
     """
     cols = submission_columns(con)
@@ -274,14 +274,15 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
                 "INSERT INTO est_values SELECT u._rid, $ind, '', 'prop', CASE WHEN count(s.selected) = 0 THEN NULL "
                 "WHEN bool_or(coalesce(s.selected, false) AND list_contains($need::VARCHAR[], s.option)) THEN 1.0 "
                 "ELSE 0.0 END FROM est_units u LEFT JOIN selections s ON s.round = $round "
-                "AND s.submission_id = u.submission_id AND s.question = $q GROUP BY u._rid",
+                "AND s.submission_id = u.submission_id AND s.question = $q WHERE u._unit = 'household' GROUP BY u._rid",
                 params,
             )
         elif name in cols:
             con.execute(
                 f"INSERT INTO est_values SELECT u._rid, $ind, '', 'prop', CASE WHEN s.{q(name)} IS NULL THEN NULL "
                 f"WHEN list_contains($need::VARCHAR[], CAST(s.{q(name)} AS VARCHAR)) THEN 1.0 ELSE 0.0 END "
-                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id",
+                "FROM est_units u JOIN submissions s ON s.round = $round AND s.submission_id = u.submission_id "
+                "WHERE u._unit = 'household'",
                 {k: v for k, v in params.items() if k != "q"},
             )
         else:

@@ -185,3 +185,16 @@ def legend_icon(kind: str) -> str:
             ],
         )
     return _svg(16, 14, [_diamond(8, 7)])
+
+
+PYRAMID_W = 150.0  # user units of one half of the age/sex pyramid
+FEMALE = "#b35806"  # the pyramid's two sides differ by colour and by side; orange and blue as elsewhere
+
+
+def pyramid_half(value: float, largest: float, *, toward_centre: str, female: bool) -> str:
+    """One half-bar of the age/sex pyramid: `value` of `largest`, drawn from the centre line outwards
+    (`toward_centre` 'right': the bar ends at the right edge, as on the left half of the pyramid)."""
+    width = 0.0 if largest <= 0 else PYRAMID_W * max(0.0, value) / largest
+    x = PYRAMID_W - width if toward_centre == "right" else 0.0
+    colour = FEMALE if female else BAR
+    return _svg(PYRAMID_W, 14, [f'<rect x="{_f(x)}" y="1" width="{_f(width)}" height="12" fill="{colour}"/>'])

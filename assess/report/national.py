@@ -45,6 +45,7 @@ class NationalReport(Sections):
             )
             for n in needs
         ]
+        members = self.members_context(self.level0, areas, ("national", "all"))
         sev = data.severity_indicators()
         comp = [c for c in data.composites() if c not in sev]
         comp_prop = [c for c in comp if data.kind(c) == "prop" and data.options(c) != [""]]
@@ -82,6 +83,7 @@ class NationalReport(Sections):
             toc.append({"id": "s-heat", "title": text["heat"]})
         if chart_list:
             toc.append({"id": "s-charts", "title": text["charts"]})
+        toc += [{"id": m["id"], "title": m["title"]} for m in members]
         if severity or composite_tables or composite_values:
             toc.append({"id": "s-composite", "title": text["composite"]})
         if trends:
@@ -125,6 +127,7 @@ class NationalReport(Sections):
                 + composite_tables
             ),
             "charts": chart_list,
+            "members": members,
             "composite_tables": composite_tables,
             "composite_values": composite_values,
             "severity": severity,
@@ -288,12 +291,15 @@ class NationalReport(Sections):
             )
         for n in mean_needs:
             if self.shown(e := self.estimate(*nat, n, "")):
+                member = self.settings.indicators.member(n)
+                prop = data.kind(n) == "prop"  # e.g. any member with a disability: a share of households
                 needs_items.append(
                     text.fill(
-                        "mean_sentence",
+                        "share_sentence" if prop else "count_sentence" if member else "mean_sentence",
                         question=data.indicator_label(n, self.code),
-                        value=text.num(e.estimate),
-                        ci=text.num_ci(e.ci_low, e.ci_high) or text["not_available"],
+                        value=text.pct(e.estimate) if prop else text.num(e.estimate),
+                        ci=(text.pct_ci if prop else text.num_ci)(e.ci_low, e.ci_high)
+                        or text["not_available"],
                     )
                 )
         groups = [{"title": text["summary_needs"], "items": needs_items}]

@@ -40,6 +40,8 @@ class Estimate:
     n: int | None
     suppressed: bool
     df: int | None
+    n_households: int | None = None  # households the `n` units belong to (= n for households)
+    unit: str = "household"  # or the repeat group whose members were counted
 
 
 def sql(name: str) -> str:
@@ -72,7 +74,18 @@ class StoreData:
         )
         self.estimates = [
             Estimate(
-                r[0], r[1], r[2], r[3] or "", _clean(r[4]), _clean(r[5]), _clean(r[6]), r[7], bool(r[8]), r[9]
+                r[0],
+                r[1],
+                r[2],
+                r[3] or "",
+                _clean(r[4]),
+                _clean(r[5]),
+                _clean(r[6]),
+                r[7],
+                bool(r[8]),
+                r[9],
+                r[10],
+                r[11] or "household",
             )
             for r in rows
             if self.showable(r[2])
@@ -99,8 +112,62 @@ class StoreData:
         return list(dict.fromkeys(e.indicator for e in self.estimates))
 
     def needs(self) -> list[str]:
+        """The [needs] questions with estimates, household questions and household columns made from members
+        (`[[indicators.members]]`); questions asked per member are `member_needs`."""
         present = set(self.indicator_names())
-        return [n for n in self.settings.needs if n in present]
+        return [n for n in self.settings.needs if n in present and self.unit(n) == "household"]
+
+    def unit(self, indicator: str) -> str:
+        """'household', or the repeat group whose members an indicator counts (a question asked per member)."""
+        question = self.form.questions.get(indicator.removesuffix(NEED_SUFFIX))
+        return question.repeat if question is not None and question.repeat else "household"
+
+    def member_needs(self, repeat: str | None = None) -> list[str]:
+        """[needs] questions asked per member (of `repeat`, or of any repeat) that have estimates."""
+        present = set(self.indicator_names())
+        return [
+            n
+            for n in self.settings.needs
+            if n in present and self.unit(n) != "household" and (repeat is None or self.unit(n) == repeat)
+        ]
+
+    def roster_questions(self, repeat: str) -> tuple[str | None, str | None]:
+        """(sex, age) questions of a repeat, for the age/sex pyramid: a select_one with two choices named like
+        sex/gender, and an integer named like age; None where the repeat has none."""
+        sex = age = None
+        for name, question in self.form.questions.items():
+            if question.repeat != repeat or name in self.private:
+                continue
+            words = set(re.split(r"[^a-z]+", name.lower()))
+            if sex is None and question.type == "select_one" and words & {"sex", "gender"}:
+                if len(self.form.choice_names(name)) == 2:
+                    sex = name
+            if age is None and question.type in ("integer", "decimal") and words & {"age", "years"}:
+                age = name
+        return sex, age
+
+    def members_by_age_sex(
+        self, repeat: str, sex: str, age: str, bands: list[tuple[int, int | None]], level: str, area: str
+    ) -> dict[tuple[int, str], int]:
+        """Members listed (not weighted) of the round's households in the estimates, by age band (index into
+        `bands`) and sex code; `level`/`area` restrict to an area ('national' for all)."""
+        table = self.form.repeats[repeat].table
+        if not table_exists(self.con, table) or not {sex, age} <= set(table_columns(self.con, table)):
+            return {}
+        cases = " ".join(
+            f"WHEN a >= {lo} {'' if hi is None else f'AND a <= {hi}'} THEN {i}"
+            for i, (lo, hi) in enumerate(bands)
+        )
+        where = "" if level == "national" else f" AND CAST({self.area_sql[level]} AS VARCHAR) = $area"
+        rows = self.con.execute(
+            f"SELECT band, sex, count(*) FROM (SELECT CASE {cases} END AS band, "
+            f"CAST(m.{quote(sex)} AS VARCHAR) AS sex FROM (SELECT *, TRY_CAST(m0.{quote(age)} AS DOUBLE) AS a "
+            f"FROM {quote(table)} m0 WHERE m0.round = $round) m JOIN submissions s ON s.round = m.round "
+            f"AND s.submission_id = m.submission_id WHERE true{where}) WHERE band IS NOT NULL AND sex IS NOT NULL "
+            "GROUP BY ALL",
+            {"round": self.round, **({"area": area} if level != "national" else {})},
+        ).fetchall()
+        return {(int(r[0]), str(r[1])): int(r[2]) for r in rows}
 
     def composites(self) -> list[str]:
         needs = set(self.settings.needs)
@@ -129,10 +196,18 @@ class StoreData:
         return [self.option_label(question, o, code) for o in self.need.get(question, ())]
 
     def kind(self, indicator: str) -> str:
-        """'prop' (shares of households) or 'mean'."""
+        """'prop' (shares of households or members) or 'mean'."""
         if indicator.endswith(NEED_SUFFIX):
             return "prop"
+        member = self.settings.indicators.member(indicator)
+        if member is not None and indicator not in self.form.questions:
+            return "mean" if member.aggregate == "count" else "prop"  # any/all: 1/0; share: a fraction
         question = self.form.questions.get(indicator)
+        if question is not None and question.type == "calculate":  # a 0/1 flag (e.g. disability) is a share
+            values = [
+                e.estimate for e in self.estimates if e.indicator == indicator and e.estimate is not None
+            ]
+            return "prop" if values and all(0 <= v <= 1 for v in values) else "mean"
         if question is not None and question.type in ("select_one", "select_multiple"):
             return "prop"
         if question is not None and question.type in ("integer", "decimal"):

@@ -115,6 +115,8 @@ class RegionReport(Sections):
             "summary": summary,
             "key_table": key,
             "charts": chart_list,
+            # compact: who was listed here, and this region's member figures against the national ones
+            "members": self.members_context(level, [area], (level, area), with_charts=False),
             "breakdown": breakdown,
             "heat_note": text.fill("heat_note", min=self.settings.min_cell),
             "need_note": text["need_table_note"],

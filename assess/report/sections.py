@@ -12,6 +12,9 @@ from .context import TOP_N, Context
 from .queries import Estimate
 
 MAX_HEAT_COLUMNS = 9  # answers per heat table on an A4 page; longer lists continue in a second table
+AGE_BANDS: list[tuple[int, int | None]] = [
+    (0, 4), (5, 9), (10, 14), (15, 17), (18, 24), (25, 34), (35, 44), (45, 59), (60, None)
+]  # fmt: skip
 
 
 class Sections(Context):
@@ -298,6 +301,7 @@ class Sections(Context):
         *,
         reference: tuple[str, str] | None,
         by_areas: tuple[str, list[str]] | None = None,
+        option: str | None = None,
     ) -> dict:
         """Options of a select question (or areas, for a mean) as sorted bars with CI whiskers.
 
@@ -310,16 +314,19 @@ class Sections(Context):
         texts: dict[int, tuple[str, str]] = {}
         head: charts.Bar | None = None
         note_extra = ""
-        if kind == "prop" and data.options(indicator) != [""]:
+        if kind == "prop" and data.options(indicator) != [""] and option is None:
             keys = [
                 (level, area, o, data.option_label(indicator, o, self.code)) for o in data.options(indicator)
             ]
         else:
+            # a mean, or one answer of a question (`option`): one bar per area
             sub_level, areas = by_areas or (level, [area])
-            keys = [(sub_level, a, "", data.area_label(sub_level, a) or text["national"]) for a in areas]
+            keys = [
+                (sub_level, a, option or "", data.area_label(sub_level, a) or text["national"]) for a in areas
+            ]
             if by_areas and reference is None and level == "national":
                 reference = ("national", "all")  # the areas are compared with the national bar above them
-                e = self.estimate("national", "all", indicator, "")
+                e = self.estimate("national", "all", indicator, option or "")
                 if e is not None:
                     head = charts.Bar(
                         label=text["national"],
@@ -366,14 +373,14 @@ class Sections(Context):
             legend.append(
                 {"src": self.write_svg(charts.legend_icon("reference")), "text": text["national_marker"]}
             )
-        options = data.options(indicator)
+        options = [option] if option is not None else data.options(indicator)
         base = self.estimate(level, area, indicator, options[0]) if options else None
         label = data.indicator_label(indicator, self.code)
-        note = (
-            text.fill("n_households", n=text.count(base.n))
-            if base is not None and base.n and not base.suppressed
-            else ""
-        )
+        if option:
+            label = text.fill(
+                "question_answer", question=label, answer=data.option_label(indicator, option, self.code)
+            )
+        note = self.n_note(base) if base is not None and base.n and not base.suppressed else ""
         if note_extra:
             note = f"{note} · {note_extra}" if note else note_extra
         return {
@@ -383,6 +390,128 @@ class Sections(Context):
             "legend": legend,
             "axis": self.write_svg(charts.axis_strip(scale, decimal_comma=self.code == "fr")),
         }
+
+    def n_note(self, e: Estimate) -> str:
+        """'n = 1,960 households', or for members 'n = 3,760 people in 1,559 households'."""
+        if e.unit == "household":
+            return self.text.fill("n_households", n=self.text.count(e.n))
+        return self.text.fill("n_members", n=self.text.count(e.n), h=self.text.count(e.n_households))
+
+    # -- members (repeat groups: the household roster) ---------------------------------------------------
+    def pyramid(self, repeat: str, level: str, area: str) -> dict | None:
+        """People listed in the roster by age band and sex (counts, not weighted), as a two-sided table."""
+        data = self.data
+        sex, age = data.roster_questions(repeat)
+        if sex is None or age is None:
+            return None
+        counts = data.members_by_age_sex(repeat, sex, age, AGE_BANDS, level, area)
+        if not counts:
+            return None
+        codes = self.form.choice_names(sex)
+        # female (or the first answer) on the left, as population pyramids usually are
+        left, right = sorted(codes, key=lambda c: not c.lower().startswith(("f", "w")))
+        largest = max(counts.values())
+        # the first half grows from the age column outwards: leftwards, or rightwards when the page runs right
+        # to left (its table columns are mirrored)
+        first, second = ("left", "right") if self.text.rtl else ("right", "left")
+        rows = []
+        for i, (lo, hi) in reversed(list(enumerate(AGE_BANDS))):
+            a, b = counts.get((i, left), 0), counts.get((i, right), 0)
+            rows.append(
+                {
+                    "band": f"{lo}–{hi}" if hi is not None else f"{lo}+",
+                    "left": self.text.count(a),
+                    "right": self.text.count(b),
+                    "left_src": self.write_svg(
+                        charts.pyramid_half(a, largest, toward_centre=first, female=True)
+                    ),
+                    "right_src": self.write_svg(
+                        charts.pyramid_half(b, largest, toward_centre=second, female=False)
+                    ),
+                }
+            )
+        total = sum(counts.values())
+        return {
+            "title": self.text["pyramid_title"],
+            "note": self.text.fill("pyramid_note", n=self.text.count(total)),
+            "left": data.option_label(sex, left, self.code),
+            "right": data.option_label(sex, right, self.code),
+            "age_header": self.text["age_group"],
+            "rows": rows,
+            "total": total,
+        }
+
+    def member_items(self, repeat: str) -> list[tuple[str, str]]:
+        """(indicator, option) per member question, for tables and charts: a question with answers shows its
+        first answer (e.g. Female, Yes), a number its mean; the pyramid's own age question is left out."""
+        items = []
+        for n in self.data.member_needs(repeat):
+            options = self.data.options(n)
+            if self.data.kind(n) == "prop" and options != [""]:
+                items.append((n, options[0]))
+            else:
+                items.append((n, ""))
+        return items
+
+    def members_context(
+        self, level: str | None, areas: list[str], here: tuple[str, str], *, with_charts: bool = True
+    ) -> list[dict]:
+        """One block per repeat group with member questions in [needs], for the area `here`: who was listed
+        (pyramid), a table of the member figures by area (`level`, `areas`) against the national figure (shares
+        of people, 95% CIs) and, with `with_charts`, a chart per figure with one bar per area."""
+        out = []
+        text, data = self.text, self.data
+        nat = ("national", "all")
+        repeats = list(dict.fromkeys(data.unit(n) for n in data.member_needs()))
+        for repeat in repeats:
+            items = self.member_items(repeat)
+            sex, _ = data.roster_questions(repeat)
+            first = self.estimate(*here, *items[0]) if items else None
+            intro = (
+                text.fill("members_intro", n=text.count(first.n), h=text.count(first.n_households))
+                if first is not None and first.n and not first.suppressed
+                else ""
+            )
+            table = (
+                self.value_table(
+                    items,
+                    level,
+                    areas,
+                    nat,
+                    data.level_label(level),
+                    text.fill("members_by", level=self._level_word(level)),
+                )
+                if level and areas
+                else None
+            )
+            charts_ = (
+                [
+                    self.chart_for(
+                        i,
+                        "national",
+                        "all",
+                        reference=None,
+                        by_areas=(level, areas) if level and areas else None,
+                        option=o or None,
+                    )
+                    for i, o in items
+                    if i != sex
+                ]
+                if with_charts
+                else []
+            )
+            out.append(
+                {
+                    "id": f"s-members-{repeat}",
+                    "title": text["members_title"],
+                    "intro": intro,
+                    "pyramid": self.pyramid(repeat, *here),
+                    "table": table,
+                    "charts": charts_,
+                    "note": text.fill("members_note", min=self.settings.min_cell),
+                }
+            )
+        return out
 
     def _bar_text(self, e: Estimate, kind: str) -> tuple[str, str]:
         """(value, CI) beside a bar; 'none' for an answer nobody gave."""

@@ -106,6 +106,8 @@ def privacy_run(tmp_path_factory, prefect_harness) -> dict:
     cfg.write_text(cfg.read_text().replace('"comments", ', ""))  # comments: private via the form instead
     _mark_private_in_form(root / "data/forms/needs_assessment.xlsx", "comments")
     _plant(root / "data/raw/odk_central_2026-11-14.csv")
+    for p in (root / "data/raw").glob("*2026-11-16*"):  # the roster re-exports would replace the planted rows
+        p.unlink()
     old = time.time() - 3600
     for i, p in enumerate(sorted((root / "data/raw").iterdir())):
         os.utime(p, (old + i, old + i))

@@ -16,6 +16,8 @@ def test_demo_with_injected_faults(demo_dir):
     settings = load_settings(demo_dir / "assessment.toml")
     form = read_form(settings)
     raw = demo_dir / "data/raw"
+    for p in raw.glob("*2026-11-16*"):  # the roster re-exports would replace the faulty rows
+        p.unlink()
     odk = raw / "odk_central_2026-11-14.csv"
     with open(odk, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))

@@ -7,22 +7,11 @@ import duckdb
 from ..core.settings import Settings
 from ..core.sqlutil import fetch_one
 from ..core.xlsform import XLSForm
-from .export import Staged, StructuralError
+from .export import ODK_CENTRAL_METADATA, Staged, StructuralError
 
 # Export metadata (Kobo, ODK Central, SurveyCTO) that is not a form question.
 METADATA_PREFIXES = ("_", "meta-", "meta/", "__")
-METADATA_NAMES = {
-    "KEY",
-    "SubmissionDate",
-    "SubmitterID",
-    "SubmitterName",
-    "AttachmentsPresent",
-    "AttachmentsExpected",
-    "Status",
-    "ReviewState",
-    "DeviceID",
-    "Edits",
-    "FormVersion",
+METADATA_NAMES = ODK_CENTRAL_METADATA | {
     "start",
     "end",
     "today",

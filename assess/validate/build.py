@@ -29,29 +29,9 @@ from .sqlrewrite import (
 
 NUM_SUFFIX = "__num"
 WINDOW_COLUMNS = ("_submission_time", "SubmissionDate", "start")
-# Types whose answers are not typed by the respondent (or are files): `required` is not checked for them.
-NO_REQUIRED_TYPES = {
-    "calculate",
-    "hidden",
-    "start",
-    "end",
-    "today",
-    "deviceid",
-    "username",
-    "simserial",
-    "subscriberid",
-    "phonenumber",
-    "email",
-    "audit",
-    "image",
-    "audio",
-    "video",
-    "file",
-    "background-audio",
-    "xml-external",
-    "csv-external",
-    "note",
-}
+# Media questions: the export holds a file name (or nothing, depending on attachments), so `required` is not
+# checked for them. Types nobody answers are skipped altogether (NOT_ANSWERED_TYPES below).
+MEDIA_TYPES = {"image", "audio", "video", "file"}
 # Types nobody answers (computed, or recorded by the device): ODK and Kobo check `constraint` and `required` only
 # on questions a person answers, so data collection never enforced them here and they are not applied (a
 # constraint on a calculate can fail on every row: issue 14). Listed as "not enforced at collection".
@@ -327,11 +307,11 @@ def _question_rules(ctx: RuleContext, question: Question) -> list[Rule]:
     value_sql = q(col) if col else (options_as_text(options) if options else None)
     out: list[Rule] = []
     if value_sql is None:
-        if question.required and question.type not in NO_REQUIRED_TYPES:
+        if question.required and question.type not in MEDIA_TYPES:
             ctx.not_checked.append(f"required of {name}: the column is not in this file")
         return out
 
-    if question.required and question.type not in NO_REQUIRED_TYPES:
+    if question.required and question.type not in MEDIA_TYPES:
         try:
             rel = _relevance(ctx, question)
         except Untranslatable as exc:

@@ -73,7 +73,8 @@ def stage(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     out = stage_file(path, settings, form)
     logger = get_run_logger()
     if out.status in (FileStatus.REJECTED, FileStatus.RETRY):
-        logger.warning("%s %s: %s", safe_name(out.name), out.status, out.reason)
+        # INFO, not WARNING: the run summary prints the reason once under its table (quiet mode shows warnings)
+        logger.info("%s %s: %s", safe_name(out.name), out.status, out.reason)
     else:
         problems = len(out.result.problems) if out.result else 0
         logger.info("%s: %d rows read, %d problem(s)", safe_name(out.name), out.rows, problems)

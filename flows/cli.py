@@ -427,6 +427,30 @@ def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_round
     )
 
 
+@export_app.command("coverage")
+def export_coverage(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
+    """Partners against needs per area and sector: partners, organisations, need with its CI, gap class."""
+    from assess.report import share
+
+    _export(out, config, all_rounds, share.export_coverage)
+
+
+@export_app.command("share")
+def export_share(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder to write the files into.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    xlsx: Annotated[bool, typer.Option("--xlsx", help="Also one workbook with a sheet per file.")] = False,
+    no_hxl: Annotated[bool, typer.Option("--no-hxl", help="Leave out the HXL hashtag row.")] = False,
+):
+    """Aggregates partners can load (HXL-tagged CSVs, HDX HAPI tables, provenance); no suppressed cells."""
+    from assess.report import share
+
+    settings, form = _settings(config)
+    con = _read_store(settings)
+    written = share.export_share(con, settings, form, out, xlsx=xlsx, hxl=not no_hxl)
+    out_console.print(f"Wrote {len(written)} files to {out}", highlight=False)
+
+
 @export_app.command("table")
 def export_table(
     name: Annotated[

@@ -27,6 +27,7 @@ from assess.inbox.discover import new_files
 from assess.ops import notify
 from assess.ops.faults import crash_point
 from assess.ops.lock import store_lock
+from assess.partners.run import check_sector_mapping, run_partners
 from assess.report.build import build_reports
 from assess.report.receipts import validation_summary_markdown, write_receipts
 from assess.store.connection import connect
@@ -115,11 +116,26 @@ def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
     con = connect(settings.store_path)
     try:
         result = run_estimates(con, settings, form)
+        partners = run_partners(
+            con, settings, form
+        )  # 3W list, coverage, people in need (after the estimates)
     finally:
         con.close()
     observer().finish(
         "estimate", f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
     )
+    if partners.file:
+        get_run_logger().info(
+            "3W list %s: %s, %d of %d rows loaded, %d kept aside%s; %d area x sector cells, %d gaps",
+            partners.file,
+            partners.status,
+            partners.accepted,
+            partners.rows,
+            partners.quarantined,
+            f" ({partners.reason})" if partners.reason else "",
+            partners.coverage,
+            partners.gaps,
+        )
     return result
 
 
@@ -224,6 +240,7 @@ def run_assessment(
     settings = load_settings(config_path)
     form = read_form(settings)
     check_config_against_form(settings, form)
+    check_sector_mapping(settings, form)
     run_id = uuid.uuid4().hex[:12]
     # One run at a time per store, from discovery to reports: a second run waits, then finds the files the
     # first loaded already done (two runs staging the same file would share, and delete, one staging dir).

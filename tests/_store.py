@@ -1,6 +1,6 @@
 """Build a loaded, estimated store from an assessment folder without Prefect (for report and export tests).
 
-The same sequence as `flows/run.py`: discover -> stage_file -> load_outcome -> run_estimates, called
+The same sequence as `flows/run.py`: discover -> stage_file -> load_outcome -> run_estimates -> run_partners, called
 directly. Use it on a copy of the demo (`demo_dir` fixture) or a session-scoped copy of `demo_template`.
 """
 
@@ -14,6 +14,7 @@ from assess.core.summary import RunSummary
 from assess.core.xlsform import XLSForm, read_form
 from assess.estimate.run import check_config_against_form, run_estimates
 from assess.inbox.discover import inbox_files
+from assess.partners.run import run_partners
 from assess.store.connection import connect
 from assess.store.runs import cleanup_staging, load_outcome
 from assess.validate.stage import stage_file
@@ -31,6 +32,7 @@ def build_store(root: Path, run_id: str = "test-run") -> tuple[Settings, XLSForm
         for out in outcomes:
             load_outcome(con, out, settings, form, run_id, key)
         estimates = run_estimates(con, settings, form)
+        run_partners(con, settings, form)
     finally:
         con.close()
     for out in outcomes:

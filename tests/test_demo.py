@@ -67,7 +67,8 @@ def _all_rows(dest: Path) -> list[dict[str, object]]:
 
 def test_files_exist(demo):
     dest, written = demo
-    expected = [FORM, FRAME, KOBO_CSV, KOBO_XLSX, ODK_CSV, KOBO_ROSTER, ODK_ZIP, "assessment.toml"]
+    partner = ["data/partners/3w.csv", "data/forms/adm1.geojson", "data/forms/adm2.geojson"]
+    expected = [FORM, FRAME, *partner, KOBO_CSV, KOBO_XLSX, ODK_CSV, KOBO_ROSTER, ODK_ZIP, "assessment.toml"]
     assert [p.relative_to(dest).as_posix() for p in written] == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
 
@@ -85,6 +86,7 @@ def test_config_is_valid_toml_pointing_at_the_files(demo):
         "frame": "data/forms/sampling_frame.csv",
         "strata": "admin1",
         "population": "population",
+        "population_unit": "households",
         "cluster": "cluster_id",
     }
     assert cfg["privacy"]["min_cell"] == 5
@@ -296,9 +298,12 @@ def test_answers_consistent_with_form(demo):
 def test_frame_has_unequal_populations(demo):
     dest, _ = demo
     frame = list(csv.DictReader((dest / FRAME).open(encoding="utf-8")))
-    assert [r["admin1"] for r in frame] == ["R01", "R02", "R03", "R04", "R05", "R06"]
-    pops = [int(r["population"]) for r in frame]
-    assert len(set(pops)) == len(pops)
+    assert list(dict.fromkeys(r["admin1"] for r in frame)) == ["R01", "R02", "R03", "R04", "R05", "R06"]
+    assert len(frame) == 18  # one row per district (people in need by district)
+    pops: dict[str, int] = {}
+    for r in frame:
+        pops[r["admin1"]] = pops.get(r["admin1"], 0) + int(r["population"])
+    assert len(set(pops.values())) == len(pops)
 
 
 def test_deterministic(tmp_path):

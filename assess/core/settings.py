@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from . import partner_settings as ps
 from .problems import POLICY_KINDS
 from .xpath import Untranslatable, parse
 
@@ -126,6 +127,9 @@ class Settings:
     webhook: str | None = None
     notify_command: str | None = None
     indicators: IndicatorSpecs = IndicatorSpecs()
+    partners: ps.PartnerSpec | None = None  # [partners]: the 3W/5W list (assess/partners/)
+    population_unit: str | None = None  # [design] population_unit: what the frame's populations count
+    boundaries: dict[str, ps.BoundarySpec] = field(default_factory=dict)  # [report.boundaries]
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -181,6 +185,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "population": (str, False),
         "cluster": (str, False),
         "weight": (str, False),
+        "population_unit": (str, False),
     },
     "privacy": {"private": (list, False), "min_cell": (int, False)},
     "validation": {
@@ -189,7 +194,13 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
         "policy": (dict, False),
         "expect": (list, False),
     },
-    "report": {"organisation": (str, False), "logo": (str, False), "need_answers": (dict, False)},
+    "report": {
+        "organisation": (str, False),
+        "logo": (str, False),
+        "need_answers": (dict, False),
+        "boundaries": (dict, False),
+    },
+    "partners": {"file": (str, False), "high_need": ((int, float), False), "sectors": (dict, False)},
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
@@ -581,6 +592,13 @@ def load_settings(path: str | Path) -> Settings:
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
     needs = _str_list(data, "needs", "questions", path)
+    levels = _str_list(data, "regions", "levels", path)
+    try:
+        partners = ps.partner_spec(data["partners"], path, rel) if "partners" in data else None
+        boundaries = ps.boundary_specs(report.get("boundaries", {}), levels, path, rel)
+        unit = ps.population_unit(design.get("population_unit"), path)
+    except ps.ConfigError as exc:
+        raise ConfigError(str(exc)) from None
     return Settings(
         config_path=path.resolve(),
         root=root,
@@ -591,7 +609,7 @@ def load_settings(path: str | Path) -> Settings:
         title=survey.get("title") or None,
         inbox=rel(paths.get("inbox", "data/raw")) or root / "data/raw",
         processed=rel(paths.get("processed", "data/processed")) or root / "data/processed",
-        region_levels=_str_list(data, "regions", "levels", path),
+        region_levels=levels,
         needs=needs,
         missing_codes=tuple(float(m) for m in missing),
         frame=rel(design.get("frame")),
@@ -613,4 +631,7 @@ def load_settings(path: str | Path) -> Settings:
         webhook=notify.get("webhook") or None,
         notify_command=notify.get("command") or None,
         indicators=indicator_specs(data.get("indicators", {}), path),
+        partners=partners,
+        population_unit=unit,
+        boundaries=boundaries,
     )

@@ -3,7 +3,9 @@
 `write_demo(dest)` writes into `dest`:
 
 * `data/forms/needs_assessment.xlsx` - the XLSForm (survey / choices / settings, three label languages);
-* `data/forms/sampling_frame.csv`    - population per region (stratum), unequal so that weights differ;
+* `data/forms/sampling_frame.csv`    - households per district, unequal so that weights differ by region;
+* `data/partners/3w.csv`, `data/forms/adm1.geojson`, `adm2.geojson` - a 3W list and invented boundaries
+  (assess/demo/partners.py);
 * `data/raw/kobo_export_2026-11-10.csv`  - KoboToolbox CSV (`;`, UTF-8 with BOM, CRLF, `/` group paths);
 * `data/raw/kobo_export_2026-11-12.xlsx` - KoboToolbox XLSX (same headers, numbers stored as numbers);
 * `data/raw/odk_central_2026-11-14.csv`  - ODK Central CSV (`,`, UTF-8, LF, `-` group paths);
@@ -30,6 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook
+
+from . import partners
 
 FORM_PATH = Path("data/forms/needs_assessment.xlsx")
 FRAME_PATH = Path("data/forms/sampling_frame.csv")
@@ -1455,12 +1459,13 @@ questions = ["priority_needs", "water_source", "shelter_condition", "hh_size",
              "ind_sex", "ind_school", "ind_disability", "children_5_17", "any_disability"]
 missing_codes = [999, 9999]
 
-# [design] Sampling design: the frame gives the population of each stratum (region), from which
+# [design] Sampling design: the frame gives the population of each district (summed per stratum: region), from which
 # household weights are computed; households in the same cluster (village) are not independent.
 [design]
 frame = "data/forms/sampling_frame.csv"
 strata = "admin1"
 population = "population"
+population_unit = "households"            # what the frame counts; people in need are given in this unit
 cluster = "cluster_id"
 
 # [privacy] Personal answers that never leave the database, and the smallest group size published.
@@ -1578,10 +1583,9 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     written = []
     _write_form(dest / FORM_PATH)
     written.append(dest / FORM_PATH)
-    with (dest / FRAME_PATH).open("w", encoding="utf-8", newline="") as fh:
-        fh.write("admin1,population\n")
-        fh.writelines(f"{code},{pop}\n" for code, pop in POPULATION.items())
+    partners.write_frame(dest / FRAME_PATH, POPULATION, DISTRICTS)  # one row per district
     written.append(dest / FRAME_PATH)
+    written += partners.write_partner_material(dest, REGIONS, DISTRICTS)  # 3W list, boundaries
 
     kobo_cols = _kobo_columns(fields, world)
     _write_csv(dest / KOBO_CSV_PATH, kobo_cols, exports[0], kobo=True)
@@ -1598,6 +1602,6 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     _write_central_zip(dest / ODK_ZIP_PATH, _odk_columns(fields), roster, exports[2])
     written.append(dest / ODK_ZIP_PATH)
 
-    config.write_text(CONFIG_TEXT, encoding="utf-8", newline="\n")
+    config.write_text(CONFIG_TEXT + partners.CONFIG_TEXT, encoding="utf-8", newline="\n")
     written.append(config)
     return written

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.settings import ConfigError, Settings
 
-__all__ = ["read_frame"]
+__all__ = ["area_populations", "read_frame"]
 
 EXCEL_SUFFIXES = (".xlsx", ".xls", ".xlsm")
 
@@ -37,7 +37,42 @@ def _read_table(path: Path) -> pd.DataFrame:
 
 
 def read_frame(settings: Settings) -> dict[str, float]:
-    """{stratum code: population} from `settings.frame`, in file order (ConfigError when the frame is unusable)."""
+    """{stratum code: population} from `settings.frame`, in file order (ConfigError when the frame is unusable).
+
+    A frame may list the areas of a finer region level inside each stratum (a column named like the level,
+    e.g. `admin2`, one row per district): the stratum's population is then the sum of its rows."""
+    frame: dict[str, float] = {}
+    for (code, _), value in _frame_rows(settings).items():
+        frame[code] = frame.get(code, 0.0) + value
+    return frame
+
+
+def area_populations(settings: Settings) -> dict[tuple[str, str], float]:
+    """(level, area code) -> population from the frame: national ('national', 'all'), each stratum, and each
+    area of a finer level the frame lists (for people in need). Empty without a frame."""
+    if settings.frame is None or not settings.strata:
+        return {}
+    rows = _frame_rows(settings)
+    out: dict[tuple[str, str], float] = {("national", "all"): sum(rows.values())}
+    finer = _finer_level(settings, None)
+    for (code, sub), value in rows.items():
+        key = (settings.strata, code)
+        out[key] = out.get(key, 0.0) + value
+        if sub and finer:
+            out[(finer, sub)] = value
+    return out
+
+
+def _finer_level(settings: Settings, columns: list[str] | None) -> str | None:
+    levels = settings.region_levels
+    if settings.strata not in levels or levels.index(settings.strata) + 1 >= len(levels):
+        return None
+    finer = levels[levels.index(settings.strata) + 1]
+    return finer if columns is None or finer in columns else None
+
+
+def _frame_rows(settings: Settings) -> dict[tuple[str, str], float]:
+    """(stratum, finer area or '') -> population, one entry per frame row (checked as described above)."""
     path, config = settings.frame, settings.config_path
     if path is None:
         raise ConfigError(f"{config}: [design] frame is not set; name the sampling frame file.")
@@ -57,9 +92,11 @@ def read_frame(settings: Settings) -> dict[str, float]:
                 f"{path}: the sampling frame has no column '{column}' (columns: "
                 f"{', '.join(repr(c) for c in df.columns)}); rename the column or set [design] {key} in {config}."
             )
-    frame: dict[str, float] = {}
-    first_row: dict[str, int] = {}
-    for i, (code, text) in enumerate(zip(df[strata], df[population], strict=True)):
+    finer = _finer_level(settings, list(df.columns))
+    subs = df[finer] if finer else [""] * len(df)
+    frame: dict[tuple[str, str], float] = {}
+    first_row: dict[tuple[str, str], int] = {}
+    for i, (code, sub, text) in enumerate(zip(df[strata], subs, df[population], strict=True)):
         row = i + 2  # the header is row 1
         if code == "" and text == "":
             continue  # a blank row
@@ -86,11 +123,12 @@ def read_frame(settings: Settings) -> dict[str, float]:
                 f"{path}: row {row}, column '{population}': {text} is negative; write the "
                 f"population of stratum '{code}' (0 or more)."
             )
-        if code in first_row:
+        if (code, sub) in first_row:
+            what = f"area '{sub}' of stratum '{code}'" if finer else f"stratum '{code}'"
             raise ConfigError(
-                f"{path}: row {row}, column '{strata}': stratum '{code}' is already listed on row "
-                f"{first_row[code]}; keep one row per stratum."
+                f"{path}: row {row}, column '{finer if finer else strata}': {what} is already listed on row "
+                f"{first_row[(code, sub)]}; keep one row per {'area' if finer else 'stratum'}."
             )
-        first_row[code] = row
-        frame[code] = value
+        first_row[(code, sub)] = row
+        frame[(code, sub)] = value
     return frame

@@ -1,0 +1,125 @@
+"""`assess export share` and `assess export coverage` on a small demo store: headers, HXL hashtags that libhxl
+reads, HAPI columns, suppression respected, nothing personal."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+from _store import build_store
+
+from assess.demo import write_demo
+from assess.report.share import COVERAGE_COLUMNS, export_coverage, export_share
+from assess.store.connection import connect
+
+HAPI_NEEDS = (
+    "location_code,admin1_code,admin1_name,admin2_code,admin2_name,admin_level,sector_code,sector_name,"
+    "category,population_status,population,reference_period_start,reference_period_end"
+).split(",")
+HAPI_PRESENCE = (
+    "location_code,admin1_code,admin1_name,admin2_code,admin2_name,org_acronym,org_name,org_type_description,"
+    "sector_code,sector_name,reference_period_start,reference_period_end"
+).split(",")
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    root = tmp_path_factory.mktemp("share")
+    write_demo(root, households=300)
+    settings, form, _ = build_store(root)
+    con = connect(settings.store_path)
+    # one admin2 cell of the severity estimates suppressed by hand: it must not reach any shared file
+    con.execute(
+        "UPDATE estimates SET suppressed = true WHERE level = 'admin2' AND area = 'D0101' "
+        "AND indicator = 'severity_overall'"
+    )
+    from assess.partners.run import run_partners
+
+    run_partners(con, settings, form)
+    con.close()
+    return settings, form
+
+
+def _read(path: Path) -> list[list[str]]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+def test_share_files_have_headers_hxl_rows_and_parse_with_libhxl(store, tmp_path):
+    import hxl
+
+    settings, form = store
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    written = export_share(con, settings, form, tmp_path, xlsx=True, hxl=True)
+    con.close()
+    names = sorted(p.name for p in written)
+    assert names == sorted(
+        [
+            "estimates.csv",
+            "coverage.csv",
+            "pin.csv",
+            "hapi-humanitarian-needs.csv",
+            "hapi-operational-presence.csv",
+            "provenance.json",
+            "share.xlsx",
+        ]
+    )
+    needs = _read(tmp_path / "hapi-humanitarian-needs.csv")
+    assert needs[0] == HAPI_NEEDS
+    assert needs[1][:5] == ["#country+code", "#adm1+code", "#adm1+name", "#adm2+code", "#adm2+name"]
+    assert "#inneed+hh" in needs[1]
+    assert {r[9] for r in needs[2:]} == {"INN"} and len(needs) > 10
+    presence = _read(tmp_path / "hapi-operational-presence.csv")
+    assert presence[0] == HAPI_PRESENCE
+    orgs = {r[5] for r in presence[2:]}
+    assert (
+        {"DRCS", "MoH", "WFP", "UNICEF"} <= orgs and "CR" not in orgs and "NRC" not in orgs
+    )  # ended, planned
+    for stem in ("estimates", "coverage", "pin", "hapi-humanitarian-needs", "hapi-operational-presence"):
+        data = hxl.data(str(tmp_path / f"{stem}.csv"), hxl.InputOptions(allow_local=True))
+        tags = data.display_tags
+        assert tags and all(t.startswith("#") for t in tags)
+        assert len(list(data)) == len(_read(tmp_path / f"{stem}.csv")) - 2
+    pin = hxl.data(str(tmp_path / "pin.csv"), hxl.InputOptions(allow_local=True))
+    values = [(row.get("#sector+code"), float(row.get("#inneed+hh"))) for row in pin]
+    assert values[0][0] == "intersectoral" and values[0][1] > 0 and "#adm2+code" in pin.display_tags
+    provenance = json.loads((tmp_path / "provenance.json").read_text())
+    assert provenance["round"] == settings.round
+    assert {i["role"] for i in provenance["inputs"] if "role" in i} >= {"3W list", "sampling frame"}
+    assert all(len(i["sha256"]) == 64 for i in provenance["inputs"])
+
+
+def test_suppressed_cells_never_reach_the_shared_files(store, tmp_path):
+    settings, form = store
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    suppressed = con.execute(
+        "SELECT level, area, indicator, option FROM estimates WHERE suppressed AND round = ?",
+        [settings.round],
+    ).fetchall()
+    export_share(con, settings, form, tmp_path, xlsx=False, hxl=False)
+    con.close()
+    assert ("admin2", "D0101", "severity_overall", "3+") in suppressed
+    pin = _read(tmp_path / "pin.csv")
+    assert pin[0][0] == "level" and not pin[1][0].startswith("#")  # --no-hxl
+    assert not [r for r in pin if r[3] == "D0101" and r[5] == "intersectoral"]
+    assert [r for r in pin if r[3] == "D0101"]  # its sector PiN (not suppressed) is there
+    est = _read(tmp_path / "estimates.csv")
+    shown = {(r[0], r[3] or r[1] or "all", r[5], r[7]) for r in est[1:]}
+    assert not shown & set(suppressed)
+    needs = _read(tmp_path / "hapi-humanitarian-needs.csv")
+    assert not [r for r in needs if r[3] == "D0101" and r[6] == "intersectoral"]
+
+
+def test_export_coverage_columns(store, tmp_path):
+    settings, form = store
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    n = export_coverage(con, settings, form, settings.round, tmp_path / "coverage.csv")
+    con.close()
+    rows = _read(tmp_path / "coverage.csv")
+    assert rows[0] == list(COVERAGE_COLUMNS) and n == len(rows) - 1
+    assert {r[8] for r in rows[1:]} <= {"gap", "thin", "covered", "low_need", "unknown"}
+    national_wsh = next(r for r in rows[1:] if r[0] == "national" and r[2] == "WSH")
+    assert national_wsh[3] == "3" and national_wsh[4] == "AWI; DRCS; UNICEF"

@@ -123,3 +123,31 @@ def test_export_coverage_columns(store, tmp_path):
     assert {r[8] for r in rows[1:]} <= {"gap", "thin", "covered", "low_need", "unknown"}
     national_wsh = next(r for r in rows[1:] if r[0] == "national" and r[2] == "WSH")
     assert national_wsh[3] == "3" and national_wsh[4] == "AWI; DRCS; UNICEF"
+
+
+def test_reports_show_the_partner_pages_with_numbers_from_the_store(store):
+    from dataclasses import replace
+
+    from assess.report.build import build_reports
+
+    settings, form = store
+    con = duckdb.connect(str(settings.store_path), read_only=True)
+    try:
+        paths = build_reports(con, settings, form, None, regions=["R01"], html_only=True)
+        national = paths[0].read_text(encoding="utf-8")
+        region = paths[1].read_text(encoding="utf-8")
+        overall = con.execute(
+            "SELECT pin, population FROM pin WHERE level = 'national' AND sector = 'overall'"
+        ).fetchone()
+        gaps = con.execute("SELECT count(*) FROM coverage WHERE level = 'admin2' AND gap = 'gap'").fetchone()
+        bare = replace(settings, boundaries={})  # writes over national.html, read above
+        no_maps = build_reports(con, bare, form, None, regions=False, html_only=True)[0].read_text("utf-8")
+    finally:
+        con.close()
+    assert 'id="s-partners"' in national and "Needs and partners" in national
+    assert f"{round(overall[0]):,} households" in national and f"of {round(overall[1]):,}." in national
+    assert f"{gaps[0]} district x sector combinations have a need of 50% or more" in national
+    assert national.count("map-gap-") == 5 and "map-need-admin1.png" in national
+    assert "these overlap and are never added up" in national
+    assert "People in need by district" in region and "Need and partners by district" in region
+    assert no_maps.count("No admin boundaries are configured") == 1 and "map-need" not in no_maps

@@ -323,15 +323,11 @@ def _ring(cell: list[Point]) -> list[list[float]]:
     return [*ring, ring[0]]  # GeoJSON rings are closed and counter-clockwise (clip keeps the outline's order)
 
 
-def _district_centres(centre: Point, n: int, k: int) -> list[Point]:
-    """n points around a region centre, turned by the region's index so that the pattern varies."""
-    return [
-        (
-            centre[0] + 0.28 * math.cos(2 * math.pi * i / n + 0.7 * k),
-            centre[1] + 0.24 * math.sin(2 * math.pi * i / n + 0.7 * k),
-        )
-        for i in range(n)
-    ]
+def _district_centres(cell: list[Point], n: int) -> list[Point]:
+    """n points inside a convex region cell: halfway from its vertex mean towards n vertices spread round it."""
+    cx, cy = sum(p[0] for p in cell) / len(cell), sum(p[1] for p in cell) / len(cell)
+    picks = [cell[(i * len(cell)) // n] for i in range(n)]
+    return [(cx + 0.5 * (x - cx), cy + 0.5 * (y - cy)) for x, y in picks]
 
 
 def write_boundaries(dest: Path, regions: tuple, districts: dict[str, tuple]) -> list[Path]:
@@ -349,7 +345,7 @@ def write_boundaries(dest: Path, regions: tuple, districts: dict[str, tuple]) ->
         for i in range(10)
     ]
     adm1, adm2 = [], []
-    for k, (region, cell) in enumerate(zip(regions, voronoi_cells(outline, centres), strict=True)):
+    for region, cell in zip(regions, voronoi_cells(outline, centres), strict=True):
         adm1.append(
             {
                 "type": "Feature",
@@ -358,7 +354,7 @@ def write_boundaries(dest: Path, regions: tuple, districts: dict[str, tuple]) ->
             }
         )
         own = districts[region[0]]
-        for d, sub in zip(own, voronoi_cells(cell, _district_centres(centres[k], len(own), k)), strict=True):
+        for d, sub in zip(own, voronoi_cells(cell, _district_centres(cell, len(own))), strict=True):
             adm2.append(
                 {
                     "type": "Feature",

@@ -17,6 +17,7 @@ from ..core.sqlutil import atomic_write_text
 from ..core.summary import RunSummary
 from ..core.xlsform import XLSForm
 from .national import NationalReport
+from .partner_pages import PartnerPages, add_partner_pages
 from .queries import StoreData
 from .region import RegionReport
 from .render import RenderJob, render_all
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     import duckdb
 
 
-class Builder(NationalReport, RegionReport):
+class Builder(NationalReport, RegionReport, PartnerPages):
     """Both reports' contexts from one set of queries, one chart folder and one generation time."""
 
 
@@ -86,8 +87,9 @@ def build_reports(
         data = StoreData(con, settings, form, lang)
         builder = Builder(data, settings, form, text, run, chart_dir, logo)
         env = environment()
+        national = add_partner_pages(builder.national(), builder.partners_national())
         pages: list[tuple[Path, str]] = [
-            (out_dir / "national", env.get_template("national.html.j2").render(**builder.national()))
+            (out_dir / "national", env.get_template("national.html.j2").render(**national))
         ]
         if regions and builder.level0:
             areas = data.areas(builder.level0)
@@ -95,7 +97,13 @@ def build_reports(
             if not isinstance(regions, bool):
                 areas = [a for a in areas if a in set(regions)]
             region_tpl = env.get_template("region.html.j2")
-            pages += [(out_dir / names[a], region_tpl.render(**builder.region(a))) for a in areas]
+            pages += [
+                (
+                    out_dir / names[a],
+                    region_tpl.render(**add_partner_pages(builder.region(a), builder.partners_region(a))),
+                )
+                for a in areas
+            ]
         steps.start("report", len(pages))
         if html_only:
             written = []

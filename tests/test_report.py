@@ -206,7 +206,7 @@ def test_pdfs_render_with_metadata_and_text(demo, tmp_path):
     text = " ".join(p.extract_text() for p in national.pages)
     assert "Executive summary" in text and "Karsa North" in text and "page 2 of" in text
     region = pypdf.PdfReader(paths[1])
-    assert 1 <= len(region.pages) <= 5
+    assert 1 <= len(region.pages) <= 6  # compact; one more page since the needs-and-partners section
     assert "Karsa North" in region.metadata.title
     assert "Harmon" in " ".join(p.extract_text() for p in region.pages)
 

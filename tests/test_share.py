@@ -151,3 +151,64 @@ def test_reports_show_the_partner_pages_with_numbers_from_the_store(store):
     assert "these overlap and are never added up" in national
     assert "People in need by district" in region and "Need and partners by district" in region
     assert no_maps.count("No admin boundaries are configured") == 1 and "map-need" not in no_maps
+
+
+def test_suppression_widened_after_the_run_still_hides_needs_gaps_and_pin(store, tmp_path):
+    import shutil
+    from dataclasses import replace
+
+    settings, form = store
+    copy = tmp_path / "processed"
+    shutil.copytree(settings.processed, copy)
+    settings = replace(settings, processed=copy)
+    con = duckdb.connect(str(settings.store_path))
+    con.execute("UPDATE estimates SET suppressed = true WHERE level = 'admin2' AND area = 'D0201'")
+    export_share(con, settings, form, tmp_path / "share", xlsx=False, hxl=False)
+    export_coverage(con, settings, form, settings.round, tmp_path / "coverage.csv")
+    con.close()
+    cov = [r for r in _read(tmp_path / "coverage.csv") if r[1] == "D0201"]
+    assert cov and all(r[5] == r[6] == r[7] == "" and r[8] == "unknown" for r in cov)
+    assert not [r for r in _read(tmp_path / "share" / "pin.csv") if r[3] == "D0201"]
+    assert not [r for r in _read(tmp_path / "share" / "hapi-humanitarian-needs.csv") if r[3] == "D0201"]
+
+
+def test_the_cli_writes_coverage_and_the_share_folder(store, tmp_path):
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    settings, _ = store
+    config = str(settings.config_path)
+    runner = CliRunner()
+    result = runner.invoke(app, ["export", "coverage", "--out", str(tmp_path / "c.csv"), "--config", config])
+    assert result.exit_code == 0, result.output
+    assert _read(tmp_path / "c.csv")[0] == list(COVERAGE_COLUMNS)
+    result = runner.invoke(
+        app, ["export", "share", "--out", str(tmp_path / "s"), "--xlsx", "--no-hxl", "--config", config]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Wrote 7 files" in result.output
+    from openpyxl import load_workbook
+
+    wb = load_workbook(tmp_path / "s" / "share.xlsx", read_only=True)
+    assert wb.sheetnames == [
+        "estimates",
+        "coverage",
+        "pin",
+        "hapi-humanitarian-needs",
+        "hapi-operational-presence",
+    ]
+    assert next(wb["pin"].iter_rows(values_only=True))[0] == "level"
+    assert not _read(tmp_path / "s" / "pin.csv")[1][0].startswith("#")
+
+
+def test_the_3w_receipt_says_what_was_kept_aside(store):
+    settings, _ = store
+    receipts = list((settings.receipts_dir / settings.round).glob("3w.csv.*.json"))
+    assert len(receipts) == 1
+    data = json.loads(receipts[0].read_text())
+    assert (data["status"], data["rows"], data["accepted"], data["quarantined"]) == ("loaded", 17, 16, 1)
+    assert data["problems"][0]["line"].startswith(
+        "row 18, admin1: admin1 'Northern Highlands' is not a region"
+    )
+    assert receipts[0].with_suffix(".html").is_file()

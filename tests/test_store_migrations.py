@@ -70,9 +70,17 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
             'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'
         ).fetchall()
         assert rows_after == [(sid, row + 1) for sid, row in rows_before]
+        # 009: the partner tables exist, empty, and the partners step fills coverage and PiN on the old store
+        for table in ("partner_files", "partner_rows", "partner_problems", "coverage", "pin"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         # today's estimator on the upgraded store gives the same estimates
         settings = load_settings(legacy / "assessment.toml")
         run_estimates(con, settings, read_form(settings))
+        if settings.population_unit:
+            from assess.partners.run import run_partners
+
+            run_partners(con, settings, read_form(settings))
+            assert con.execute("SELECT count(*) FROM pin").fetchone()[0] > 0
         # `<question>:need` shares (issue 13) are new since 0.1.0: compare the indicators that store had
         again = [r for r in con.execute(ESTIMATES).fetchall() if not r[3].endswith(":need")]
     finally:

@@ -142,6 +142,7 @@ def _spec(features: list[dict], labels: list[dict], colour: dict, legend_title: 
                     "stroke": "#ffffff",
                     "strokeWidth": 2.5,
                     "strokeOpacity": 0.8,
+                    "strokeJoin": "round",
                 },
                 "encoding": {
                     "longitude": {"field": "lon", "type": "quantitative"},

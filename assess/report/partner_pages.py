@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..core.names import safe_name
 from ..core.partner_settings import CLUSTERS
 from ..core.sqlutil import table_exists
+from ..partners.read import shown_coverage, shown_pin
 from . import maps
 from .context import Context, heat_class
 
@@ -20,6 +22,7 @@ GAP_NAMES = {
     "unknown": "No estimate",
 }
 TOP_GAPS = 15
+NO_BOUNDARIES = "No admin boundaries are configured ([report.boundaries]), so there are no maps."
 
 
 class PartnerPages(Context):
@@ -31,23 +34,8 @@ class PartnerPages(Context):
         if cache is not None:
             return cache
         con, r = self.data.con, {"round": self.settings.round}
-        cov = (
-            con.execute(
-                "SELECT level, area, sector, partners, organisations, need, need_low, need_high, gap, uncertain "
-                "FROM coverage WHERE round = $round",
-                r,
-            ).fetchall()
-            if table_exists(con, "coverage")
-            else []
-        )
-        pin = (
-            con.execute(
-                "SELECT level, area, sector, unit, population, pin, pin_low, pin_high FROM pin WHERE round = $round",
-                r,
-            ).fetchall()
-            if table_exists(con, "pin")
-            else []
-        )
+        cov = shown_coverage(con, self.settings, self.settings.round)
+        pin = shown_pin(con, self.settings.round)
         file = (
             con.execute(
                 "SELECT file, rows, accepted, quarantined, status, reason FROM partner_files WHERE round = $round",
@@ -248,6 +236,36 @@ class PartnerPages(Context):
                 )
         return {"maps": out, "note": " ".join(notes)}
 
+    def region_map(self, area: str, children: list[str]) -> dict:
+        """The share in need by district inside one region (from the finer level's boundaries)."""
+        level = self.level1
+        if not self.settings.boundaries:
+            return {"maps": [], "note": NO_BOUNDARIES}
+        if level is None or level not in self.settings.boundaries or not children:
+            return {"maps": [], "note": ""}
+        try:
+            b = maps.match_boundaries(self.settings.boundaries[level], children)
+        except maps.BoundaryError as exc:
+            return {"maps": [], "note": str(exc)}
+        if not b.features:
+            return {"maps": [], "note": ""}
+        b.unmatched_features = []  # the other regions' districts
+        _, _, n = self.data.dates(self.level0, area)
+        vals = {
+            a: (e.estimate if self.shown(e := self.estimate(level, a, "severity_overall", "3+")) else None)
+            for a in b.features
+        }
+        png = maps.share_map(
+            b, vals, {a: self.data.plain_area_label(level, a) for a in b.features},
+            title=f"Households in need (severity 3+), by {self._lower(level)}",
+            source=f"Source: {self.title}, round {self.settings.round}; {self.text.count(n)} households.",
+            no_value="suppressed (n<5) or no data", legend="Share", width=360,
+        )  # fmt: skip
+        name = f"map-need-{level}-{safe_name(area)}.png"
+        missing = ", ".join(self.data.area_label(level, a) for a in b.missing_areas)
+        note = f"No boundary for {missing} (not drawn)." if missing else ""
+        return {"maps": [{"src": maps.write_png(self.chart_dir, name, png), "wide": False}], "note": note}
+
     # -- assembled ------------------------------------------------------------------------------------------
     def partner_file_note(self) -> str:
         f = self._partner_tables()["file"]
@@ -297,7 +315,7 @@ class PartnerPages(Context):
             "gaps": self.gaps(keys),
             "gap_level": self._lower(self.level1 or self.level0),
             "pin": self.pin_table(rows, f"People in need by {self._lower(self.level1 or self.level0)}"),
-            "maps": {"maps": [], "note": ""},
+            "maps": self.region_map(area, children),
             "file_note": self.partner_file_note(),
             "sentences": [],
             "min_cell": self.settings.min_cell,

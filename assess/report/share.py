@@ -18,6 +18,7 @@ import duckdb
 from ..core.settings import Settings
 from ..core.sqlutil import atomic_write_json, named_query, table_exists
 from ..core.xlsform import XLSForm
+from ..partners.read import shown_coverage, shown_pin
 from ..partners.run import area_list, estimate_cells, last_submission
 from ..partners.threew import is_active
 from .exports import write_rows
@@ -38,12 +39,7 @@ def export_coverage(
     con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, round_: str | None, out: Path
 ) -> int:
     """`level, area, sector, partners, organisations, need, need_low, need_high, gap, uncertain`."""
-    rows = (
-        con.execute(sql("export_coverage"), {"round": round_}).fetchall()
-        if table_exists(con, "coverage")
-        else []
-    )
-    return write_rows(COVERAGE_COLUMNS, rows, out)
+    return write_rows(COVERAGE_COLUMNS, shown_coverage(con, settings, round_), out)
 
 
 class Areas:
@@ -121,11 +117,7 @@ def tables(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) ->
         est,
     )
 
-    cov = (
-        con.execute(sql("export_coverage"), {"round": settings.round}).fetchall()
-        if table_exists(con, "coverage")
-        else []
-    )
+    cov = shown_coverage(con, settings, settings.round)
     out["coverage"] = (
         ["level", *(a for a, _ in AREA), "sector_code", "sector_name", "partners", "organisations"]
         + ["need_percent", "need_percent_low", "need_percent_high", "gap", "uncertain", "date_reported"],
@@ -158,11 +150,7 @@ def tables(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) ->
         ],
     )
 
-    pins = (
-        con.execute(sql("export_pin"), {"round": settings.round}).fetchall()
-        if table_exists(con, "pin")
-        else []
-    )
+    pins = shown_pin(con, settings.round)
     unit_tag = "#inneed+hh" if settings.population_unit == "households" else "#inneed+ind"
     pop_tag = "#population+hh" if settings.population_unit == "households" else "#population+ind"
 

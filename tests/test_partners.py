@@ -235,3 +235,25 @@ def test_population_unit_is_checked(tmp_path):
     )
     with pytest.raises(ConfigError, match="population_unit must be one of individuals, households"):
         load_settings(config)
+
+
+def test_the_sector_mapping_and_the_3w_file_are_checked_against_the_form(tmp_path):
+    from dataclasses import replace
+
+    from assess.core.xlsform import read_form
+    from assess.partners.run import check_sector_mapping
+
+    write_demo(tmp_path, households=20)
+    settings = load_settings(tmp_path / "assessment.toml")
+    form = read_form(settings)
+    check_sector_mapping(settings, form)  # the demo's mapping is fine
+    assert settings.partners is not None
+    bad = replace(settings.partners, sectors={"NUT": ("severity:nutrition",)})
+    with pytest.raises(ConfigError, match="NUT: 'severity:nutrition' is not estimated"):
+        check_sector_mapping(replace(settings, partners=bad), form)
+    bad = replace(settings.partners, sectors={"EDU": ("school_attendance/none",)})
+    with pytest.raises(ConfigError, match="EDU: 'school_attendance/none' is not estimated"):
+        check_sector_mapping(replace(settings, partners=bad), form)
+    gone = replace(settings.partners, file=tmp_path / "missing.xlsx")
+    with pytest.raises(ConfigError, match="missing.xlsx not found"):
+        check_sector_mapping(replace(settings, partners=gone), form)

@@ -45,9 +45,15 @@ def sql(name: str) -> str:
 
 
 def check_sector_mapping(settings: Settings, form: XLSForm) -> None:
-    """Every `[partners.sectors]` entry names something the run estimates (ConfigError otherwise)."""
+    """The 3W file exists and every `[partners.sectors]` entry names something the run estimates (ConfigError
+    otherwise); checked at start-up, before any data is read."""
     if settings.partners is None:
         return
+    if not settings.partners.file.is_file():
+        raise ConfigError(
+            f"{settings.config_path}: [partners] file: {settings.partners.file} not found; put the 3W list "
+            "there or fix the path (relative to the config file)."
+        )
     known = set(form.questions) | {m.name for m in settings.indicators.members}
     severity = {s.sector for s in settings.indicators.severity} | {"overall"}
     for code, refs in settings.partners.sectors.items():

@@ -257,3 +257,14 @@ def test_the_sector_mapping_and_the_3w_file_are_checked_against_the_form(tmp_pat
     gone = replace(settings.partners, file=tmp_path / "missing.xlsx")
     with pytest.raises(ConfigError, match="missing.xlsx not found"):
         check_sector_mapping(replace(settings, partners=gone), form)
+
+
+def test_a_semicolon_csv_with_other_header_spellings_is_read(tmp_path):
+    path = tmp_path / "3w.csv"
+    path.write_text(
+        "Organization;Acronym;Org type;Cluster;Admin1;Admin2;Activity;Status;Start date;End date\n"
+        "Demo Red Cross;DRC;NGO;WASH;Karsa North;;Water;Active;2026-01-01;\n",
+        encoding="utf-8",
+    )
+    out = check_rows(read_table(path), SPEC, _form(), ("admin1", "admin2"))
+    assert out.problems == [] and out.rows[0]["org_acronym"] == "DRC" and out.rows[0]["sector"] == "WSH"

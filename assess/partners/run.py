@@ -151,7 +151,7 @@ def _receipt(settings: Settings, name: str, sha: str, result: ThreeW | None, rea
 def load_three_w(
     con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, summary: PartnerSummary
 ) -> list[dict]:
-    """Read and check the 3W file, replace the round's partner tables and write its receipt."""
+    """Read and check the 3W file, fill the round's partner tables (emptied by the caller), write its receipt."""
     spec = settings.partners
     assert spec is not None
     path = spec.file
@@ -174,8 +174,6 @@ def load_three_w(
             len(result.rows),
             result.quarantined,
         )
-    for table in ("partner_files", "partner_rows", "partner_problems"):
-        con.execute(f"DELETE FROM {table} WHERE round = $round", {"round": settings.round})
     con.execute(
         "INSERT INTO partner_files VALUES ($round, $sha, $file, $rows, $ok, $bad, $status, $reason, $at)",
         {
@@ -211,7 +209,7 @@ def run_partners(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
     check_sector_mapping(settings, form)
     cells = estimate_cells(con, settings.round)
     with transaction(con):
-        for table in ("coverage", "pin"):
+        for table in ("partner_files", "partner_rows", "partner_problems", "coverage", "pin"):
             con.execute(f"DELETE FROM {table} WHERE round = $round", {"round": settings.round})
         if settings.partners is not None:
             rows = load_three_w(con, settings, form, summary)

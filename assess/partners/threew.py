@@ -23,6 +23,21 @@ REQUIRED = ("organisation", "org_acronym", "org_type", "sector", "admin1", "admi
 DATES = ("start", "end")
 OPTIONAL = ("implementing_partner", "donor", "targeted", "reached")
 ACTIVE = ("active", "ongoing")
+# other spellings of the column names seen in 3W/5W templates
+ALIASES = {
+    "organization": "organisation",
+    "org_name": "organisation",
+    "acronym": "org_acronym",
+    "organisation_acronym": "org_acronym",
+    "organization_acronym": "org_acronym",
+    "organisation_type": "org_type",
+    "organization_type": "org_type",
+    "cluster": "sector",
+    "adm1": "admin1",
+    "adm2": "admin2",
+    "start_date": "start",
+    "end_date": "end",
+}
 STATUSES = (*ACTIVE, "planned", "pipeline", "completed", "ended", "closed", "suspended", "cancelled")
 
 
@@ -58,17 +73,27 @@ def fold(text: str) -> str:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """The file as text cells ('' for empty), headers folded to snake_case."""
+    """The file as text cells ('' for empty), headers folded to snake_case (and common other spellings, e.g.
+    `Organization`, `Cluster`, `Start date`, taken as the standard names)."""
     try:
         if path.suffix.lower() == ".xlsx":
             df = pd.read_excel(path, dtype=str, keep_default_na=False, na_values=[], engine="calamine")
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig")
+            df = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_values=[],
+                encoding="utf-8-sig",
+                sep=None,
+                engine="python",
+            )  # the separator is sniffed: `,`, `;` or tab
     except (OSError, ValueError, ImportError) as exc:
         raise ThreeWError(
             f"the file cannot be read ({str(exc).splitlines()[0] if str(exc) else exc!r})"
         ) from exc
-    df.columns = [fold(str(c)).replace(" ", "_") for c in df.columns]
+    names = [fold(str(c)).replace(" ", "_") for c in df.columns]
+    df.columns = [ALIASES.get(n, n) if ALIASES.get(n, n) not in names else n for n in names]
     return df.map(lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip())
 
 

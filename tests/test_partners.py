@@ -268,3 +268,21 @@ def test_a_semicolon_csv_with_other_header_spellings_is_read(tmp_path):
     )
     out = check_rows(read_table(path), SPEC, _form(), ("admin1", "admin2"))
     assert out.problems == [] and out.rows[0]["org_acronym"] == "DRC" and out.rows[0]["sector"] == "WSH"
+
+
+def test_a_round_without_estimates_still_gets_its_3w_receipt_and_no_coverage(tmp_path):
+    from assess.core.xlsform import read_form
+    from assess.partners.run import run_partners
+    from assess.store.connection import connect
+
+    write_demo(tmp_path, households=20)
+    settings = load_settings(tmp_path / "assessment.toml")
+    con = connect(settings.store_path)
+    try:
+        summary = run_partners(con, settings, read_form(settings))
+        assert (summary.status, summary.accepted, summary.quarantined) == ("loaded", 16, 1)
+        assert (summary.coverage, summary.pin) == (0, 0)
+        assert con.execute("SELECT count(*) FROM partner_rows").fetchone() == (16,)
+    finally:
+        con.close()
+    assert list((settings.receipts_dir / settings.round).glob("3w.csv.*.json"))

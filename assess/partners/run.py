@@ -189,18 +189,17 @@ def load_three_w(
         },
     )
     rows = result.rows if result else []
-    if rows:
-        con.executemany(
-            "INSERT INTO partner_rows VALUES (" + ", ".join(["?"] * (len(rows[0]) + 1)) + ")",
-            [[settings.round, *r.values()] for r in rows],
-        )
-    if result and result.problems:
-        con.executemany(
-            "INSERT INTO partner_problems VALUES (?, ?, ?, ?, ?)",
-            [[settings.round, p.row, p.column, p.value, p.reason] for p in result.problems],
-        )
+    _insert(con, "partner_rows", [[settings.round, *r.values()] for r in rows])
+    problems = result.problems if result else []
+    _insert(con, "partner_problems", [[settings.round, p.row, p.column, p.value, p.reason] for p in problems])
     _receipt(settings, path.name, sha, result, summary.reason)
     return rows
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[list]) -> None:
+    """Append rows (lists in the table's column order) to one of this step's own tables; none: nothing."""
+    if rows:
+        con.executemany(f"INSERT INTO {table} VALUES ({', '.join(['?'] * len(rows[0]))})", rows)
 
 
 def run_partners(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> PartnerSummary:
@@ -214,9 +213,12 @@ def run_partners(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
         if settings.partners is not None:
             rows = load_three_w(con, settings, form, summary)
             on = last_submission(con, settings.round) if table_exists(con, "submissions") else None
-            found = coverage(settings.partners, rows, cells, area_list(con, settings, cells), on)
-            con.executemany(
-                "INSERT INTO coverage VALUES (" + ", ".join(["?"] * 13) + ")",
+            found = (
+                coverage(settings.partners, rows, cells, area_list(con, settings, cells), on) if cells else []
+            )
+            _insert(
+                con,
+                "coverage",
                 [
                     [settings.round, c.level, c.area, c.sector, c.partners, "; ".join(c.organisations)]
                     + [c.need, c.need_low, c.need_high, c.need_source, c.gap, c.uncertain, on]
@@ -227,8 +229,9 @@ def run_partners(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
         if settings.population_unit and settings.frame is not None:
             sectors = [s.sector for s in settings.indicators.severity]
             pins = people_in_need(cells, area_populations(settings), sectors, settings.population_unit)
-            con.executemany(
-                "INSERT INTO pin VALUES (" + ", ".join(["?"] * 10) + ")",
+            _insert(
+                con,
+                "pin",
                 [
                     [settings.round, p.level, p.area, p.sector, p.unit, p.population, p.share]
                     + [p.pin, p.pin_low, p.pin_high]

@@ -3,7 +3,7 @@ Vega-Lite through vl-convert (PNG, so that WeasyPrint never has to lay out SVG t
 
 Features are matched to the regions by a property holding the choice name (`key`); a region without a feature
 is listed under the map, a feature without a region is drawn grey ("not surveyed"). Suppressed or missing
-values are grey with their own legend entry. Rings are rewound clockwise, as d3's spherical geometry (used by
+values are grey, said under the title. Rings are rewound clockwise, as d3's spherical geometry (used by
 Vega) expects; GeoJSON files written to RFC 7946 have them the other way round.
 """
 
@@ -37,6 +37,7 @@ class Boundaries:
     features: dict[str, dict] = field(default_factory=dict)
     unmatched_features: list[str] = field(default_factory=list)  # in the file, not a region of the form
     missing_areas: list[str] = field(default_factory=list)  # regions with estimates but no feature
+    extra: list[dict] = field(default_factory=list)  # the unmatched features, drawn grey
 
 
 def _signed_area(ring: list[list[float]]) -> float:
@@ -83,6 +84,7 @@ def match_boundaries(spec: BoundarySpec, areas: list[str]) -> Boundaries:
             out.features[by_code[code]] = {"type": "Feature", "geometry": _clockwise(f.get("geometry") or {})}
         else:
             out.unmatched_features.append(code or "(no key)")
+            out.extra.append({"type": "Feature", "geometry": _clockwise(f.get("geometry") or {})})
     out.missing_areas = [a for a in areas if a not in out.features]
     return out
 
@@ -171,7 +173,8 @@ def _spec(features: list[dict], labels: list[dict], colour: dict, legend_title: 
 
 
 def _layers(bounds: Boundaries, values: dict[str, Any], label_of: dict[str, str]) -> tuple[list, list]:
-    features, labels = [], []
+    features: list[dict] = [{**f, "properties": {"value": None}} for f in bounds.extra]
+    labels = []
     for area, f in bounds.features.items():
         features.append({**f, "properties": {"value": values.get(area)}})
         c = _centroid(f["geometry"])
@@ -182,7 +185,7 @@ def _layers(bounds: Boundaries, values: dict[str, Any], label_of: dict[str, str]
 
 def share_map(bounds: Boundaries, values: dict[str, float | None], label_of: dict[str, str], *, title: str,
               source: str, no_value: str, legend: str, width: int = 300,
-              outline: Boundaries | None = None) -> bytes:  # fmt: skip
+              outline: Boundaries | None = None, grey: str = "Grey: {what}") -> bytes:  # fmt: skip
     """A choropleth of shares (0-1, blues); None (suppressed, not surveyed) is grey."""
     features, labels = _layers(bounds, values, label_of)
     colour = {
@@ -193,7 +196,7 @@ def share_map(bounds: Boundaries, values: dict[str, float | None], label_of: dic
     spec = _spec(features, labels, colour, legend, title, source, width, outline)
     spec["layer"][1]["encoding"]["color"]["legend"]["format"] = ".0%"
     if any(f["properties"]["value"] is None for f in features):
-        spec["title"]["subtitle"] = [source, f"Grey: {no_value}"]
+        spec["title"]["subtitle"] = [source, grey.format(what=no_value)]
     return _png(spec)
 
 

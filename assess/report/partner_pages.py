@@ -13,20 +13,21 @@ from ..core.sqlutil import table_exists
 from ..partners.read import shown_coverage, shown_pin
 from . import maps
 from .context import Context, heat_class
+from .partner_words import PartnerWords
 
-GAP_NAMES = {
-    "gap": "Gap: no partner",
-    "thin": "One partner",
-    "covered": "Two or more partners",
-    "low_need": "Need below threshold",
-    "unknown": "No estimate",
-}
+GAP_CLASSES = ("gap", "thin", "covered", "low_need", "unknown")
 TOP_GAPS = 15
-NO_BOUNDARIES = "No admin boundaries are configured ([report.boundaries]), so there are no maps."
 
 
 class PartnerPages(Context):
     """Contexts of the partner pages (`_partners.html.j2`), for the national report and each region report."""
+
+    @property
+    def pw(self) -> PartnerWords:
+        return PartnerWords(self.code)
+
+    def gap_names(self) -> dict[str, str]:
+        return {k: self.pw[k] for k in GAP_CLASSES}
 
     # -- reading --------------------------------------------------------------------------------------------
     def _partner_tables(self) -> dict[str, Any]:
@@ -61,7 +62,7 @@ class PartnerPages(Context):
             (s.sector, self.data.sector_label(f"severity_{s.sector}", self.code))
             for s in self.settings.indicators.severity
         ]
-        return [*sev, ("overall", "Intersectoral")]
+        return [*sev, ("overall", self.pw["intersectoral"])]
 
     def _label(self, level: str, area: str) -> str:
         return self.text["national"] if level == "national" else self.data.area_label(level, area)
@@ -118,10 +119,10 @@ class PartnerPages(Context):
                     "sector": f"{c[2]} – {self.cluster_label(c[2])}",
                     "need": self.text.pct(c[5]),
                     "ci": self.text.pct_ci(c[6], c[7]),
-                    "partners": c[4] or "none",
-                    "gap": GAP_NAMES[c[8]],
+                    "partners": c[4] or self.pw["none"],
+                    "gap": self.pw[c[8]],
                     "cls": c[8],
-                    "uncertain": "CI crosses the threshold" if c[9] else "",
+                    "uncertain": self.pw["uncertain"] if c[9] else "",
                 }
             )
         return out
@@ -157,77 +158,88 @@ class PartnerPages(Context):
                         "total": not out_rows,
                     }
                 )
-        return {"title": title, "headers": [label for _, label in sectors], "rows": out_rows, "unit": unit}
+        return {
+            "title": title,
+            "headers": [label for _, label in sectors],
+            "rows": out_rows,
+            "unit": self.pw[unit],
+        }
 
     # -- maps -----------------------------------------------------------------------------------------------
-    def partner_maps(self) -> dict:
-        """The national maps, or the one note that there are none."""
-        if not self.settings.boundaries:
-            return {
-                "maps": [],
-                "note": "No admin boundaries are configured ([report.boundaries]), so there are no maps.",
-            }
-        data, cov = self.data, self._partner_tables()["coverage"]
-        first, last, n = data.dates()
-        source = f"Source: {self.title}, round {self.settings.round}; {self.text.count(n)} households; 95% CIs in the tables."
-        matched: dict[str, maps.Boundaries] = {}
-        notes = []
+    def _source(self, n: int) -> str:
+        return self.pw.fill("source", title=self.title, round=self.settings.round, n=self.text.count(n))
+
+    def _matched(self, notes: list[str]) -> dict[str, maps.Boundaries]:
+        """Every configured level's boundaries matched to its areas; what did not match goes into `notes`."""
+        data, pw = self.data, self.pw
+        out: dict[str, maps.Boundaries] = {}
         for level, spec in self.settings.boundaries.items():
             try:
                 b = maps.match_boundaries(spec, data.areas(level))
             except maps.BoundaryError as exc:
                 notes.append(str(exc))
                 continue
-            matched[level] = b
+            out[level] = b
             if b.missing_areas:
-                names = ", ".join(data.area_label(level, a) for a in b.missing_areas)
-                notes.append(f"{data.level_label(level)}: no boundary for {names} (not drawn).")
+                areas = ", ".join(data.area_label(level, a) for a in b.missing_areas)
+                notes.append(pw.fill("no_boundary_for", level=data.level_label(level), areas=areas))
             if b.unmatched_features:
-                notes.append(
-                    f"{data.level_label(level)}: {len(b.unmatched_features)} boundary feature(s) match no area of "
-                    f"the form ({', '.join(b.unmatched_features[:5])}); drawn grey."
-                )
-        out = []
+                names = ", ".join(b.unmatched_features[:5])
+                k = len(b.unmatched_features)
+                notes.append(pw.fill("unmatched", level=data.level_label(level), k=k, names=names))
+        return out
+
+    def _shares(self, b: maps.Boundaries, level: str, indicator: str) -> dict[str, float | None]:
+        """Area -> its share in severity 3+ where shown (None: suppressed or not estimated)."""
+        return {
+            a: (e.estimate if self.shown(e := self.estimate(level, a, indicator, "3+")) else None)
+            for a in b.features
+        }
+
+    def partner_maps(self) -> dict:
+        """The national maps, or the one note that there are none."""
+        pw = self.pw
+        if not self.settings.boundaries:
+            return {"maps": [], "note": pw["no_boundaries"]}
+        data, cov = self.data, self._partner_tables()["coverage"]
+        source = self._source(data.dates()[2])
+        notes: list[str] = []
+        matched = self._matched(notes)
         levels = [lv for lv in self.settings.region_levels if lv in matched]
         finest = levels[-1] if levels else None
         outline = matched.get(levels[0]) if len(levels) > 1 else None
+        common: dict[str, Any] = {
+            "source": source,
+            "no_value": pw["no_value"],
+            "legend": pw["share"],
+            "grey": pw["grey"],
+        }
+        out = []
         for level in levels:
             b = matched[level]
             labels = {a: data.plain_area_label(level, a) for a in b.features}
-
-            def share(indicator: str, level: str = level, b: maps.Boundaries = b) -> dict[str, float | None]:
-                return {
-                    a: (e.estimate if self.shown(e := self.estimate(level, a, indicator, "3+")) else None)
-                    for a in b.features
-                }
-
             png = maps.share_map(
-                b, share("severity_overall"), labels, title=f"Households in need (severity 3+), by {data.level_label(level).lower()}",
-                source=source, no_value="suppressed (n<5) or no data", legend="Share", outline=outline if level == finest else None,
-                width=420,
+                b, self._shares(b, level, "severity_overall"), labels, **common, width=420,
+                title=pw.fill("map_need", level=self._lower(level)), outline=outline if level == finest else None,
             )  # fmt: skip
             out.append({"src": maps.write_png(self.chart_dir, f"map-need-{level}.png", png), "wide": True})
         if finest:
             b = matched[finest]
             labels = {a: data.plain_area_label(finest, a) for a in b.features}
             for s, label in self.pin_sectors()[:-1]:
-                vals = {
-                    a: (
-                        e.estimate
-                        if self.shown(e := self.estimate(finest, a, f"severity_{s}", "3+"))
-                        else None
-                    )
-                    for a in b.features
-                }
-                png = maps.share_map(b, vals, labels, title=f"{label}: in need (severity 3+)", source=source,
-                                     no_value="suppressed or no data", legend="Share", outline=outline)  # fmt: skip
+                png = maps.share_map(
+                    b, self._shares(b, finest, f"severity_{s}"), labels, **common, outline=outline,
+                    title=pw.fill("map_sector", sector=label),
+                )  # fmt: skip
                 out.append(
                     {"src": maps.write_png(self.chart_dir, f"map-{s}-{finest}.png", png), "wide": False}
                 )
             for code in self.settings.partners.sectors if self.settings.partners and cov else []:
                 classes = {a: c[8] for (lv, a, s), c in cov.items() if lv == finest and s == code}
-                png = maps.class_map(b, classes, labels, GAP_NAMES, title=f"{code} – {self.cluster_label(code)}: gaps",
-                                     source=source, legend="Coverage", outline=outline)  # fmt: skip
+                png = maps.class_map(
+                    b, classes, labels, self.gap_names(), source=source, legend=pw["coverage"], outline=outline,
+                    title=pw.fill("map_gaps", sector=f"{code} – {self.cluster_label(code)}"),
+                )  # fmt: skip
                 out.append(
                     {
                         "src": maps.write_png(self.chart_dir, f"map-gap-{code}-{finest}.png", png),
@@ -238,9 +250,9 @@ class PartnerPages(Context):
 
     def region_map(self, area: str, children: list[str]) -> dict:
         """The share in need by district inside one region (from the finer level's boundaries)."""
-        level = self.level1
+        level, pw = self.level1, self.pw
         if not self.settings.boundaries:
-            return {"maps": [], "note": NO_BOUNDARIES}
+            return {"maps": [], "note": pw["no_boundaries"]}
         if level is None or level not in self.settings.boundaries or not children:
             return {"maps": [], "note": ""}
         try:
@@ -249,76 +261,83 @@ class PartnerPages(Context):
             return {"maps": [], "note": str(exc)}
         if not b.features:
             return {"maps": [], "note": ""}
-        b.unmatched_features = []  # the other regions' districts
-        _, _, n = self.data.dates(self.level0, area)
-        vals = {
-            a: (e.estimate if self.shown(e := self.estimate(level, a, "severity_overall", "3+")) else None)
-            for a in b.features
-        }
+        b.unmatched_features, b.extra = [], []  # the other regions' districts: not drawn
         png = maps.share_map(
-            b, vals, {a: self.data.plain_area_label(level, a) for a in b.features},
-            title=f"Households in need (severity 3+), by {self._lower(level)}",
-            source=f"Source: {self.title}, round {self.settings.round}; {self.text.count(n)} households.",
-            no_value="suppressed (n<5) or no data", legend="Share", width=360,
+            b, self._shares(b, level, "severity_overall"), {a: self.data.plain_area_label(level, a) for a in b.features},
+            title=pw.fill("map_need", level=self._lower(level)), source=self._source(self.data.dates(self.level0, area)[2]),
+            no_value=pw["no_value"], legend=pw["share"], grey=pw["grey"], width=360,
         )  # fmt: skip
         name = f"map-need-{level}-{safe_name(area)}.png"
         missing = ", ".join(self.data.area_label(level, a) for a in b.missing_areas)
-        note = f"No boundary for {missing} (not drawn)." if missing else ""
+        note = (
+            pw.fill("no_boundary_for", level=self.data.level_label(level), areas=missing) if missing else ""
+        )
         return {"maps": [{"src": maps.write_png(self.chart_dir, name, png), "wide": False}], "note": note}
 
     # -- assembled ------------------------------------------------------------------------------------------
     def partner_file_note(self) -> str:
-        f = self._partner_tables()["file"]
+        f, pw = self._partner_tables()["file"], self.pw
         if f is None:
             return ""
         if f[4] == "rejected":
-            return f"The 3W list {f[0]} could not be used: {f[5]}. Its receipt says what to fix."
-        kept = f" {self.text.count(f[3])} row(s) were kept aside (see its receipt)." if f[3] else ""
-        return f"3W list {f[0]}: {self.text.count(f[2])} of {self.text.count(f[1])} rows used.{kept}"
+            return pw.fill("file_rejected", file=f[0], reason=f[5])
+        kept = pw.fill("file_kept", k=self.text.count(f[3])) if f[3] else ""
+        return pw.fill("file_used", file=f[0], used=self.text.count(f[2]), rows=self.text.count(f[1])) + kept
+
+    def _common(self) -> dict:
+        spec, pw = self.settings.partners, self.pw
+        high = self.text.pct(spec.high_need) if spec else ""
+        unit = pw[self.settings.population_unit] if self.settings.population_unit else ""
+        return {
+            "w": pw.strings,
+            "file_note": self.partner_file_note(),
+            "matrix_note": pw.fill("matrix_note", high=high),
+            "pin_note": pw.fill("pin_note", unit=unit),
+            "m_pin": pw.fill("m_pin", unit=unit, min=self.settings.min_cell),
+            "m_cov": pw.fill("m_cov", high=high),
+        }
 
     def partners_national(self) -> dict | None:
         if self.settings.partners is None and not self._partner_tables()["pin"]:
             return None
-        level0, level1 = self.level0, self.level1
+        pw, level0, level1 = self.pw, self.level0, self.level1
         areas0 = self.data.areas(level0) if level0 else []
         rows = [("national", "all"), *((level0, a) for a in areas0 if level0)]
         fine = level1 or level0
         fine_areas = self.data.areas(fine) if fine else []
         parents = {
             a: p
-            for a in fine_areas
             for p in areas0
-            if level1 and a in self.data.children(level0 or "", p, level1)
+            if level1
+            for a in self.data.children(level0 or "", p, level1)
+            if a in fine_areas
         }
         return {
-            "matrix": self.partner_matrix(rows, f"Need and partners by {self._lower(level0)}"),
+            **self._common(),
+            "matrix": self.partner_matrix(rows, pw.fill("matrix_title", level=self._lower(level0))),
             "gaps": self.gaps([(fine, a) for a in fine_areas] if fine else [], parents if level1 else None),
-            "gap_level": self._lower(fine),
-            "pin": self.pin_table(rows, f"People in need by {self._lower(level0)}"),
+            "gaps_title": pw.fill("gaps_title", level=self._lower(fine)),
+            "pin": self.pin_table(rows, pw.fill("pin_title", level=self._lower(level0))),
             "maps": self.partner_maps(),
-            "file_note": self.partner_file_note(),
             "sentences": self.partner_sentences(),
-            "min_cell": self.settings.min_cell,
         }
 
     def partners_region(self, area: str) -> dict | None:
         if self.settings.partners is None and not self._partner_tables()["pin"]:
             return None
         assert self.level0 is not None
+        pw, finer = self.pw, self.level1 or self.level0
         children = self.data.children(self.level0, area, self.level1) if self.level1 else []
         rows = [(self.level0, area), *((self.level1, c) for c in children if self.level1)]
         keys = [(self.level1, c) for c in children] if self.level1 else [(self.level0, area)]
         return {
-            "matrix": self.partner_matrix(
-                rows, f"Need and partners by {self._lower(self.level1 or self.level0)}"
-            ),
+            **self._common(),
+            "matrix": self.partner_matrix(rows, pw.fill("matrix_title", level=self._lower(finer))),
             "gaps": self.gaps(keys),
-            "gap_level": self._lower(self.level1 or self.level0),
-            "pin": self.pin_table(rows, f"People in need by {self._lower(self.level1 or self.level0)}"),
+            "gaps_title": pw.fill("gaps_title", level=self._lower(finer)),
+            "pin": self.pin_table(rows, pw.fill("pin_title", level=self._lower(finer))),
             "maps": self.region_map(area, children),
-            "file_note": self.partner_file_note(),
             "sentences": [],
-            "min_cell": self.settings.min_cell,
         }
 
     def _lower(self, level: str | None) -> str:
@@ -326,7 +345,7 @@ class PartnerPages(Context):
 
     def partner_sentences(self) -> list[str]:
         """The national summary's plain sentences: gaps, thin coverage and people in need."""
-        out = []
+        out, pw, text = [], self.pw, self.text
         cov, pin, spec = (
             self._partner_tables()["coverage"],
             self._partner_tables()["pin"],
@@ -337,39 +356,48 @@ class PartnerPages(Context):
             cells = [c for (lv, _, _), c in cov.items() if lv == fine]
             gaps = sorted((c for c in cells if c[8] == "gap"), key=lambda c: -(c[5] or 0))
             thin = [c for c in cells if c[8] == "thin"]
-            where = self._lower(fine)
+            where, high = self._lower(fine), text.pct(spec.high_need)
             if gaps:
                 top = gaps[0]
                 out.append(
-                    f"{len(gaps)} {where} x sector combinations have a need of {self.text.pct(spec.high_need)} or more "
-                    f"and no active partner; the largest is {top[2]} – {self.cluster_label(top[2])} in "
-                    f"{self.data.area_label(fine, top[1])}: {self.text.pct(top[5])} ({self.text.pct_ci(top[6], top[7])})."
+                    pw.fill(
+                        "s_gaps",
+                        k=len(gaps),
+                        where=where,
+                        high=high,
+                        sector=f"{top[2]} – {self.cluster_label(top[2])}",
+                        area=self.data.area_label(fine, top[1]),
+                        value=text.pct(top[5]),
+                        ci=text.pct_ci(top[6], top[7]),
+                    )  # fmt: skip
                 )
             else:
-                out.append(f"No {where} has a sector with high need and no active partner.")
+                out.append(pw.fill("s_no_gaps", where=where))
             if thin:
-                out.append(f"{len(thin)} more have a single active partner.")
+                out.append(pw.fill("s_thin", k=len(thin)))
             unsure = sum(1 for c in cells if c[9])
             if unsure:
-                out.append(
-                    f"In {unsure} {where} x sector combinations the 95% CI of the need crosses "
-                    f"{self.text.pct(spec.high_need)}, so their class is uncertain."
-                )
+                out.append(pw.fill("s_uncertain", k=unsure, where=where, high=high))
         overall = pin.get(("national", "all", "overall"))
         if overall is not None:
-            unit = overall[3]
+            unit = pw[overall[3]]
             out.append(
-                f"People in need (intersectoral, severity 3+): {self.text.count(round(overall[5]))} {unit} "
-                f"({self.text.count(round(overall[6]))}–{self.text.count(round(overall[7]))}) of "
-                f"{self.text.count(round(overall[4]))}."
+                pw.fill(
+                    "s_pin",
+                    pin=text.count(round(overall[5])),
+                    unit=unit,
+                    low=text.count(round(overall[6])),
+                    high=text.count(round(overall[7])),
+                    population=text.count(round(overall[4])),
+                )  # fmt: skip
             )
-            by_sector = [
-                f"{label} {self.text.count(round(p[5]))}"
+            items = [
+                f"{label} {text.count(round(p[5]))}"
                 for s, label in self.pin_sectors()[:-1]
                 if (p := pin.get(("national", "all", s))) is not None
             ]
-            if by_sector:
-                out.append(f"By sector: {', '.join(by_sector)} {unit}; these overlap and are never added up.")
+            if items:
+                out.append(pw.fill("s_pin_sectors", items=", ".join(items), unit=unit))
         return out
 
 
@@ -379,5 +407,5 @@ def add_partner_pages(ctx: dict, partners: dict | None, before: str = "s-methodo
     toc = ctx.get("toc")
     if partners and isinstance(toc, list):
         at = next((i for i, t in enumerate(toc) if t["id"] == before), len(toc))
-        toc.insert(at, {"id": "s-partners", "title": "Needs and partners"})
+        toc.insert(at, {"id": "s-partners", "title": partners["w"]["title"]})
     return ctx

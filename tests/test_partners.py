@@ -144,6 +144,7 @@ def test_the_gap_rule():
     assert gap_class(0.5, 1, 0.5) == "thin"
     assert gap_class(0.9, 2, 0.5) == "covered"
     assert gap_class(0.49, 0, 0.5) == "low_need"
+    assert gap_class(0.5 - 1e-12, 0, 0.5) == "gap"  # at the threshold up to rounding noise
     assert gap_class(None, 0, 0.5) == "unknown"
     assert straddles(0.45, 0.55, 0.5) and not straddles(0.51, 0.7, 0.5) and not straddles(None, 0.7, 0.5)
 

@@ -50,7 +50,7 @@ def gap_class(need: float | None, partners: int, high_need: float) -> str:
     """The gap rule (see the module docstring)."""
     if need is None:
         return "unknown"
-    if need < high_need:
+    if round(need, 9) < high_need:  # a share of exactly high_need must not flip with summation order
         return "low_need"
     return "gap" if partners == 0 else "thin" if partners == 1 else "covered"
 

@@ -140,6 +140,16 @@ def run(
     settings, form = _settings(config)
     for warning in form.warnings:
         console.print(f"[yellow]form warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    from assess.store.uptodate import nothing_new
+
+    unchanged = nothing_new(settings, reports=reports, reload_into_round=reload_into_round)
+    if unchanged is not None:  # checked before Prefect starts: a run with nothing to do costs no start-up
+        out_console.print(unchanged.message(), highlight=False, soft_wrap=True)
+        out_console.print(f"Households: {unchanged.households}", highlight=False, soft_wrap=True)
+        return
+    from flows import prefect_api
+
+    console.print(prefect_api.use(settings.prefect_api_url).line(), highlight=False, soft_wrap=True)
     from flows.display import run_display
 
     with run_display(console, verbose):

@@ -126,6 +126,7 @@ class Settings:
     webhook: str | None = None
     notify_command: str | None = None
     indicators: IndicatorSpecs = IndicatorSpecs()
+    prefect_api_url: str | None = None  # [prefect] api_url: the Prefect server `assess run` uses
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -192,6 +193,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "report": {"organisation": (str, False), "logo": (str, False), "need_answers": (dict, False)},
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
+    "prefect": {"api_url": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
 }
 _REQUIRED_SECTIONS = ("survey",)
@@ -580,6 +582,12 @@ def load_settings(path: str | Path) -> Settings:
         )
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
+    api_url = data.get("prefect", {}).get("api_url", "").strip().rstrip("/") or None
+    if api_url is not None and not re.match(r"^https?://[^/\s]+", api_url):
+        raise ConfigError(
+            f"{path}: [prefect] api_url must be the address of a Prefect server's API, e.g. "
+            f'"http://127.0.0.1:4200/api", got {api_url!r}.'
+        )
     needs = _str_list(data, "needs", "questions", path)
     return Settings(
         config_path=path.resolve(),
@@ -613,4 +621,5 @@ def load_settings(path: str | Path) -> Settings:
         webhook=notify.get("webhook") or None,
         notify_command=notify.get("command") or None,
         indicators=indicator_specs(data.get("indicators", {}), path),
+        prefect_api_url=api_url,
     )

@@ -150,6 +150,17 @@ def test_what_is_new_is_not_nothing_new(demo):
     with store_lock(settings.lock_path, wait=0):  # a run in progress: not "nothing new"
         assert nothing_new(settings, reports=True) is None
     assert nothing_new(settings, reports=True, reload_into_round=True) is None
+    con = connect(settings.store_path)
+    con.execute("INSERT INTO runs (run_id, round, status) VALUES ('killed', ?, 'loading')", [settings.round])
+    con.close()
+    assert nothing_new(settings, reports=True) is None  # a killed run's receipts are written by the next run
+    con = connect(settings.store_path)
+    con.execute("UPDATE runs SET status = 'interrupted' WHERE run_id = 'killed'")
+    con.close()
+    (settings.staging_dir("abc") / "x").mkdir(parents=True)
+    assert nothing_new(settings, reports=True) is None  # staging leftovers are swept by a run
+    shutil.rmtree(settings.processed / "staging")
+    assert nothing_new(settings, reports=True) is not None
     report = next((demo / "data/processed/reports").rglob("Dunvale.html"))
     report.unlink()  # a report file gone: rendered again
     assert nothing_new(settings, reports=True) is None

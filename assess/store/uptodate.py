@@ -1,8 +1,9 @@
 """Is there anything for a run to do? The check `assess run` makes before it starts Prefect.
 
 Nothing is new when every inbox file is already processed in this round, no input of the estimates (and of the
-reports, when they are wanted) changed since they were last made, and the report files are still there. The
-store lock is tried, not waited for: a run in progress means "not nothing new" (the run then waits its turn).
+reports, when they are wanted) changed since they were last made, the report files are still there, and no
+killed run left work for the next one (receipts to write, staging to sweep). The store lock is tried, not
+waited for: a run in progress means "not nothing new" (the run then waits its turn).
 Inbox files are recognised by (path, size, modification time) from `inbox_hashes`, so a check reads no file
 content; a file with another size or time is hashed again.
 """
@@ -47,6 +48,7 @@ def known_hashes(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, int, st
 
 
 _SELECT_HASHES = "SELECT path, size, mtime_ns, sha256 FROM inbox_hashes"
+_KILLED = "SELECT count(*) FROM runs WHERE round = ? AND status = 'loading'"
 
 
 def inbox_shas(files: list[Path], known: dict[str, tuple[int, int, str]]) -> dict[Path, tuple[int, int, str]]:
@@ -104,6 +106,10 @@ def _check(con: duckdb.DuckDBPyConnection, settings: Settings, reports: bool) ->
             return None  # maybe still being written: the run decides, and says so
     except OSError:
         return None
+    if con.execute(_KILLED, [settings.round]).fetchone() != (0,):
+        return None  # a killed run's receipts and staging are finished by the next run: let it run
+    if settings.staging_root.is_dir() and any(settings.staging_root.iterdir()):
+        return None  # staging leftovers (raw answers) are swept by a run
     seen = {
         r[0] for r in con.execute("SELECT sha256 FROM files WHERE round = ?", [settings.round]).fetchall()
     }

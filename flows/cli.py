@@ -143,6 +143,7 @@ def run(
 ):
     """Process every new export in the inbox, then refresh estimates and reports.
 
+    With nothing new (no new file, no changed input) it says so and redoes nothing, without starting Prefect.
     Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
     from assess.core.settings import ConfigError
     from assess.inbox.discover import inbox_files

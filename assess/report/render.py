@@ -36,14 +36,19 @@ class RenderJob:
     files: list[str] = field(default_factory=list)
 
 
-@cache
 def _shared() -> tuple[Any, Any]:
-    """report.css parsed, and the font configuration: once per process (every PDF uses the same)."""
+    """report.css parsed, and the font configuration: once per process (every PDF uses the same), again
+    when the file changes (a long-running `assess watch`)."""
+    css_path = templates_dir() / "report.css"
+    return _parsed(css_path, css_path.stat().st_mtime_ns)
+
+
+@cache
+def _parsed(css_path: Path, mtime_ns: int) -> tuple[Any, Any]:
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()
-    css_path = templates_dir() / "report.css"
     css = CSS(string=css_path.read_text(encoding="utf-8"), base_url=css_path.as_uri(), font_config=fonts)
     return css, fonts
 

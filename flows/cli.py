@@ -93,18 +93,30 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _settings(config: Path):
+def _settings(config: Path, against_form: bool = True):
+    """The settings and form; `against_form`: also check the config against the form and frame (imports
+    the estimator: `assess run` does it after its nothing-new check, which needs none of it)."""
     from assess.core.settings import ConfigError, load_settings
     from assess.core.xlsform import FormError, read_form
-    from assess.estimate.run import check_config_against_form
 
     try:
         settings = load_settings(config)
         form = read_form(settings)
-        check_config_against_form(settings, form)
     except (ConfigError, FormError) as exc:
         _fail(str(exc))
+    if against_form:
+        _check_against_form(settings, form)
     return settings, form
+
+
+def _check_against_form(settings, form) -> None:
+    from assess.core.settings import ConfigError
+    from assess.estimate.run import check_config_against_form
+
+    try:
+        check_config_against_form(settings, form)
+    except ConfigError as exc:
+        _fail(str(exc))
 
 
 @app.command()
@@ -131,15 +143,29 @@ def run(
 ):
     """Process every new export in the inbox, then refresh estimates and reports.
 
+    With nothing new (no new file, no changed input) it says so and redoes nothing, without starting Prefect.
     Exit 4 when the run had new files and every one of them was rejected (the [notify] channels are told)."""
     from assess.core.settings import ConfigError
     from assess.inbox.discover import inbox_files
     from assess.ops.lock import StoreBusy
     from assess.store.connection import StoreVersionError
 
-    settings, form = _settings(config)
+    settings, form = _settings(config, against_form=False)
     for warning in form.warnings:
         console.print(f"[yellow]form warning:[/] {escape(warning)}", highlight=False, soft_wrap=True)
+    from assess.store.uptodate import nothing_new
+
+    # Before Prefect starts, and before the config is checked against the form and frame: nothing new means
+    # neither changed since a run that checked them.
+    unchanged = nothing_new(settings, reports=reports, reload_into_round=reload_into_round)
+    if unchanged is not None:
+        out_console.print(escape(unchanged.message()), highlight=False, soft_wrap=True)
+        out_console.print(f"Households: {unchanged.households}", highlight=False, soft_wrap=True)
+        return
+    _check_against_form(settings, form)
+    from flows import prefect_api
+
+    console.print(escape(prefect_api.use(settings.prefect_api_url).line()), highlight=False, soft_wrap=True)
     from flows.display import run_display
 
     with run_display(console, verbose):

@@ -83,7 +83,7 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
             run_id=run_id,
             round=settings.round,
             files=load(outcomes, settings, form, run_id),
-            estimates=estimate(settings, form),
+            estimates=estimate(settings, form, run_id),
         )
         run.reports = (
             render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []

@@ -22,14 +22,15 @@ from assess.core.progress import current as observer
 from assess.core.settings import Settings, load_settings
 from assess.core.summary import EstimateSummary, FileSummary, RunSummary, SkippedFile
 from assess.core.xlsform import XLSForm, read_form
-from assess.estimate.run import check_config_against_form, run_estimates
+from assess.estimate.refresh import refresh_estimates
+from assess.estimate.run import check_config_against_form
 from assess.inbox.discover import new_files
 from assess.ops import notify
 from assess.ops.faults import crash_point
 from assess.ops.lock import store_lock
 from assess.partners.run import check_sector_mapping, run_partners
-from assess.report.build import build_reports
 from assess.report.receipts import validation_summary_markdown, write_receipts
+from assess.report.refresh import refresh_reports
 from assess.store.connection import connect
 from assess.store.runs import load_batch
 from assess.validate.stage import FileOutcome, stage_file
@@ -111,20 +112,27 @@ def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id:
 
 
 @task(name="estimate", cache_policy=NO_CACHE)
-def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
+def estimate(settings: Settings, form: XLSForm, run_id: str) -> EstimateSummary:
+    """Estimate when an input changed since the round's last estimates (assess/store/inputs.py)."""
     observer().start("estimate")
     con = connect(settings.store_path)
     try:
-        result = run_estimates(con, settings, form)
-        partners = run_partners(
-            con, settings, form
-        )  # 3W list, coverage, people in need (after the estimates)
+        done = refresh_estimates(con, settings, form, run_id)
+        # 3W list, coverage, people in need: part of the estimate stage (its inputs are registered there)
+        partners = run_partners(con, settings, form) if done.redone else None
     finally:
         con.close()
+    result = done.summary
+    if done.redone:
+        get_run_logger().info("estimates made again: %s changed", ", ".join(done.changed))
+    else:
+        get_run_logger().info("estimates up to date (run %s): no input of theirs changed", done.since)
     observer().finish(
-        "estimate", f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
+        "estimate",
+        f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
+        + ("" if done.redone else f" (up to date, run {done.since})"),
     )
-    if partners.file:
+    if partners is not None and partners.file:
         get_run_logger().info(
             "3W list %s: %s, %d of %d rows loaded, %d kept aside%s; %d area x sector cells, %d gaps",
             partners.file,
@@ -147,12 +155,15 @@ def estimate(settings: Settings, form: XLSForm) -> EstimateSummary:
     retry_condition_fn=transient_io,
 )
 def render_reports(settings: Settings, form: XLSForm, run: RunSummary) -> list[str]:
-    con = connect(settings.store_path, read_only=True)
-    try:
-        crash_point("mid-report")
-        return [str(p) for p in build_reports(con, settings, form, run, progress=observer())]
-    finally:
-        con.close()
+    """Render when an input of the reports changed since they were last written (assess/store/inputs.py)."""
+    done = refresh_reports(
+        settings, form, run, progress=observer(), before_render=lambda: crash_point("mid-report")
+    )
+    if done.redone:
+        get_run_logger().info("reports rendered: %s changed", ", ".join(done.changed))
+    else:
+        get_run_logger().info("reports up to date (run %s): no input of theirs changed", done.since)
+    return [str(p) for p in done.paths]
 
 
 NOTIFIED: list[str] = []  # flow run ids the hook reported (the CLI reports failures outside any flow)
@@ -252,7 +263,7 @@ def run_assessment(
             run_id=run_id,
             round=settings.round,
             files=load(outcomes, settings, form, run_id),
-            estimates=estimate(settings, form),
+            estimates=estimate(settings, form, run_id),
             skipped=skipped,
         )
         run.reports = (

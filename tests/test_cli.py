@@ -186,6 +186,29 @@ def test_changing_the_round_does_not_load_the_same_files_again(prefect_harness, 
     assert _households(store) == {"2026-R1": loaded, "2026-R2": loaded}
 
 
+def test_a_run_with_nothing_new_says_so_without_starting_prefect(prefect_harness, small_demo):
+    first = _run_cli(small_demo, "--no-reports")
+    assert first.returncode == 0, (first.stdout + first.stderr)[-3000:]
+    assert re.search(r"^Prefect: server \S+ \(PREFECT_API_URL\)\.$", first.stderr, re.MULTILINE), first.stderr
+    store = small_demo / "data/processed/assessment.duckdb"
+    con = duckdb.connect(str(store), read_only=True)
+    rows = con.execute("SELECT rowid, * FROM estimates ORDER BY rowid").fetchall()
+    con.close()
+    again = _run_cli(small_demo, "--no-reports")
+    assert again.returncode == 0, (again.stdout + again.stderr)[-3000:]
+    lines = again.stdout.splitlines()
+    assert re.fullmatch(
+        r"Nothing new: 5 files already loaded; estimates are up to date \(run [0-9a-f]{12} at "
+        r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\)\.",
+        lines[0],
+    ), again.stdout
+    assert len(lines) == 2 and lines[1].startswith("Households: 240 interviewed, "), again.stdout
+    assert "Prefect:" not in again.stderr and "Traceback" not in again.stderr
+    con = duckdb.connect(str(store), read_only=True)
+    assert con.execute("SELECT rowid, * FROM estimates ORDER BY rowid").fetchall() == rows
+    con.close()
+
+
 # ------------------------------------------------------------------------------------------------ exit codes
 
 

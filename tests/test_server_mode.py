@@ -263,3 +263,28 @@ def _wait_for_trigger(url: str, name: str, proc: subprocess.Popen, log: Path, ti
                 pass
             time.sleep(1)
     pytest.fail(f"assess serve did not register {name} in {timeout:.0f} s: {log.read_text(errors='replace')}")
+
+
+def test_assess_run_uses_the_server_named_in_the_config_and_says_so(server, demo):
+    """`[prefect] api_url`: the run is on that server (not an embedded one), and the CLI names it; the next
+    run has nothing new and says so without starting Prefect at all."""
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url, env, home = server
+    config = demo / "assessment.toml"
+    config.write_text(config.read_text() + f'\n[prefect]\napi_url = "{url}"\n')
+    env = {k: v for k, v in env.items() if k != "PREFECT_API_URL"}
+    cmd = [sys.executable, "-m", "flows.cli", "run", "--no-reports", "--config", str(config)]
+    first = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert f"Prefect: server {url} ([prefect] api_url)." in first.stderr.splitlines()
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        runs = [
+            r for r in client.read_flow_runs() if r.parameters.get("config_path") == str(config.resolve())
+        ]
+    assert len(runs) == 1 and runs[0].state.is_completed()
+    again = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("Nothing new: 5 files already loaded; estimates are up to date (run ")
+    assert "Prefect:" not in again.stderr

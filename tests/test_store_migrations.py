@@ -65,6 +65,9 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         assert con.execute(
             "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
         ).fetchone() == (0,)
+        # 006: the input registry starts empty, so the first run after the upgrade estimates and renders
+        for table in ("stage_runs", "stage_inputs", "inbox_hashes"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         # the old data-row numbers now read as spreadsheet rows, like every row written from now on
         rows_after = con.execute(
             'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'

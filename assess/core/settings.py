@@ -130,6 +130,7 @@ class Settings:
     partners: ps.PartnerSpec | None = None  # [partners]: the 3W/5W list (assess/partners/)
     population_unit: str | None = None  # [design] population_unit: what the frame's populations count
     boundaries: dict[str, ps.BoundarySpec] = field(default_factory=dict)  # [report.boundaries]
+    prefect_api_url: str | None = None  # [prefect] api_url: the Prefect server `assess run` uses
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -203,6 +204,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "partners": {"file": (str, False), "high_need": ((int, float), False), "sectors": (dict, False)},
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
+    "prefect": {"api_url": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
 }
 _REQUIRED_SECTIONS = ("survey",)
@@ -591,6 +593,12 @@ def load_settings(path: str | Path) -> Settings:
         )
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
+    api_url = data.get("prefect", {}).get("api_url", "").strip().rstrip("/") or None
+    if api_url is not None and not re.match(r"^https?://[^/\s]+", api_url):
+        raise ConfigError(
+            f"{path}: [prefect] api_url must be the address of a Prefect server's API, e.g. "
+            f'"http://127.0.0.1:4200/api", got {api_url!r}.'
+        )
     needs = _str_list(data, "needs", "questions", path)
     levels = _str_list(data, "regions", "levels", path)
     try:
@@ -634,4 +642,5 @@ def load_settings(path: str | Path) -> Settings:
         partners=partners,
         population_unit=unit,
         boundaries=boundaries,
+        prefect_api_url=api_url,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +21,7 @@ from .national import NationalReport
 from .partner_pages import PartnerPages, add_partner_pages
 from .queries import StoreData
 from .region import RegionReport
-from .render import RenderJob, render_all
+from .render import RenderJob, RenderPool
 from .templates import environment, templates_dir
 from .wording import Text
 
@@ -87,27 +88,34 @@ def build_reports(
         data = StoreData(con, settings, form, lang)
         builder = Builder(data, settings, form, text, run, chart_dir, logo)
         env = environment()
-        national = add_partner_pages(builder.national(), builder.partners_national())
-        pages: list[tuple[Path, str]] = [
-            (out_dir / "national", env.get_template("national.html.j2").render(**national))
-        ]
+        areas: list[str] = []
+        names: dict[str, str] = {}
         if regions and builder.level0:
             areas = data.areas(builder.level0)
             names = region_file_names(areas, {a: data.plain_area_label(builder.level0, a) for a in areas})
             if not isinstance(regions, bool):
                 areas = [a for a in areas if a in set(regions)]
-            region_tpl = env.get_template("region.html.j2")
-            pages += [
-                (
+        steps.start("report", 1 + len(areas))
+
+        def pages() -> Iterator[tuple[Path, str]]:
+            """Each page as it is composed (the PDFs of the first render while the next are composed)."""
+            yield (
+                out_dir / "national",
+                env.get_template("national.html.j2").render(
+                    **add_partner_pages(builder.national(), builder.partners_national())
+                ),
+            )
+            region_tpl = env.get_template("region.html.j2") if areas else None
+            for a in areas:
+                assert region_tpl is not None
+                yield (
                     out_dir / names[a],
                     region_tpl.render(**add_partner_pages(builder.region(a), builder.partners_region(a))),
                 )
-                for a in areas
-            ]
-        steps.start("report", len(pages))
+
         if html_only:
             written = []
-            for stem, html in pages:
+            for stem, html in pages():
                 path = stem.with_suffix(".html")
                 atomic_write_text(path, html)
                 written.append(path)
@@ -115,18 +123,17 @@ def build_reports(
             steps.finish("report")
             return written
         allowed_files = [settings.logo.resolve().as_posix()] if logo and settings.logo else []
-        jobs = [
-            RenderJob(
-                html=html,
-                out=stem.with_name(stem.name + ".pdf"),
-                roots=[str(templates_dir()), str(chart_dir)],
-                files=allowed_files,
-            )
-            for stem, html in pages
-        ]
-        render_all(jobs, workers, on_done=lambda job: steps.advance("report", item=job.out.name))
+        roots = [str(templates_dir()), str(chart_dir)]
+        outs: list[Path] = []
+        done = lambda job: steps.advance("report", item=job.out.name)  # noqa: E731
+        with RenderPool(1 + len(areas), workers, on_done=done) as pool:
+            for stem, html in pages():
+                out = stem.with_name(stem.name + ".pdf")
+                pool.submit(RenderJob(html=html, out=out, roots=roots, files=allowed_files))
+                outs.append(out)
+            pool.finish()
         steps.finish("report")
-        return [j.out for j in jobs]
+        return outs
     finally:
         if not html_only:
             shutil.rmtree(chart_dir, ignore_errors=True)

@@ -91,6 +91,9 @@ class StoreData:
             if self.showable(r[2])
         ]
         self.index = {(e.level, e.area, e.indicator, e.option): e for e in self.estimates}
+        self._options: dict[
+            str, list[str]
+        ] = {}  # indicator -> options (asked once per chart of every report)
         from ..estimate.run import area_expressions, submission_columns
 
         self.sub_cols = submission_columns(con)
@@ -220,12 +223,14 @@ class StoreData:
         return "prop" if looks_share and all(0 <= v <= 1 for v in values) else "mean"
 
     def options(self, indicator: str) -> list[str]:
-        """Options in form order, then any extra seen in the estimates."""
-        seen = list(dict.fromkeys(e.option for e in self.estimates if e.indicator == indicator))
-        if indicator in self.form.questions:
-            order = self.form.choice_names(indicator) if self.form.questions[indicator].list_name else []
-            return [o for o in order if o in seen] + [o for o in seen if o not in order]
-        return seen
+        """Options in form order, then any extra seen in the estimates (a new list; computed once)."""
+        if indicator not in self._options:
+            seen = list(dict.fromkeys(e.option for e in self.estimates if e.indicator == indicator))
+            if indicator in self.form.questions:
+                order = self.form.choice_names(indicator) if self.form.questions[indicator].list_name else []
+                seen = [o for o in order if o in seen] + [o for o in seen if o not in order]
+            self._options[indicator] = seen
+        return list(self._options[indicator])
 
     # -- labels ------------------------------------------------------------------------------------------
     def severity_indicators(self) -> list[str]:

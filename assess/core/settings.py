@@ -126,6 +126,7 @@ class Settings:
     webhook: str | None = None
     notify_command: str | None = None
     indicators: IndicatorSpecs = IndicatorSpecs()
+    plan: Path | None = None  # [analysis] plan: a list of analyses (analysistools' LOA), CSV or XLSX
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -193,6 +194,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "schedule": {"cron": (str, False), "timezone": (str, False)},
     "notify": {"webhook": (str, False), "command": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
+    "analysis": {"plan": (str, False)},
 }
 _REQUIRED_SECTIONS = ("survey",)
 
@@ -578,6 +580,12 @@ def load_settings(path: str | Path) -> Settings:
             f"{path}: [report] logo: {logo} not found; put the image there or fix the path "
             "(relative to the config file)."
         )
+    plan = rel(data.get("analysis", {}).get("plan"))
+    if plan is not None and (not plan.is_file() or plan.suffix.lower() not in (".csv", ".xlsx")):
+        raise ConfigError(
+            f"{path}: [analysis] plan: {plan} is not a .csv or .xlsx file; put the list of analyses there or "
+            "fix the path (relative to the config file)."
+        )
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
     needs = _str_list(data, "needs", "questions", path)
@@ -613,4 +621,5 @@ def load_settings(path: str | Path) -> Settings:
         webhook=notify.get("webhook") or None,
         notify_command=notify.get("command") or None,
         indicators=indicator_specs(data.get("indicators", {}), path),
+        plan=plan,
     )

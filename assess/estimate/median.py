@@ -45,7 +45,7 @@ def compute_medians(
     units_q, values_q, out_q = _relation_name(units), _relation_name(values), _relation_name(out)
     unit_cols = _columns(con, units)
     for lv in levels:
-        if lv not in unit_cols or lv.startswith("_"):
+        if lv not in unit_cols or lv in ("_rid", "_weight", "_stratum", "_psu", "_unit", "_hh"):
             raise ValueError(f"level {lv!r} is not a column of {units!r}")
     lvls = "[" + ", ".join(str(i) for i in range(len(levels) + 1)) + "]"
     areas = "['all'" + "".join(f", CAST(u.{quote(lv)} AS VARCHAR)" for lv in levels) + "]"

@@ -65,7 +65,9 @@ def read_plan(path: Path) -> list[Analysis]:
         if path.suffix.lower() == ".xlsx":
             frame = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False
+            )
     except Exception as exc:  # a broken file: say which and why
         raise ConfigError(
             f"{path}: the analysis plan cannot be read ({exc}); save it as CSV or XLSX."

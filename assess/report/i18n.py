@@ -86,7 +86,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ci_title": "Confidence intervals",
         "suppression_title": "Small groups",
         "dates_title": "Dates",
-        "suppression": "Cells with fewer than {min} households are not shown; they appear as n<{min}.",
+        "suppression": "Cells with fewer than {min} households are not shown; they appear as n<{min}. Nor is "
+        "a share chosen by 1 to {below} households, nor, when such a hidden figure could be worked out from "
+        "the total and the other cells (the other answer of a two-answer question, the other areas against "
+        "the national figure), the smallest of those other cells.",
         "weight_frame": "Households are weighted so that each stratum ({strata}) counts in proportion to its "
         "population in the sampling frame: weight = (population share of the stratum) / "
         "(sample share of the stratum); weights average 1.",
@@ -278,7 +281,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_title": "Petits effectifs",
         "dates_title": "Dates",
         "suppression": "Les cases de moins de {min} ménages ne sont pas affichées ; elles apparaissent comme "
-        "n<{min}.",
+        "n<{min}. Une part choisie par 1 à {below} ménages ne l'est pas non plus, ni, lorsque ce chiffre "
+        "masqué pourrait se déduire du total et des autres cases (l'autre réponse d'une question à deux "
+        "réponses, les autres zones face au chiffre national), la plus petite de ces autres cases.",
         "weight_frame": "Les ménages sont pondérés pour que chaque strate ({strata}) compte en proportion de sa "
         "population dans la base de sondage : poids = (part de la strate dans la population) / "
         "(part de la strate dans l'échantillon) ; les poids valent 1 en moyenne.",
@@ -467,7 +472,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ci_title": "فترات الثقة",
         "suppression_title": "المجموعات الصغيرة",
         "dates_title": "التواريخ",
-        "suppression": "لا تُعرض الخلايا التي تضم أقل من {min} أسر؛ وتظهر بالشكل n<{min}.",
+        "suppression": "لا تُعرض الخلايا التي تضم أقل من {min} أسر؛ وتظهر بالشكل n<{min}. ولا تُعرض كذلك "
+        "نسبة اختارتها من 1 إلى {below} أسر، ولا أصغر الخلايا الأخرى إذا أمكن استنتاج الرقم المحجوب من "
+        "المجموع والخلايا الأخرى (الإجابة الأخرى لسؤال بإجابتين، أو المناطق الأخرى مقابل الرقم الوطني).",
         "weight_frame": "تُرجَّح الأسر بحيث تُحتسب كل طبقة ({strata}) بنسبة سكانها في إطار المعاينة: "
         "الوزن = (حصة الطبقة من السكان) / (حصة الطبقة من العينة)؛ ومتوسط الأوزان 1.",
         "weight_column": "تُرجَّح الأسر بعمود الوزن «{weight}» في ملف التصدير.",

@@ -520,7 +520,7 @@ class NationalReport(Sections):
             "show_population": any(r["population"] for r in strata_rows),
             "weighting": weighting,
             "ci": ci,
-            "suppression": text.fill("suppression", min=settings.min_cell),
+            "suppression": text.fill("suppression", min=settings.min_cell, below=settings.min_cell - 1),
             "dates": text.fill("dates_text", start=text.day(first), end=text.day(last))
             if first is not None
             else "",

@@ -1,6 +1,6 @@
 -- suppress_across: complementary suppression across the areas (groups) of one level. The areas of a level
 -- add up to the whole sample, so when exactly one area of an (indicator, option) is suppressed its counts are
--- the national ones minus the others: suppress the area with the smallest count too.
+-- the national ones minus the others: suppress the area with the smallest count (above 0) too.
 -- Identifiers: {table} (allow-listed, quoted by the caller).
 WITH grp AS (
     SELECT unit, level, indicator, option
@@ -13,7 +13,7 @@ pick AS (
     SELECT t.unit, t.level, t.indicator, t.option, arg_min(t.area, coalesce(t.n_option, t.n)) AS area
     FROM {table} AS t
     JOIN grp AS g ON g.unit = t.unit AND g.level = t.level AND g.indicator = t.indicator AND g.option = t.option
-    WHERE NOT t.suppressed
+    WHERE NOT t.suppressed AND coalesce(t.n_option, t.n) > 0
     GROUP BY t.unit, t.level, t.indicator, t.option
 )
 UPDATE {table} AS t SET suppressed = true

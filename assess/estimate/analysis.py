@@ -257,6 +257,9 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
     plan = read_plan(settings.plan)
     columns = _unit_columns(con, form)
     units = check_plan(plan, settings.plan, form, columns)
+    # a repeat no export has carried yet: nothing to analyse over its rows (not an error, like [needs])
+    plan = [a for i, a in enumerate(plan) if units[i] in columns]
+    units = {k: u for k, u in enumerate(u for u in units.values() if u in columns)}
     _build_units(con, settings, form, set(units.values()))
     sources = {u: _Source(u, form, columns) for u in set(units.values())}
     sets = list(dict.fromkeys(a.groups for a in plan))

@@ -21,10 +21,10 @@ from assess.estimate.plan import check_plan, read_plan
 from assess.estimate.suppress import complementary_suppression
 
 try:
-    from _forms import load_form
+    from _forms import load_form, make_settings
     from _shared import shared_dir
 except ImportError:  # tests collected as a package
-    from tests._forms import load_form
+    from tests._forms import load_form, make_settings
     from tests._shared import shared_dir
 
 TOL = 1e-6
@@ -129,6 +129,44 @@ def test_mean_by_two_group_variables_equals_r(rcon):
     }
     for area, expected in R_MEAN_TWO_GROUPS.items():
         assert got[area] == pytest.approx(expected, abs=TOL), area
+
+
+# numerator_NA_to_0 = FALSE: rows with a missing numerator are left out AND the zero denominator too (analysistools
+# drops that filter with the flag, which looks like a slip; README). R, same data:
+#   a <- subset(des, !is.na(y) & !is.na(x) & x != 0); svyratio(~y, ~x, a)          # 11 rows
+#       0.182017543859649, SE 0.0178535337807616, [0.136123574220904, 0.227911513498394]
+#   filter_denominator_0 = FALSE (numerator NA -> 0): b <- subset(des2, !is.na(x)); svyratio(~y, ~x, b)  # 14 rows
+#       0.170340681362725, SE 0.0197383316734385, [0.119601684497219, 0.221079678228231]
+R_RATIO_FLAGS = {
+    ("FALSE", "TRUE"): (0.182017543859649, 0.0178535337807616, 0.136123574220904, 0.227911513498394, 11),
+    ("TRUE", "FALSE"): (0.170340681362725, 0.0197383316734385, 0.119601684497219, 0.221079678228231, 14),
+}
+
+
+@pytest.mark.parametrize(("na_to_0", "den_0"), list(R_RATIO_FLAGS))
+def test_a_plan_ratio_follows_its_flags_as_r_does(tmp_path, na_to_0, den_0):
+    """Through plan_results over a store's `submissions`: income / hh_size of the small form, the R data."""
+    from assess.estimate.analysis import plan_results
+    from assess.estimate.run import build_units
+
+    form = load_form(tmp_path)
+    path = _plan(tmp_path, f"ratio,,,0.95,income,hh_size,{na_to_0},{den_0}\n")
+    settings = make_settings(
+        tmp_path, form.path, region_levels=(), strata="stratum", cluster="psu", weight="w", plan=path
+    )
+    con = duckdb.connect()
+    con.register("raw_df", pd.read_csv(io.StringIO(R_DATA)))
+    con.execute(
+        "CREATE TABLE submissions AS SELECT '1' AS round, CAST(id AS VARCHAR) AS submission_id, stratum, psu, "
+        "CAST(w AS DOUBLE) AS w, CAST(y AS DOUBLE) AS income, CAST(x AS BIGINT) AS hh_size FROM raw_df"
+    )
+    build_units(con, settings)
+    res = plan_results(con, settings, form)
+    assert len(res) == 1
+    r = res.iloc[0]
+    *expected, rows = R_RATIO_FLAGS[(na_to_0, den_0)]
+    assert [r.stat, r.se, r.stat_low, r.stat_upp] == pytest.approx(expected, abs=TOL)
+    assert r.n == r.n_total == rows and r.analysis_var == "income %/% hh_size"
 
 
 # --------------------------------------------------------------------------------------------------

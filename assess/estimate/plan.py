@@ -4,7 +4,8 @@ One row = one analysis: ``analysis_type`` (prop_select_one, prop_select_multiple
 ``analysis_var`` (or ``analysis_var_numerator`` / ``analysis_var_denominator`` for a ratio), ``group_var``
 (none, one or several columns separated by commas), ``level`` (the confidence level), and for a ratio
 ``numerator_NA_to_0`` / ``filter_denominator_0`` (TRUE by default). Without ``[analysis] plan`` the default
-plan is the needs questions x the region levels (the ``estimates`` table). A mistake in the plan is a
+plan is what the ``estimates`` table holds (the needs questions and indicators x the region levels), turned
+into results by ``analysis.results_from_estimates``. A mistake in the plan is a
 ConfigError naming the plan file, its row and column, and what to do.
 """
 
@@ -15,10 +16,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..core.settings import ConfigError, Settings
+from ..core.settings import ConfigError
 from ..core.xlsform import XLSForm
 
-__all__ = ["ANALYSIS_TYPES", "Analysis", "check_plan", "default_plan", "read_plan"]
+__all__ = ["ANALYSIS_TYPES", "Analysis", "check_plan", "read_plan"]
 
 ANALYSIS_TYPES = ("prop_select_one", "prop_select_multiple", "mean", "median", "ratio")
 REQUIRED_COLUMNS = ("analysis_type", "analysis_var", "group_var")
@@ -204,18 +205,3 @@ def check_plan(
                 )
         units[idx] = unit
     return units
-
-
-def default_plan(settings: Settings, form: XLSForm) -> list[Analysis]:
-    """The plan used without `[analysis] plan`: each needs question, nationally and by each region level
-    (what the `estimates` table holds for questions; indicators are added by run_estimates)."""
-    kinds = {"select_one": "prop_select_one", "select_multiple": "prop_select_multiple"}
-    plan = []
-    for name in settings.needs:
-        question = form.questions.get(name)
-        if question is None:
-            continue  # an [[indicators.members]] column: computed, not a question
-        kind = kinds.get(question.type, "mean")
-        for groups in [(), *((lv,) for lv in settings.region_levels)]:
-            plan.append(Analysis(kind, name, groups))
-    return plan

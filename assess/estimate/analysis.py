@@ -43,10 +43,13 @@ RESULT_COLUMNS = (
 )
 STORED_COLUMNS = (*RESULT_COLUMNS, "unit", "se", "df", "suppressed", "plan_row")
 _SEP = " %/% "
+HOUSEHOLDS = (
+    "submissions"  # the household relation the analyses read (one name, as the estimates' build_units)
+)
 
 
 def _unit_columns(con: duckdb.DuckDBPyConnection, form: XLSForm) -> dict[str, set[str]]:
-    cols = {"household": set(table_columns(con, "submissions"))}
+    cols = {"household": set(table_columns(con, HOUSEHOLDS))}
     for name, repeat in form.repeats.items():
         if table_exists(con, repeat.table):
             cols[name] = set(table_columns(con, repeat.table))
@@ -56,8 +59,8 @@ def _unit_columns(con: duckdb.DuckDBPyConnection, form: XLSForm) -> dict[str, se
 class _Source:
     """SQL to read a column for the units of one type: the repeat row's (m.) or its household's (s.)."""
 
-    def __init__(self, unit: str, form: XLSForm, columns: dict[str, set[str]]):
-        self.unit, self.cols = unit, columns
+    def __init__(self, unit: str, form: XLSForm, columns: dict[str, set[str]], levels: tuple[str, ...] = ()):
+        self.unit, self.cols, self.levels = unit, columns, levels
         self.table = form.repeats[unit].table if unit != "household" else None
 
     def rows(self) -> str:
@@ -68,7 +71,7 @@ class _Source:
             else ""
         )
         return (
-            f"FROM _plan_units u {join}JOIN submissions s ON s.round = $round "
+            f"FROM _plan_units u {join}JOIN {q(HOUSEHOLDS)} s ON s.round = $round "
             "AND s.submission_id = u.submission_id WHERE u._unit = $unit"
         )
 
@@ -81,6 +84,13 @@ class _Source:
 
     def text(self, name: str) -> str:
         return f"NULLIF(trim(CAST({self.col(name)} AS VARCHAR)), '')"
+
+    def group(self, name: str) -> str:
+        """A group variable's value; a region level's is its area key, as in the estimates (`parent/name`
+        where names repeat across parents)."""
+        if name in self.levels and not (self.table and name in self.cols.get(self.unit, set())):
+            return f"u.{q(f'_lvl{self.levels.index(name)}')}"
+        return self.text(name)
 
     def number(self, name: str) -> str:
         value = f"TRY_CAST({self.col(name)} AS DOUBLE)"
@@ -119,7 +129,7 @@ def _add_groups(
             continue
         con.execute(f"ALTER TABLE _plan_units ADD COLUMN _g{j} VARCHAR")
         for unit, src in sources.items():
-            parts = [src.text(g) for g in groups]
+            parts = [src.group(g) for g in groups]
             value = (
                 f"CASE WHEN {' OR '.join(p + ' IS NULL' for p in parts)} THEN NULL ELSE "
                 + " || ' %/% ' || ".join(parts)
@@ -261,7 +271,7 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
     plan = [a for i, a in enumerate(plan) if units[i] in columns]
     units = {k: u for k, u in enumerate(u for u in units.values() if u in columns)}
     _build_units(con, settings, form, set(units.values()))
-    sources = {u: _Source(u, form, columns) for u in set(units.values())}
+    sources = {u: _Source(u, form, columns, settings.region_levels) for u in set(units.values())}
     sets = list(dict.fromkeys(a.groups for a in plan))
     _add_groups(con, settings, sources, sets)
     con.execute(

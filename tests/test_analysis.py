@@ -227,6 +227,28 @@ def test_a_plan_reads_several_group_variables_and_ratio_flags(tmp_path):
     assert check_plan(plan, path, form, HOUSEHOLD) == {0: "household", 1: "household", 2: "household"}
 
 
+def test_an_xlsx_plan_names_its_spreadsheet_row(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["analysis_type", "analysis_var", "group_var", "level"])
+    sheet.append(["median", "income", "admin1", 0.95])
+    sheet.append([None, None, None, None])  # a blank line keeps the rows below numbered as in the sheet
+    sheet.append(["mean", "displaced", "", 0.95])
+    book.save(tmp_path / "loa.xlsx")
+    plan = read_plan(tmp_path / "loa.xlsx")
+    assert [(a.type, a.var, a.groups, a.conf, a.row) for a in plan] == [
+        ("median", "income", ("admin1",), 0.95, 2),
+        ("mean", "displaced", (), 0.95, 4),
+    ]
+    with pytest.raises(
+        ConfigError, match=r"loa.xlsx: row 4, column 'analysis_var': 'displaced' is a select_one"
+    ):
+        check_plan(plan, tmp_path / "loa.xlsx", load_form(tmp_path), HOUSEHOLD)
+
+
 def test_a_repeat_variable_cannot_be_grouped_by_another_repeat(tmp_path):
     form = load_form(tmp_path)
     form = dataclasses.replace(form, repeats={})

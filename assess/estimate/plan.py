@@ -64,7 +64,7 @@ def read_plan(path: Path) -> list[Analysis]:
     """Read the plan file (CSV or XLSX, first sheet); checks its shape, not its variables (see check_plan)."""
     try:
         if path.suffix.lower() == ".xlsx":
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False)
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         else:
             frame = pd.read_csv(
                 path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False

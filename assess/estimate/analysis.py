@@ -282,11 +282,11 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
     for idx, a in enumerate(plan):
         _add_values(con, settings, form, a, f"a{idx}", sources[units[idx]])
     rows: list[dict[str, Any]] = []
-    batches: dict[tuple[int, float, bool], list[int]] = {}
-    for idx, a in enumerate(plan):
-        batches.setdefault((sets.index(a.groups), a.conf, a.type == "median"), []).append(idx)
+    batches: dict[tuple[int, float, bool, str], list[int]] = {}
+    for idx, a in enumerate(plan):  # one engine run per (groups, level, median or not, unit type)
+        batches.setdefault((sets.index(a.groups), a.conf, a.type == "median", units[idx]), []).append(idx)
     try:
-        for (j, conf, median), members in batches.items():
+        for (j, conf, median, unit), members in batches.items():
             levels = [f"_g{j}"] if sets[j] else []
             names = [f"a{i}" for i in members]
             source = "_plan_medians" if median else "_plan_values"
@@ -294,13 +294,17 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
                 f"CREATE OR REPLACE TEMP TABLE _plan_batch AS SELECT * FROM {source} WHERE list_contains($n, indicator)",
                 {"n": names},
             )
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE _plan_bunits AS SELECT * FROM _plan_units WHERE _unit = $u",
+                {"u": unit},
+            )
             run = compute_medians if median else compute_estimates
             run(
                 con,
                 levels,
                 conf=conf,
                 min_cell=settings.min_cell,
-                units="_plan_units",
+                units="_plan_bunits",
                 values="_plan_batch",
                 out="_plan_out",
             )
@@ -311,7 +315,15 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
             for i in members:
                 rows += _rows(plan[i], out[out["indicator"] == f"a{i}"])
     finally:
-        for t in ("_plan_units", "_plan_values", "_plan_medians", "_plan_opts", "_plan_out", "_plan_batch"):
+        for t in (
+            "_plan_units",
+            "_plan_bunits",
+            "_plan_values",
+            "_plan_medians",
+            "_plan_opts",
+            "_plan_out",
+            "_plan_batch",
+        ):
             con.execute(f"DROP TABLE IF EXISTS {t}")
     frame = pd.DataFrame(rows, columns=list(STORED_COLUMNS))
     return frame.sort_values("plan_row", kind="stable").reset_index(drop=True)

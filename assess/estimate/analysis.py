@@ -310,7 +310,8 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
             )
             keep = "level <> 'national'" if levels else "level = 'national'"
             con.execute(f"DELETE FROM _plan_out WHERE NOT ({keep})")
-            complementary_suppression(con, "_plan_out")
+            if not median:  # a median cannot be worked back from the other groups' medians
+                complementary_suppression(con, "_plan_out")
             out = con.execute("SELECT * FROM _plan_out ORDER BY indicator, area, option").df()
             for i in members:
                 rows += _rows(plan[i], out[out["indicator"] == f"a{i}"])

@@ -10,7 +10,8 @@ published cells still reveal is protected by suppressing a second cell:
   with the smallest count is suppressed too.
 
 The passes run twice, since a cell suppressed by one can leave a single suppressed cell for the other.
-Hierarchies (admin2 inside admin1) are not searched for further differences. Values stay in the store.
+Hierarchies (admin2 inside admin1) are not searched for further differences; medians (not additive) get no
+complement. Values stay in the store.
 """
 
 from __future__ import annotations

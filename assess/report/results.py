@@ -121,11 +121,19 @@ def _write_xlsx(rows: list[tuple[Any, ...]], out: Path) -> int:
     groups = list(dict.fromkeys(r[col["group_var"]] for r in rows if r[col["group_var"]]))
     for group in groups:
         part = [r for r in rows if r[col["group_var"]] == group]
-        sheet = book.create_sheet(_sheet_name(part[0][col["group_var_label"]] or group, used))
+        sheet = book.create_sheet(
+            _sheet_name((part[0][col["group_var_label"]] or group).replace(_SEP, " × "), used)
+        )
         values = list(
             dict.fromkeys((r[col["group_var_value"]], r[col["group_var_value_label"]]) for r in part)
         )
-        sheet.append(["Variable", "Answer", *[x for _, label in values for x in (label, "95% CI")]])
+        sheet.append(
+            [
+                "Variable",
+                "Answer",
+                *[x for _, label in values for x in (label.replace(_SEP, " · "), "95% CI")],
+            ]
+        )
         for c in sheet[1]:
             c.font = Font(bold=True)
         lines: dict[tuple[str, str, str], dict[str, tuple[Any, ...]]] = {}

@@ -22,7 +22,17 @@ from .design import _columns, _relation_name, compute_estimates, t_quantiles
 
 __all__ = ["compute_medians"]
 
-_TEMPS = ("_med_dom", "_med_ps", "_med_q", "_med_values", "_med_pe", "_med_est", "_med_units")
+_TEMPS = (
+    "_med_dom",
+    "_med_sorted",
+    "_med_tot",
+    "_med_ps",
+    "_med_q",
+    "_med_values",
+    "_med_pe",
+    "_med_est",
+    "_med_units",
+)
 
 
 def _sql(name: str) -> str:
@@ -61,9 +71,8 @@ def compute_medians(
         con.execute(
             _sql("median_domains").format(units=units_q, values=values_q, lvls=lvls, areas=areas, unit=unit)
         )
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE _med_ps AS SELECT DISTINCT did, 0 AS k, 0.5 AS p FROM _med_dom"
-        )
+        con.execute(_sql("median_sorted"))
+        con.execute("CREATE OR REPLACE TEMP TABLE _med_ps AS SELECT did, 0 AS k, 0.5 AS p FROM _med_tot")
         con.execute(_sql("median_quantiles"))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _med_values AS SELECT d._rid, CAST(d.did AS VARCHAR) AS indicator, "

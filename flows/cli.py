@@ -440,6 +440,18 @@ def export_estimates(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds
     _export(out, config, all_rounds, exports.export_estimates)
 
 
+@export_app.command("results")
+def export_results(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or XLSX file to write.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+    all_rounds: AllRoundsOpt = False,
+):
+    """The analysis plan's results in analysistools' long format (.xlsx adds a wide sheet per group variable)."""
+    from assess.report import results
+
+    _export(out, config, all_rounds, results.export_results)
+
+
 @export_app.command("quarantine")
 def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_rounds: AllRoundsOpt = False):
     """Every quarantined row and rejected file, one line per problem, with the reason."""

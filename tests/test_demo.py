@@ -68,7 +68,19 @@ def _all_rows(dest: Path) -> list[dict[str, object]]:
 def test_files_exist(demo):
     dest, written = demo
     partner = ["data/partners/3w.csv", "data/forms/adm1.geojson", "data/forms/adm2.geojson"]
-    expected = [FORM, FRAME, *partner, KOBO_CSV, KOBO_XLSX, ODK_CSV, KOBO_ROSTER, ODK_ZIP, "assessment.toml"]
+    plan = "data/forms/analysis_plan.csv"  # the analysis plan (issue 16)
+    expected = [
+        FORM,
+        FRAME,
+        *partner,
+        KOBO_CSV,
+        KOBO_XLSX,
+        ODK_CSV,
+        KOBO_ROSTER,
+        ODK_ZIP,
+        plan,
+        "assessment.toml",
+    ]
     assert [p.relative_to(dest).as_posix() for p in written] == expected
     assert all(p.is_file() and p.stat().st_size > 0 for p in written)
 

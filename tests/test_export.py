@@ -201,3 +201,48 @@ def test_numbers_are_written_with_at_most_twelve_significant_digits():
     assert export.cell(-0.0021903234348912345) == "-0.00219032343489"
     assert export.cell(1957.9569147878651) == "1957.95691479"
     assert export.cell(7) == 7 and export.cell("=1+1") == "'=1+1"
+
+
+def test_results_export_of_the_demo_plan_blanks_suppressed_rows_and_keeps_their_keys(demo_dir, tmp_path):
+    """`assess export results`: the demo plan's long table; a suppressed row keeps keys, n_total, labels."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from tests._store import build_store
+
+    settings, _, _ = build_store(demo_dir)
+    out = tmp_path / "results.csv"
+    result = CliRunner().invoke(
+        app, ["export", "results", "--out", str(out), "--config", str(demo_dir / "assessment.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    header, *rows = _read(out)
+    assert header[:13] == [
+        "analysis_type", "analysis_var", "analysis_var_value", "group_var", "group_var_value", "stat",
+        "stat_low", "stat_upp", "n", "n_total", "n_w", "n_w_total", "analysis_key",
+    ]  # fmt: skip
+    assert header[13:] == [
+        "analysis_var_label", "analysis_var_value_label", "group_var_label", "group_var_value_label", "suppressed",
+    ]  # fmt: skip
+    recs = [dict(zip(header, r, strict=True)) for r in rows]
+    suppressed = [r for r in recs if r["suppressed"] == "True"]
+    assert suppressed and all(
+        r["stat"] == r["stat_low"] == r["stat_upp"] == r["n"] == r["n_w"] == ""
+        and r["n_total"]
+        and r["analysis_key"]
+        for r in suppressed
+    )
+    shown = [r for r in recs if r["suppressed"] == "False"]
+    assert all(
+        float(r["n"]) >= settings.min_cell
+        for r in shown
+        if r["analysis_type"].startswith("prop") and float(r["n"])
+    )
+    two = next(r for r in recs if r["group_var"] == "admin1 %/% head_gender")
+    assert two["group_var_label"].count(" %/% ") == 1 and two["analysis_key"].count(" -/- ") == 1
+    school = [r for r in recs if r["analysis_var"] == "ind_school" and r["group_var"] == "ind_sex"]
+    assert {r["group_var_value"] for r in school} == {"female", "male"}
+    ratio = next(r for r in recs if r["analysis_type"] == "ratio")
+    assert ratio["analysis_var_value"] == "NA %/% NA" and ratio["analysis_key"].startswith(
+        "ratio @/@ children_u5 %/% NA -/- hh_size %/% NA @/@"
+    )

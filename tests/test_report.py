@@ -17,6 +17,7 @@ import assess.report.sections as report_sections
 from assess.core.settings import ExpectSpec
 from assess.core.xlsform import Choice
 from assess.core.xlsform import language_code as lang_code
+from assess.estimate.plan import read_plan
 from assess.report.build import build_reports, region_file_names
 from assess.report.fetch import make_fetcher
 from assess.report.templates import templates_dir
@@ -696,7 +697,9 @@ def test_heat_tables_shade_in_the_direction_of_need(demo, tmp_path):
     shelter = _heat_columns(html, "What is the condition of the household&#39;s shelter?")
     assert shelter["Good condition"] == shelter["Minor damage"] == {"hp"}  # good news is not a hotspot
     for need in ("Major damage", "Destroyed", "No shelter"):
-        assert shelter[need] and all(re.fullmatch(r"h[0-5]", c) for c in shelter[need]), need
+        # shaded, or suppressed (`hs`: few households chose it, or its complement; issue 16)
+        assert any(re.fullmatch(r"h[0-5]", c) for c in shelter[need]), need
+        assert all(re.fullmatch(r"h[0-5s]", c) for c in shelter[need]), need
     assert (
         list(shelter)[:3] == ["Major damage", "Destroyed", "No shelter"] and len(shelter) == 5
     )  # need first
@@ -707,7 +710,7 @@ def test_heat_tables_shade_in_the_direction_of_need(demo, tmp_path):
     assert 'class="swatch g5"' in html and 'class="swatch hp">Other answers' in html
     # food consumption: poor and borderline signal need, acceptable does not
     fcs = _heat_columns(html, "Food consumption group")
-    assert fcs["Acceptable"] == {"hp"} and all(c.startswith("h") and c != "hp" for c in fcs["Poor"])
+    assert fcs["Acceptable"] - {"hs"} == {"hp"} and all(c.startswith("h") and c != "hp" for c in fcs["Poor"])
     # the combined shares have their own table, with the national row
     need = _heat_columns(html, "Households giving answers that signal need")
     assert len(need) == 2 and all(re.fullmatch(r"h[0-5]", c) for cells in need.values() for c in cells)
@@ -821,9 +824,10 @@ def test_member_pages_show_the_roster_with_member_wording(demo, tmp_path):
     assert "“Households with a member with a disability”: " in summary and " of households (95% CI" in summary
     assert "“Children aged 5-17”: " in summary and "on average per household" in summary
     assert "average answer to “Households with" not in summary.lower()
-    # member questions stay out of the household pages (summary, heat tables, household charts)
+    # member questions stay out of the household pages (summary, heat tables, household charts); the plan's
+    # results by group come next (school attendance by the member's sex, marked as members: issue 16)
     assert (
-        "Sex of the member" not in summary and "Sex of the member" not in html[: html.index('id="s-members')]
+        "Sex of the member" not in summary and "Sex of the member" not in html[: html.index('id="s-disagg')]
     )
     # the region report: its own pyramid and its member figures against the national ones
     part = _section(region, 'id="s-members-roster"', "</section>")
@@ -845,3 +849,19 @@ def test_member_wording_in_french_and_arabic(demo, tmp_path):
         t = Text(code, settings.min_cell)
         assert all(w in html for w in words), code
         assert t.fill("n_members", n=t.count(school[3]), h=t.count(school[4])) in html
+
+
+def test_national_report_has_a_table_per_disaggregation_of_the_plan(demo, tmp_path):
+    settings, form, run = demo
+    html = _html(settings, form, run, tmp_path, regions=False)["national"]
+    assert '<a href="#s-disagg">Results by group</a>' in html
+    section = html[html.index('id="s-disagg"') :]
+    section = section[: section.index("</section>")]
+    plan = read_plan(settings.plan)
+    titles = re.findall(r'<h3 class="table-title">([^<]+)</h3>', section)
+    assert len(titles) == sum(1 for a in plan if a.groups) == 9  # one per analysis with group variables
+    assert "(median) by Gender of the head of household" in titles[4]
+    assert any("by Region × Gender of the head of household" in t for t in titles)
+    assert any(t.endswith("by Sex of the member (members)") for t in titles)  # roster rows, by their sex
+    # differences whose intervals do not overlap are marked; small cells are suppressed, not shown
+    assert section.count('<span class="mark">◆</span>') >= 2 and "n&lt;5" in section

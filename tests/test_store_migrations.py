@@ -90,8 +90,10 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         con.close()
     assert len(again) == len(before)
     for new, old in zip(again, before, strict=True):
-        exact = (0, 1, 2, 3, 4, 9, 10, 12, 13)  # keys, n, n_option, df, suppressed
+        exact = (0, 1, 2, 3, 4, 9, 10, 12)  # keys, n, n_option, df
         assert [new[i] for i in exact] == [old[i] for i in exact]
+        # issue 16 suppresses more (a cell's own count, complementary cells), never less
+        assert new[13] or not old[13]
         floats = (5, 6, 7, 8, 11)  # estimate, ci_low, ci_high, se, weighted_n: equal up to summation order
         assert [new[i] for i in floats] == pytest.approx([old[i] for i in floats], rel=1e-9, abs=1e-12)
     backups = list(store.parent.glob("assessment.duckdb.before-v*"))
@@ -131,6 +133,10 @@ def test_a_new_store_starts_at_the_latest_version(tmp_path):
         # `estimates` exists before any estimation run (005), with every column run_estimates writes
         assert {"unit", "n_households", "estimate", "suppressed"} <= set(table_columns(con, "estimates"))
         assert con.execute("SELECT count(*) FROM estimates").fetchone() == (0,)
+        # 007: the analysis results, with the computed values of suppressed cells kept for audit
+        assert {"analysis_key", "stat", "n_total", "suppressed", "plan_row"} <= set(
+            table_columns(con, "results")
+        )
     finally:
         con.close()
 

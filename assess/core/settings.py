@@ -131,6 +131,7 @@ class Settings:
     population_unit: str | None = None  # [design] population_unit: what the frame's populations count
     boundaries: dict[str, ps.BoundarySpec] = field(default_factory=dict)  # [report.boundaries]
     prefect_api_url: str | None = None  # [prefect] api_url: the Prefect server `assess run` uses
+    plan: Path | None = None  # [analysis] plan: a list of analyses (analysistools' LOA), CSV or XLSX
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -206,6 +207,7 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "notify": {"webhook": (str, False), "command": (str, False)},
     "prefect": {"api_url": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
+    "analysis": {"plan": (str, False)},
 }
 _REQUIRED_SECTIONS = ("survey",)
 
@@ -591,6 +593,12 @@ def load_settings(path: str | Path) -> Settings:
             f"{path}: [report] logo: {logo} not found; put the image there or fix the path "
             "(relative to the config file)."
         )
+    plan = rel(data.get("analysis", {}).get("plan"))
+    if plan is not None and (not plan.is_file() or plan.suffix.lower() not in (".csv", ".xlsx")):
+        raise ConfigError(
+            f"{path}: [analysis] plan: {plan} is not a .csv or .xlsx file; put the list of analyses there or "
+            "fix the path (relative to the config file)."
+        )
     notify = data.get("notify", {})
     schedule = data.get("schedule", {})
     api_url = data.get("prefect", {}).get("api_url", "").strip().rstrip("/") or None
@@ -643,4 +651,5 @@ def load_settings(path: str | Path) -> Settings:
         population_unit=unit,
         boundaries=boundaries,
         prefect_api_url=api_url,
+        plan=plan,
     )

@@ -34,6 +34,7 @@ from typing import Any
 from openpyxl import Workbook
 
 from . import partners
+from .plan import PLAN_CONFIG, write_plan  # the analysis plan (issue 16)
 
 FORM_PATH = Path("data/forms/needs_assessment.xlsx")
 FRAME_PATH = Path("data/forms/sampling_frame.csv")
@@ -42,6 +43,7 @@ KOBO_XLSX_PATH = Path("data/raw/kobo_export_2026-11-12.xlsx")
 ODK_CSV_PATH = Path("data/raw/odk_central_2026-11-14.csv")
 KOBO_ROSTER_PATH = Path("data/raw/kobo_export_2026-11-16_roster.xlsx")
 ODK_ZIP_PATH = Path("data/raw/odk_central_2026-11-16.csv.zip")
+
 CONFIG_PATH = Path("assessment.toml")
 
 FORM_TITLE = "Community Needs Assessment 2026"
@@ -1602,6 +1604,7 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     _write_central_zip(dest / ODK_ZIP_PATH, _odk_columns(fields), roster, exports[2])
     written.append(dest / ODK_ZIP_PATH)
 
-    config.write_text(CONFIG_TEXT + partners.CONFIG_TEXT, encoding="utf-8", newline="\n")
+    written.append(write_plan(dest))
+    config.write_text(CONFIG_TEXT + PLAN_CONFIG + partners.CONFIG_TEXT, encoding="utf-8", newline="\n")
     written.append(config)
     return written

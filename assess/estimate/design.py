@@ -145,7 +145,9 @@ def compute_estimates(
     those n), df BIGINT, suppressed BOOLEAN (n < min_cell or n_households < min_cell).
 
     `units` holds one row per unit (_rid, _weight, _stratum, _psu and one column per name in `levels`);
-    `values` holds (_rid, indicator, option, kind, y). Optional columns of `units`: `_unit` (the unit type:
+    `values` holds (_rid, indicator, option, kind, y) and optionally x, the denominator of a ratio (kind
+    'ratio': estimate = sum w*y / sum w*x, linearised as svyratio; x = 1 for means, proportions; a row
+    with x or y missing is left out). Optional columns of `units`: `_unit` (the unit type:
     'household' or a repeat's name; each type is its own design, estimated separately, and a variable's values
     must all belong to units of one type) and `_hh` (the unit's household, for n_households: the units of a
     household share its stratum, PSU and areas). See the module docstring for the method.
@@ -178,6 +180,7 @@ def compute_estimates(
     if null_w or neg_w:
         raise ValueError(f"{units!r}: _weight must be non-null and >= 0")
 
+    x_col = quote("x") if "x" in value_cols else "1.0"  # a ratio's denominator; 1 for means, proportions
     area_list = (
         "[" + ", ".join(f"CAST({quote(lv)} AS VARCHAR)" for lv in levels) + "]" if levels else "[]::VARCHAR[]"
     )
@@ -219,7 +222,7 @@ def compute_estimates(
                 _sql("estimate_levels"),
                 {"lvls": list(range(len(levels) + 1)), "names": ["national", *levels]},
             )
-            con.execute(_sql("estimate_vars").format(values=values_q))
+            con.execute(_sql("estimate_vars").format(values=values_q, x=x_col))
             # Shape of the design decides how PSU totals are formed (same result, different cost):
             #   units  - every PSU is one unit: PSU totals are unit values;
             #   nested - every PSU lies within one area cell: cell sums are PSU totals in every domain;
@@ -234,7 +237,9 @@ def compute_estimates(
             nh = (
                 "count(*)" if n_hh == n_units else "count(DISTINCT d.hh)"
             )  # units that are households, or members
-            con.execute(_sql(cells).format(values=values_q, nh=nh))
+            con.execute(
+                _sql(cells).format(values=values_q, nh=nh, x=f"v.{x_col}" if x_col != "1.0" else x_col)
+            )
             con.execute(_sql(dfq))
             con.execute(_sql(zsums))
 

@@ -16,11 +16,14 @@ from ..core.sqlutil import quote as q
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm, need_answers, need_indicator
 from ..core.xpath import Untranslatable, references, to_sql
+from .analysis import store_results
 from .counts import count_households, declined_word
 from .design import compute_estimates, design_weights
 from .frame import read_frame
 from .indicators import add_indicator_values
 from .members import add_member_indicator_values, add_member_units, add_member_values, check_members_config
+from .plan import read_plan
+from .suppress import complementary_suppression
 from .trends import compute_ranking, compute_trends
 
 ESTIMATE_COLUMNS = (
@@ -66,6 +69,8 @@ def check_config_against_form(settings: Settings, form: XLSForm) -> list[str]:
     check_members_config(settings, form)
     if settings.frame:
         read_frame(settings)  # a mistake in the sampling frame stops the run here, before any data is read
+    if settings.plan:
+        read_plan(settings.plan)  # its shape now; its variables against the loaded columns when estimating
     return []
 
 
@@ -308,6 +313,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     )
     aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
     compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
+    complementary_suppression(con, "_est")
     for alias, level in zip(aliases, settings.region_levels, strict=True):
         con.execute("UPDATE _est SET level = ? WHERE level = ?", [level, alias])
     cols = ", ".join(c for c in ESTIMATE_COLUMNS if c != "round")
@@ -322,6 +328,7 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     compute_ranking(con, settings.round)
     rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
+    store_results(con, settings, form)
     return EstimateSummary(
         estimates=rows,
         households=households,

@@ -17,6 +17,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "summary": "Executive summary",
         "heat": "Needs by region",
         "charts": "National results by question",
+        "disaggregation": "Results by group",
+        "disagg_note": "Estimates with their 95% confidence intervals, for each analysis of the plan that has groups. "
+        "◆ marks the highest and lowest groups when their intervals do not overlap: a difference the sample supports.",
+        "disagg_title": "{what} ({kind}) by {by}",
+        "kind_prop_select_one": "share",
+        "kind_prop_select_multiple": "share",
+        "kind_mean": "mean",
+        "kind_median": "median",
+        "kind_ratio": "ratio",
+        "estimate_word": "Value",
+        "members_word": "members",
         "composite": "Severity and composite indicators by region",
         "trends": "Change since the previous round",
         "ranking": "Ranking of areas",
@@ -86,7 +97,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ci_title": "Confidence intervals",
         "suppression_title": "Small groups",
         "dates_title": "Dates",
-        "suppression": "Cells with fewer than {min} households are not shown; they appear as n<{min}.",
+        "suppression": "Cells with fewer than {min} households are not shown; they appear as n<{min}. Nor is "
+        "a share chosen by 1 to {below} households, nor, when such a hidden figure could be worked out from "
+        "the total and the other cells (the other answer of a two-answer question, the other areas against "
+        "the national figure), the smallest of those other cells.",
         "weight_frame": "Households are weighted so that each stratum ({strata}) counts in proportion to its "
         "population in the sampling frame: weight = (population share of the stratum) / "
         "(sample share of the stratum); weights average 1.",
@@ -210,6 +224,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "summary": "Résumé",
         "heat": "Besoins par région",
         "charts": "Résultats nationaux par question",
+        "disaggregation": "Résultats par groupe",
+        "disagg_note": "Estimations et intervalles de confiance à 95 %, pour chaque analyse du plan avec des groupes. "
+        "◆ marque le groupe le plus haut et le plus bas quand leurs intervalles ne se chevauchent pas : une "
+        "différence que l'échantillon établit.",
+        "disagg_title": "{what} ({kind}) par {by}",
+        "kind_prop_select_one": "part",
+        "kind_prop_select_multiple": "part",
+        "kind_mean": "moyenne",
+        "kind_median": "médiane",
+        "kind_ratio": "ratio",
+        "estimate_word": "Valeur",
+        "members_word": "membres",
         "composite": "Sévérité et indicateurs composites par région",
         "trends": "Évolution depuis le cycle précédent",
         "ranking": "Classement des zones",
@@ -278,7 +304,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "suppression_title": "Petits effectifs",
         "dates_title": "Dates",
         "suppression": "Les cases de moins de {min} ménages ne sont pas affichées ; elles apparaissent comme "
-        "n<{min}.",
+        "n<{min}. Une part choisie par 1 à {below} ménages ne l'est pas non plus, ni, lorsque ce chiffre "
+        "masqué pourrait se déduire du total et des autres cases (l'autre réponse d'une question à deux "
+        "réponses, les autres zones face au chiffre national), la plus petite de ces autres cases.",
         "weight_frame": "Les ménages sont pondérés pour que chaque strate ({strata}) compte en proportion de sa "
         "population dans la base de sondage : poids = (part de la strate dans la population) / "
         "(part de la strate dans l'échantillon) ; les poids valent 1 en moyenne.",
@@ -404,6 +432,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "summary": "الملخص التنفيذي",
         "heat": "الاحتياجات حسب المنطقة",
         "charts": "النتائج الوطنية حسب السؤال",
+        "disaggregation": "النتائج حسب الفئة",
+        "disagg_note": "التقديرات مع فترات الثقة 95%، لكل تحليل في الخطة له فئات. تشير ◆ إلى الفئة الأعلى والأدنى "
+        "عندما لا تتداخل فترتاهما: فرق تدعمه العينة.",
+        "disagg_title": "{what} ({kind}) حسب {by}",
+        "kind_prop_select_one": "نسبة",
+        "kind_prop_select_multiple": "نسبة",
+        "kind_mean": "متوسط",
+        "kind_median": "وسيط",
+        "kind_ratio": "نسبة بين مجموعين",
+        "estimate_word": "القيمة",
+        "members_word": "الأفراد",
         "composite": "الشدة والمؤشرات المركبة حسب المنطقة",
         "trends": "التغير منذ الجولة السابقة",
         "ranking": "ترتيب المناطق",
@@ -467,7 +506,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ci_title": "فترات الثقة",
         "suppression_title": "المجموعات الصغيرة",
         "dates_title": "التواريخ",
-        "suppression": "لا تُعرض الخلايا التي تضم أقل من {min} أسر؛ وتظهر بالشكل n<{min}.",
+        "suppression": "لا تُعرض الخلايا التي تضم أقل من {min} أسر؛ وتظهر بالشكل n<{min}. ولا تُعرض كذلك "
+        "نسبة اختارتها من 1 إلى {below} أسر، ولا أصغر الخلايا الأخرى إذا أمكن استنتاج الرقم المحجوب من "
+        "المجموع والخلايا الأخرى (الإجابة الأخرى لسؤال بإجابتين، أو المناطق الأخرى مقابل الرقم الوطني).",
         "weight_frame": "تُرجَّح الأسر بحيث تُحتسب كل طبقة ({strata}) بنسبة سكانها في إطار المعاينة: "
         "الوزن = (حصة الطبقة من السكان) / (حصة الطبقة من العينة)؛ ومتوسط الأوزان 1.",
         "weight_column": "تُرجَّح الأسر بعمود الوزن «{weight}» في ملف التصدير.",

@@ -9,6 +9,7 @@ from typing import Any
 from ..core.xlsform import NEED_SUFFIX, need_indicator
 from ..core.xpath import references
 from .context import TOP_N
+from .disaggregation import disaggregation_tables
 from .queries import Estimate
 from .sections import Sections
 
@@ -83,6 +84,9 @@ class NationalReport(Sections):
             toc.append({"id": "s-heat", "title": text["heat"]})
         if chart_list:
             toc.append({"id": "s-charts", "title": text["charts"]})
+        disaggregation = disaggregation_tables(self)
+        if disaggregation:
+            toc.append({"id": "s-disagg", "title": text["disaggregation"]})
         toc += [{"id": m["id"], "title": m["title"]} for m in members]
         if severity or composite_tables or composite_values:
             toc.append({"id": "s-composite", "title": text["composite"]})
@@ -128,6 +132,7 @@ class NationalReport(Sections):
             ),
             "charts": chart_list,
             "members": members,
+            "disaggregation": disaggregation,
             "composite_tables": composite_tables,
             "composite_values": composite_values,
             "severity": severity,
@@ -520,7 +525,7 @@ class NationalReport(Sections):
             "show_population": any(r["population"] for r in strata_rows),
             "weighting": weighting,
             "ci": ci,
-            "suppression": text.fill("suppression", min=settings.min_cell),
+            "suppression": text.fill("suppression", min=settings.min_cell, below=settings.min_cell - 1),
             "dates": text.fill("dates_text", start=text.day(first), end=text.day(last))
             if first is not None
             else "",

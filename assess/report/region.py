@@ -121,7 +121,9 @@ class RegionReport(Sections):
             "heat_note": text.fill("heat_note", min=self.settings.min_cell),
             "need_note": text["need_table_note"],
             "quality": quality,
-            "suppression": text.fill("suppression", min=self.settings.min_cell),
+            "suppression": text.fill(
+                "suppression", min=self.settings.min_cell, below=self.settings.min_cell - 1
+            ),
             "repro": repro,
         }
 

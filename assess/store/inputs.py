@@ -142,6 +142,7 @@ register("package_version", BOTH, _package)
 register("templates", (REPORT,), _templates)
 register("logo", (REPORT,), lambda con, s: _file(s.logo))
 register("estimates", (REPORT,), _estimates)
+register("analysis_plan", (ESTIMATE,), lambda con, s: _file(s.plan))  # issue 16: the list of analyses
 # issue 18: the 3W list feeds coverage and people in need (made with the estimates); boundaries only the maps
 register("partners_list", (ESTIMATE,), lambda con, s: _file(s.partners.file if s.partners else None))
 register(

@@ -2,6 +2,7 @@
 -- (yc = y - shift): a = sum w*yc, b = sum w. Squares are taken later, of PSU totals within a domain.
 -- nh = households among them: {nh} is count(*) when every unit is its own household, else
 -- count(DISTINCT d.hh) (a household's units share its stratum, PSU and areas, so these sums add up).
+-- A ratio's denominator is {x} ("v.x"; 1.0 for means and proportions): b = sum w*x, wn = sum w.
 -- Identifiers: {values} (allow-listed, quoted by the caller).
 CREATE OR REPLACE TEMP TABLE _est_cells AS
 SELECT k.vid, d.sid, d.pid, d.cell,
@@ -9,12 +10,13 @@ SELECT k.vid, d.sid, d.pid, d.cell,
        {nh}                                       AS nh,
        count(*) FILTER (WHERE v.y = 1)            AS n1,
        sum(d.w * v.y)                             AS swy,
-       sum(d.w * (v.y - k.shift))                 AS a,
-       sum(d.w)                                   AS b,
+       sum(d.w * (v.y - k.shift * {x}))          AS a,
+       sum(d.w * {x})                             AS b,
+       sum(d.w)                                   AS wn,
        min(v.y)                                   AS ymin,
        max(v.y)                                   AS ymax
 FROM {values} AS v
 JOIN _est_design AS d ON d._rid = v._rid
 JOIN _est_vars AS k ON k.indicator = v.indicator AND k.option = v.option
-WHERE v.y IS NOT NULL
+WHERE v.y IS NOT NULL AND {x} IS NOT NULL
 GROUP BY k.vid, d.sid, d.pid, d.cell;

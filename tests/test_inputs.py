@@ -216,13 +216,13 @@ def test_the_registry_keeps_the_files_each_estimate_was_made_from(demo):
 def test_adding_an_input_is_one_registration(demo, monkeypatch):
     _run(demo, "r1")
     settings = load_settings(demo / "assessment.toml")
-    plan_file = demo / "analysis_plan.csv"
+    plan_file = demo / "briefing_note.txt"
     plan_file.write_text("indicator\nwater\n", encoding="utf-8")
     monkeypatch.setattr(inputs, "REGISTRY", dict(inputs.REGISTRY))  # the registration ends with the test
-    inputs.register("analysis_plan", (inputs.REPORT,), lambda con, s: (plan_file.read_text(), None))
+    inputs.register("briefing_note", (inputs.REPORT,), lambda con, s: (plan_file.read_text(), None))
     assert nothing_new(settings, reports=True) is None  # a new input: never recorded, so not up to date
     assert nothing_new(settings, reports=False) is not None
-    assert _report(demo, "r2").changed == ["analysis_plan"]
+    assert _report(demo, "r2").changed == ["briefing_note"]
     assert nothing_new(settings, reports=True) is not None
     plan_file.write_text("indicator\nfood\n", encoding="utf-8")
     assert nothing_new(settings, reports=True) is None

@@ -65,6 +65,9 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         assert con.execute(
             "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
         ).fetchone() == (0,)
+        # 008: the cleaning-log tables exist and start empty (raw rows are never edited by cleaning)
+        for table in ("cleaning_findings", "cleaning_logs", "cleaning_changes", "cleaning_effective"):
+            assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         # the old data-row numbers now read as spreadsheet rows, like every row written from now on
         rows_after = con.execute(
             'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'

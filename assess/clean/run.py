@@ -1,0 +1,107 @@
+"""One run's cleaning step, after loading: apply the filled logs dropped in the inbox (each gets a receipt),
+run the checks on the cleaned households and write the run's log of new findings."""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from ..core.privacy import private_questions
+from ..core.settings import Settings
+from ..core.sqlutil import atomic_write_json, atomic_write_text, table_columns
+from ..core.sqlutil import quote as q
+from ..core.xlsform import XLSForm
+from ..inbox.archive import sha256_file
+from .apply import LogReceipt, applied_logs, apply_log
+from .checks import run_checks
+from .layer import install
+from .log import is_cleaning_log, write_log
+
+
+@dataclass
+class CleaningSummary:
+    receipts: list[LogReceipt] = field(default_factory=list)
+    findings: int = 0  # new findings written this run
+    logs_written: list[str] = field(default_factory=list)
+
+
+def split_logs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
+    """(exports, filled cleaning logs) among the new inbox files."""
+    logs = [p for p in paths if is_cleaning_log(p)]
+    return [p for p in paths if p not in logs], logs
+
+
+def enumerator_sql(settings: Settings, form: XLSForm, cols: dict[str, str]) -> str:
+    """The enumerator of a submission: `[quality] enumerator`, else the device id (stored hashed), cut short."""
+    name = settings.quality.enumerator
+    if name and name in cols:
+        if name in private_questions(form, settings):
+            return f"left(CAST({q(name)} AS VARCHAR), 10)"
+        return f"CAST({q(name)} AS VARCHAR)"
+    device = next((c for c in ("deviceid", "DeviceID__meta", "DeviceID", "_submitted_by") if c in cols), None)
+    return f"left(CAST({q(device)} AS VARCHAR), 10)" if device else "'(unknown)'"
+
+
+def enumerators(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> dict[str, str]:
+    expr = enumerator_sql(settings, form, table_columns(con, "submissions"))
+    rows = con.execute(f"SELECT submission_id, {expr} FROM submissions WHERE round = ?", [settings.round])
+    return {sid: who or "(unknown)" for sid, who in rows.fetchall()}
+
+
+def write_log_receipt(settings: Settings, receipt: LogReceipt) -> Path:
+    folder = settings.receipts_dir / settings.round
+    stem = f"{receipt.name}.{receipt.sha256[:8]}.cleaning"
+    atomic_write_json(folder / f"{stem}.json", receipt.as_dict())
+    rows = "".join(
+        f"<tr><td>{n}</td><td>problem</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.invalid
+    ) + "".join(
+        f"<tr><td>{n}</td><td>warning</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.warnings
+    )
+    atomic_write_text(
+        folder / f"{stem}.html",
+        f"<!doctype html><meta charset='utf-8'><title>Cleaning log {html.escape(receipt.name)}</title>"
+        f"<h1>Cleaning log {html.escape(receipt.name)}</h1><p>{receipt.lines} line(s): {receipt.applied} applied, "
+        f"{len(receipt.invalid)} not applied, {len(receipt.warnings)} warning(s).</p>"
+        f"<table><tr><th>line</th><th></th><th>what</th></tr>{rows}</table>",
+    )
+    return folder / f"{stem}.json"
+
+
+def clean_round(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    run_id: str,
+    logs: list[Path],
+    key: str,
+    write: bool = True,
+) -> CleaningSummary:
+    """Apply new logs (oldest name first), then check the cleaned round and write the log of new findings."""
+    out = CleaningSummary()
+    done = applied_logs(con, settings.round)
+    for path in sorted(logs, key=lambda p: (p.stat().st_mtime, p.name)):
+        sha = sha256_file(path)
+        if sha in done:
+            continue
+        receipt = apply_log(con, settings, form, path, sha, key, run_id)
+        write_log_receipt(settings, receipt)
+        out.receipts.append(receipt)
+        done.add(sha)
+    if not con.execute("SELECT count(*) FROM submissions WHERE round = ?", [settings.round]).fetchone()[0]:  # type: ignore[index]
+        return out
+    install(con)
+    run_checks(con, settings, form)
+    out.findings = int(con.execute("SELECT count(*) FROM _findings").fetchone()[0])  # type: ignore[index]
+    if write:
+        out.logs_written = [
+            str(p) for p in write_log(con, settings, form, run_id, enumerators(con, settings, form))
+        ]
+    return out
+
+
+def receipt_json(receipt: LogReceipt) -> str:
+    return json.dumps(receipt.as_dict(), indent=2)

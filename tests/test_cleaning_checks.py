@@ -163,7 +163,7 @@ def test_banded_join_finds_exactly_the_brute_force_pairs():
         f"INSERT INTO t VALUES (?, {', '.join('?' for _ in cols)})",
         [[f"{i:03d}", *r] for i, r in enumerate(rows)],
     )
-    for max_diff in (2, 4):
+    for max_diff in (2, 4, 11, 12):
         soft_duplicate_pairs(con, "t", cols, max_diff)
         found = set(con.execute("SELECT a, b, diff FROM _soft_pairs").fetchall())
         brute = {
@@ -171,7 +171,7 @@ def test_banded_join_finds_exactly_the_brute_force_pairs():
             for i, j in itertools.combinations(range(len(rows)), 2)
             if (d := sum(x != y for x, y in zip(rows[i], rows[j], strict=True))) <= max_diff
         }
-        assert found == brute and brute
+        assert found == brute and brute  # 11: single columns are the bands; 12: every pair
 
 
 def test_quality_settings_are_checked(tmp_path):

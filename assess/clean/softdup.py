@@ -1,13 +1,17 @@
 """Soft duplicates found exactly without comparing every pair.
 
-Split the m compared columns into max_diff + 1 bands. Two submissions that differ in at most max_diff answers
-leave at least one band without a difference (pigeonhole), so they share that band's hash: join on equal band
-hashes in DuckDB, then count the differing answers of each candidate pair. A missing answer is a value. Columns
-are dealt to the bands by falling number of distinct values, so that no band is all yes/no questions (a band
-with few possible values would make most pairs candidates).
+Split the m compared columns into max_diff + 2 bands. Two submissions that differ in at most max_diff answers
+have a difference in at most max_diff bands, so at least two bands agree whole (pigeonhole): join on equal
+hashes of each pair of bands in DuckDB (a pair of bands is selective, where one band of yes/no questions would
+make most pairs candidates), then count the differing answers of each candidate pair. A missing answer is a
+value. Columns are dealt to the bands by falling number of distinct values, to even out the bands. With
+exactly max_diff + 1 columns, single columns are the bands and one must agree; with fewer, every pair is a
+soft duplicate.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import duckdb
 
@@ -41,7 +45,8 @@ def soft_duplicate_pairs(
     in at most `max_diff` of `columns`; return how many."""
     where = "round = $round" if round_ is not None else "true"
     params = {"round": round_} if round_ is not None else {}
-    groups = bands(con, table, columns, max_diff + 1, where, params)
+    agree = 2 if len(columns) >= max_diff + 2 else 1
+    groups = bands(con, table, columns, max_diff + agree, where, params)
     text = {c: f"COALESCE(CAST({q(c)} AS VARCHAR), chr(0))" for c in columns}
     hashes = ", ".join(f"hash({', '.join(text[c] for c in g)}) AS _b{i}" for i, g in enumerate(groups))
     con.execute(
@@ -49,10 +54,19 @@ def soft_duplicate_pairs(
         f"{', '.join(f'{q(c)} AS _c{j}' for j, c in enumerate(columns))} FROM {q(table)} WHERE {where}",
         params,
     )
-    candidates = " UNION ".join(
-        f"SELECT x._id AS a, y._id AS b FROM _soft_rows x JOIN _soft_rows y ON x._b{i} = y._b{i} AND x._id < y._id"
-        for i in range(len(groups))
-    )
+    if len(columns) <= max_diff:
+        candidates = "SELECT x._id AS a, y._id AS b FROM _soft_rows x JOIN _soft_rows y ON x._id < y._id"
+    else:
+        candidates = (
+            "SELECT DISTINCT a, b FROM ("
+            + " UNION ALL ".join(
+                "SELECT x._id AS a, y._id AS b FROM _soft_rows x JOIN _soft_rows y ON "
+                + " AND ".join(f"x._b{i} = y._b{i}" for i in combo)
+                + " AND x._id < y._id"
+                for combo in itertools.combinations(range(len(groups)), agree)
+            )
+            + ")"
+        )
     diff = " + ".join(f"CAST(x._c{j} IS DISTINCT FROM y._c{j} AS INTEGER)" for j in range(len(columns)))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _soft_pairs AS SELECT a, b, diff FROM ("

@@ -427,6 +427,21 @@ def export_quarantine(out: OutOpt, config: ConfigOpt = DEFAULT_CONFIG, all_round
     )
 
 
+@export_app.command("clean")
+def export_clean(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or XLSX file to write.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+):
+    """The cleaned households (raw data + applied cleaning logs) in the form's flat Kobo shape, and the
+    deletion log (a CSV beside it, or a second sheet)."""
+    from assess.report.clean_export import export_clean as write
+
+    settings, form = _settings(config)
+    con = _read_store(settings)
+    n, removed = write(con, settings, form, out)
+    out_console.print(f"Wrote {n} households to {out} ({removed} removed by cleaning logs)", highlight=False)
+
+
 @export_app.command("table")
 def export_table(
     name: Annotated[

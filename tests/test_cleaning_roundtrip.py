@@ -14,6 +14,7 @@ from assess.clean.log import is_cleaning_log, read_log
 from assess.clean.run import clean_round, split_logs
 from assess.core.privacy import hash_key
 from assess.estimate.run import run_estimates
+from assess.report.clean_export import export_clean
 from assess.store.connection import connect
 from tests._store import build_store
 
@@ -122,6 +123,23 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
         "SELECT selected FROM selections WHERE submission_id = ? AND question = 'priority_needs' AND option = 'water'",
         [sids[31]],
     ).fetchone() == (True,)
+
+    # the cleaned data exported in the flat Kobo shape, with the deletion log
+    n, removed = export_clean(con, settings, form, demo_dir / "clean.csv")
+    assert (n, removed) == (interviewed - 1, 1)
+    with (demo_dir / "clean.csv").open(encoding="utf-8-sig") as fh:
+        exported = {r["_uuid"]: r for r in csv.DictReader(fh)}
+
+    def kobo(name: str) -> str:  # Kobo's group path
+        return "/".join((*form.questions[name].group_path, name))
+
+    assert short not in exported and exported[sids[0]][kobo("water_source")] == "surface_water"
+    assert exported[sids[31]][kobo("priority_needs") + "/water"] == "1"
+    with (demo_dir / "clean.deletion_log.csv").open(encoding="utf-8-sig") as fh:
+        (deleted,) = list(csv.DictReader(fh))
+    assert deleted["uuid"] == short and deleted["log_file"] == filled.name and deleted["line"] == "2"
+    assert export_clean(con, settings, form, demo_dir / "clean.xlsx") == (interviewed - 1, 1)
+    assert load_workbook(demo_dir / "clean.xlsx").sheetnames == ["households", "deletion_log"]
 
     # 4. a later log reverts every change with no_action: the estimates are back
     revert = [[r[0], r[1], "", "no_action", "", "", ""] for r in rows[:33]]

@@ -78,6 +78,11 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
         [sids[34], "hh_size", "", "change_response", "many", "", ""],
         [sids[35], "hh_size", "", "", "3", "", ""],
     ]
+    member, path = con.execute(
+        "SELECT submission_id, path FROM r_roster WHERE path = 'roster[2]' LIMIT 1"
+    ).fetchone()
+    header.append("path")
+    rows = [[*r, ""] for r in rows] + [[member, "ind_age", "", "change_response", "77", "", "", path]]
     filled = write_filled(settings.inbox / "cleaning_log_filled.csv", header, rows)
     exports, logs = split_logs(sorted(settings.inbox.iterdir()))
     assert logs == [filled] and filled not in exports and is_cleaning_log(filled)
@@ -85,7 +90,7 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     # 3. dropped and applied: a receipt lists the invalid lines; raw rows stay as loaded
     applied = clean_round(con, settings, form, "run3", logs, hash_key())
     (receipt,) = applied.receipts
-    assert receipt.applied == 33 and [n for n, _ in receipt.invalid] == [35, 36, 37, 38, 39]
+    assert receipt.applied == 34 and [n for n, _ in receipt.invalid] == [35, 36, 37, 38, 39]
     problems = dict(receipt.invalid)
     assert "unknown uuid" in problems[35] and "unknown question" in problems[36]
     assert (
@@ -104,7 +109,7 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     assert con.execute(
         "SELECT count(*) FROM cleaning_changes WHERE file = ? AND sha256 = ? AND status = 'applied'",
         [filled.name, receipt.sha256],
-    ).fetchone() == (33,)
+    ).fetchone() == (34,)
     # the same file dropped again is not applied twice
     assert clean_round(con, settings, form, "run4", logs, hash_key()).receipts == []
 
@@ -124,6 +129,10 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
         [sids[31]],
     ).fetchone() == (True,)
 
+    assert con.execute(
+        "SELECT ind_age FROM r_roster WHERE submission_id = ? AND path = ?", [member, path]
+    ).fetchone() == (77,)  # a member row, addressed by its household's uuid and its path
+
     # the cleaned data exported in the flat Kobo shape, with the deletion log
     n, removed = export_clean(con, settings, form, demo_dir / "clean.csv")
     assert (n, removed) == (interviewed - 1, 1)
@@ -142,7 +151,7 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     assert load_workbook(demo_dir / "clean.xlsx").sheetnames == ["households", "deletion_log"]
 
     # 4. a later log reverts every change with no_action: the estimates are back
-    revert = [[r[0], r[1], "", "no_action", "", "", ""] for r in rows[:33]]
+    revert = [[r[0], r[1], "", "no_action", "", "", "", r[7]] for r in rows[:33] + rows[-1:]]
     again = write_filled(settings.inbox / "cleaning_log_revert.xlsx.csv", header, revert)
     clean_round(con, settings, form, "run5", [again], hash_key())
     run_estimates(con, settings, form)

@@ -240,3 +240,14 @@ def comparable_columns(form: XLSForm, cols: dict[str, str]) -> list[str]:
         for x in form.answer_questions
         if x.type not in NOT_COMPARED and not x.name.startswith("_") and x.name in cols
     ]
+
+
+def enumerator_sql(settings: Settings, form: XLSForm, cols: dict[str, str]) -> str:
+    """The enumerator of a submission: `[quality] enumerator`, else the device id (stored hashed), cut short."""
+    name = settings.quality.enumerator
+    if name and name in cols:
+        if name in private_questions(form, settings):
+            return f"left(CAST({q(name)} AS VARCHAR), 10)"
+        return f"CAST({q(name)} AS VARCHAR)"
+    device = next((c for c in ("deviceid", "DeviceID__meta", "DeviceID", "_submitted_by") if c in cols), None)
+    return f"left(CAST({q(device)} AS VARCHAR), 10)" if device else "'(unknown)'"

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import duckdb
 
-from ..core.privacy import private_questions
 from ..core.settings import Settings
 from ..core.sqlutil import atomic_write_json, atomic_write_text, table_columns
-from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from ..inbox.archive import sha256_file
 from .apply import LogReceipt, applied_logs, apply_log
-from .checks import run_checks
+from .checks import enumerator_sql, run_checks
+from .enumerators import enumerator_rows, write_page
 from .layer import install
 from .log import is_cleaning_log, write_log
 
@@ -27,23 +26,13 @@ class CleaningSummary:
     receipts: list[LogReceipt] = field(default_factory=list)
     findings: int = 0  # new findings written this run
     logs_written: list[str] = field(default_factory=list)
+    enumerator_page: str = ""
 
 
 def split_logs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     """(exports, filled cleaning logs) among the new inbox files."""
     logs = [p for p in paths if is_cleaning_log(p)]
     return [p for p in paths if p not in logs], logs
-
-
-def enumerator_sql(settings: Settings, form: XLSForm, cols: dict[str, str]) -> str:
-    """The enumerator of a submission: `[quality] enumerator`, else the device id (stored hashed), cut short."""
-    name = settings.quality.enumerator
-    if name and name in cols:
-        if name in private_questions(form, settings):
-            return f"left(CAST({q(name)} AS VARCHAR), 10)"
-        return f"CAST({q(name)} AS VARCHAR)"
-    device = next((c for c in ("deviceid", "DeviceID__meta", "DeviceID", "_submitted_by") if c in cols), None)
-    return f"left(CAST({q(device)} AS VARCHAR), 10)" if device else "'(unknown)'"
 
 
 def enumerators(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> dict[str, str]:
@@ -100,6 +89,7 @@ def clean_round(
         out.logs_written = [
             str(p) for p in write_log(con, settings, form, run_id, enumerators(con, settings, form))
         ]
+        out.enumerator_page = str(write_page(enumerator_rows(con, settings, form), settings, run_id))
     return out
 
 

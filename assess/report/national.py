@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.xlsform import NEED_SUFFIX, need_indicator
 from ..core.xpath import references
+from .cleaning import cleaning_annex
 from .context import TOP_N
 from .queries import Estimate
 from .sections import Sections
@@ -168,6 +169,7 @@ class NationalReport(Sections):
             if rejected
             else "",
             "problems": self.plain_problems(data.problems()),
+            "cleaning": cleaning_annex(data.con, self.settings, self.form, self.code),  # issue 17
         }
 
     def national_summary(

@@ -10,6 +10,7 @@ import duckdb
 import pytest
 
 from assess.clean.checks import run_checks
+from assess.clean.enumerators import enumerator_rows, write_page
 from assess.clean.softdup import soft_duplicate_pairs
 from assess.core.settings import QualitySpec
 from assess.store.connection import connect
@@ -194,3 +195,19 @@ def test_quality_settings_are_checked(tmp_path):
     quality = load_settings(tmp_path / "assessment.toml").quality
     assert quality.outlier_by == "admin1" and quality.duration_minutes == (10.0, 60.0)
     assert replace(quality, enumerator="x").soft_duplicate_max_diff == 7
+
+
+def test_enumerator_rates_sorted_by_risk(setup, tmp_path):
+    con, settings, form = setup
+    settings = replace(settings, quality=replace(settings.quality, enumerator="cluster_id"))
+    rows = [household(i, cluster_id="EA-22") for i in range(10)]
+    rows += [household(i, cluster_id="EA-11", end="2026-11-10T08:10:00.000+01:00") for i in range(10, 14)]
+    rows += [household(i, cluster_id="EA-11", consent="no") for i in range(14, 18)]
+    make_store(con, rows)
+    run_checks(con, settings, form)
+    first, second = enumerator_rows(con, settings, form)
+    assert (first.enumerator, first.submissions, first.too_short, first.consent_no) == ("EA-11", 8, 0.5, 0.5)
+    assert (second.enumerator, second.submissions, second.too_short, second.risk) == ("EA-22", 10, 0.0, 0.0)
+    assert second.median_minutes is not None and 30 <= second.median_minutes <= 50
+    page = write_page([first, second], settings, "run9").read_text()
+    assert page.index("EA-11") < page.index("EA-22") and "50%" in page

@@ -44,15 +44,16 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     interviewed = con.execute(COUNTS).fetchone()[0]
     raw_before = con.execute("SELECT * FROM submissions ORDER BY submission_id").fetchall()
 
-    # 1. a run writes its log: xlsx with dropdowns, and csv, holding the new findings only
-    first = clean_round(con, settings, form, "run1", [], hash_key())
-    xlsx, csv_log = (Path(p) for p in first.logs_written)
-    assert (
-        xlsx.name == "cleaning_log.run1.xlsx"
-        and xlsx.parent == settings.processed / "cleaning" / settings.round
-    )
+    # 1. the run (build_store: load, clean, estimate) wrote its log: xlsx with dropdowns, and csv, holding the
+    # new findings only, and the enumerator page; the demo's own filled log was applied (its lines are answered)
+    folder = settings.processed / "cleaning" / settings.round
+    xlsx, csv_log = folder / "cleaning_log.test-run.xlsx", folder / "cleaning_log.test-run.csv"
     lines = read_log(csv_log)
-    assert len(lines) == first.findings > 0
+    assert lines and (folder / "enumerators.test-run.html").exists()
+    demo_log = con.execute("SELECT applied, invalid FROM cleaning_logs").fetchall()
+    assert demo_log == [(6, 0)]
+    answered = {r[0] for r in con.execute("SELECT submission_id FROM cleaning_changes").fetchall()}
+    assert not answered & {x["uuid"] for x in lines}
     ws = load_workbook(xlsx)["cleaning_log"]
     assert [c.value for c in ws[1]][:7] == [
         "uuid", "question", "old_value", "issue", "check_id", "change_type", "new_value",
@@ -85,7 +86,7 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     rows = [[*r, ""] for r in rows] + [[member, "ind_age", "", "change_response", "77", "", "", path]]
     filled = write_filled(settings.inbox / "cleaning_log_filled.csv", header, rows)
     exports, logs = split_logs(sorted(settings.inbox.iterdir()))
-    assert logs == [filled] and filled not in exports and is_cleaning_log(filled)
+    assert filled in logs and filled not in exports and is_cleaning_log(filled)
 
     # 3. dropped and applied: a receipt lists the invalid lines; raw rows stay as loaded
     applied = clean_round(con, settings, form, "run3", logs, hash_key())
@@ -135,7 +136,7 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
 
     # the cleaned data exported in the flat Kobo shape, with the deletion log
     n, removed = export_clean(con, settings, form, demo_dir / "clean.csv")
-    assert (n, removed) == (interviewed - 1, 1)
+    assert (n, removed) == (interviewed - 1, 1 + 4)  # the demo's own log removed 4 (3 too short, 1 duplicate)
     with (demo_dir / "clean.csv").open(encoding="utf-8-sig") as fh:
         exported = {r["_uuid"]: r for r in csv.DictReader(fh)}
 
@@ -145,9 +146,9 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     assert short not in exported and exported[sids[0]][kobo("water_source")] == "surface_water"
     assert exported[sids[31]][kobo("priority_needs") + "/water"] == "1"
     with (demo_dir / "clean.deletion_log.csv").open(encoding="utf-8-sig") as fh:
-        (deleted,) = list(csv.DictReader(fh))
+        (deleted,) = [r for r in csv.DictReader(fh) if r["log_file"] == filled.name]
     assert deleted["uuid"] == short and deleted["log_file"] == filled.name and deleted["line"] == "2"
-    assert export_clean(con, settings, form, demo_dir / "clean.xlsx") == (interviewed - 1, 1)
+    assert export_clean(con, settings, form, demo_dir / "clean.xlsx") == (interviewed - 1, 5)
     assert load_workbook(demo_dir / "clean.xlsx").sheetnames == ["households", "deletion_log"]
 
     # 4. a later log reverts every change with no_action: the estimates are back

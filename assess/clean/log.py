@@ -53,12 +53,15 @@ def log_dir(settings: Settings) -> Path:
 
 
 def new_findings(con: duckdb.DuckDBPyConnection, round_: str) -> list[tuple]:
-    """`_findings` lines no earlier log carried (by uuid, path, question, check), in a stable order."""
+    """`_findings` lines no earlier log carried (by uuid, path, question, check) and no applied line answered
+    (by uuid, path, question), in a stable order."""
     return con.execute(
         "SELECT f.submission_id, f.question, f.old_value, f.issue, f.check_id, f.path FROM _findings f "
         "WHERE NOT EXISTS (SELECT 1 FROM cleaning_findings c WHERE c.round = $round "
         "AND c.submission_id = f.submission_id AND c.path = f.path AND c.question = f.question "
-        "AND c.check_id = f.check_id) ORDER BY f.check_id, f.question, f.submission_id",
+        "AND c.check_id = f.check_id) AND NOT EXISTS (SELECT 1 FROM cleaning_changes a WHERE a.round = $round "
+        "AND a.status = 'applied' AND a.submission_id = f.submission_id AND a.path = f.path "
+        "AND a.question = f.question) ORDER BY f.check_id, f.question, f.submission_id",
         {"round": round_},
     ).fetchall()
 

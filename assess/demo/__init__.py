@@ -31,6 +31,8 @@ from typing import Any
 
 from openpyxl import Workbook
 
+from . import quality
+
 FORM_PATH = Path("data/forms/needs_assessment.xlsx")
 FRAME_PATH = Path("data/forms/sampling_frame.csv")
 KOBO_CSV_PATH = Path("data/raw/kobo_export_2026-11-10.csv")
@@ -1574,6 +1576,7 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
         (dest / sub).mkdir(parents=True, exist_ok=True)
 
     fields, world, exports = demo_records(households, seed)
+    cleaning = quality.add_suspicious(exports, seed)  # issue 17: suspicious households + their filled log
 
     written = []
     _write_form(dest / FORM_PATH)
@@ -1598,6 +1601,7 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     _write_central_zip(dest / ODK_ZIP_PATH, _odk_columns(fields), roster, exports[2])
     written.append(dest / ODK_ZIP_PATH)
 
-    config.write_text(CONFIG_TEXT, encoding="utf-8", newline="\n")
+    written += quality.write_filled_log(dest, cleaning)
+    config.write_text(CONFIG_TEXT + quality.CONFIG, encoding="utf-8", newline="\n")
     written.append(config)
     return written

@@ -347,6 +347,8 @@ def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    for line in result.cleaning:
+        out.print(escape(line), highlight=False, soft_wrap=True)
     est = result.estimates
     out.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False, soft_wrap=True)
     for w in result.estimates.warnings:

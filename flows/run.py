@@ -252,13 +252,14 @@ def run_assessment(
         paths, logs = split_logs(paths)
         outcomes = [stage(p, settings, form) for p in paths]
         loaded = load(outcomes, settings, form, run_id)
-        clean(settings, form, run_id, logs)
+        cleaned = clean(settings, form, run_id, logs)
         run = RunSummary(
             run_id=run_id,
             round=settings.round,
             files=loaded,
             estimates=estimate(settings, form),
             skipped=skipped,
+            cleaning=cleaned.lines(),
         )
         run.reports = (
             render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []

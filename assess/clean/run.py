@@ -18,15 +18,29 @@ from .apply import LogReceipt, applied_logs, apply_log
 from .checks import enumerator_sql, run_checks
 from .enumerators import enumerator_rows, write_page
 from .layer import install
-from .log import is_cleaning_log, write_log
+from .log import is_cleaning_log, new_findings, write_log
 
 
 @dataclass
 class CleaningSummary:
     receipts: list[LogReceipt] = field(default_factory=list)
-    findings: int = 0  # new findings written this run
+    findings: int = 0  # every finding of the checks on the round
+    new_findings: int = 0  # those written to this run's log
     logs_written: list[str] = field(default_factory=list)
     enumerator_page: str = ""
+
+    def lines(self) -> list[str]:
+        """What the run table prints: each log applied, then the log to fill and the enumerator page."""
+        out = [
+            f"Cleaning log {r.name}: {r.applied} line(s) applied, {len(r.invalid)} not applied, "
+            f"{len(r.warnings)} warning(s)"
+            for r in self.receipts
+        ]
+        if self.logs_written:
+            out.append(f"Cleaning log to fill ({self.new_findings} new finding(s)): {self.logs_written[0]}")
+        if self.enumerator_page:
+            out.append(f"Enumerators: {self.enumerator_page}")
+        return out
 
 
 def split_logs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
@@ -86,6 +100,7 @@ def clean_round(
     run_checks(con, settings, form)
     out.findings = int(con.execute("SELECT count(*) FROM _findings").fetchone()[0])  # type: ignore[index]
     if write:
+        out.new_findings = len(new_findings(con, settings.round))
         out.logs_written = [
             str(p) for p in write_log(con, settings, form, run_id, enumerators(con, settings, form))
         ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 from dataclasses import replace
@@ -9,6 +10,7 @@ from dataclasses import replace
 import duckdb
 import pytest
 
+from assess.clean.apply import apply_log
 from assess.clean.checks import run_checks
 from assess.clean.enumerators import enumerator_rows, write_page
 from assess.clean.softdup import soft_duplicate_pairs
@@ -211,3 +213,49 @@ def test_enumerator_rates_sorted_by_risk(setup, tmp_path):
     assert second.median_minutes is not None and 30 <= second.median_minutes <= 50
     page = write_page([first, second], settings, "run9").read_text()
     assert page.index("EA-11") < page.index("EA-22") and "50%" in page
+
+
+def test_private_answers_are_stored_as_keyed_hashes_and_never_written(setup, tmp_path, monkeypatch):
+    con, settings, form = setup
+    settings = replace(settings, private=("resp_name", "needs_other"))
+    rows = [household(i, resp_name=hashlib.sha256(f"k:Amina {i}".encode()).hexdigest()) for i in range(5)]
+    rows[1]["needs_other"] = hashlib.sha256(b"k:Water").hexdigest()  # stored hashed, as the loader does
+    make_store(con, rows)
+    log = tmp_path / "filled.csv"
+    log.write_text(
+        "uuid,question,old_value,change_type,new_value\n"
+        "u002,resp_name,Amina 2,change_response,Fatima Example\n"
+        "u003,resp_name,Someone Else,change_response,Amina 3\n"
+        "u004,hh_size,,change_response,7\n",
+        encoding="utf-8",
+    )
+    receipt = apply_log(con, settings, form, log, "sha-1", "k", "run1")
+    assert receipt.applied == 3 and [n for n, _ in receipt.warnings] == [3]  # old value compared by its hash
+    assert "Someone" not in str(receipt.as_dict()) and "Amina" not in str(receipt.as_dict())
+    stored = con.execute(
+        "SELECT new_value FROM cleaning_effective WHERE question = 'resp_name' ORDER BY 1"
+    ).fetchall()
+    assert sorted(stored) == sorted(
+        [(hashlib.sha256(b"k:Fatima Example").hexdigest(),), (rows[3]["resp_name"],)]
+    )
+    kept = con.execute(
+        "SELECT old_value, new_value FROM cleaning_changes WHERE question = 'resp_name'"
+    ).fetchall()
+    assert all(old is None and "Fatima" not in (new or "") for old, new in kept)
+    # the 'other' text is compared with the labels by hash: found, and written as (private)
+    monkeypatch.setenv("ASSESS_HASH_KEY", "k")
+    run_checks(con, settings, form)
+    assert findings(con, "other_is_choice") == [("u001", "needs_other", "(private)")]
+
+
+def test_a_quarantined_uuid_is_named_as_kept_aside(setup, tmp_path):
+    con, settings, form = setup
+    make_store(con, [household(i) for i in range(3)])
+    con.execute(
+        'INSERT INTO quarantine (round, submission_id, file, sha256, "row", expectation, reason, kind, action) '
+        "VALUES ('1', 'q-1', 'export.csv', 'sha', 7, 'x', 'bad', 'constraint', 'quarantine')"
+    )
+    log = tmp_path / "filled.csv"
+    log.write_text("_uuid,questions,change_type,new_value\nq-1,hh_size,change_response,4\n", encoding="utf-8")
+    receipt = apply_log(con, settings, form, log, "sha-2", "k", "run1")
+    assert receipt.applied == 0 and "kept aside (quarantine: export.csv, row 7)" in receipt.invalid[0][1]

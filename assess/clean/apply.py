@@ -155,6 +155,18 @@ class Applier:
             f"SELECT count(*) FROM {self.db}.main.submissions WHERE round = $r AND submission_id = $s",
             {"r": r, "s": sid},
         ).fetchone()[0]:  # type: ignore[index]
+            kept = self.con.execute(
+                'SELECT file, min("row") FROM quarantine WHERE round = $r AND submission_id = $s '
+                "AND superseded_by IS NULL GROUP BY file LIMIT 1",
+                {"r": r, "s": sid},
+            ).fetchone()
+            if kept:
+                return (
+                    "invalid",
+                    f"uuid '{sid}' is kept aside (quarantine: {kept[0]}, row {kept[1]}); a cleaning log cannot "
+                    "release it yet: correct the export and drop it again",
+                    None,
+                )
             return "invalid", f"unknown uuid '{sid}' (not among the loaded households of round {r})", None
         key = {"r": r, "s": sid, "p": path}
         if change == "remove_survey":

@@ -58,7 +58,7 @@ def discover(
         len(inbox.new) + inbox.seen + len(inbox.other_round),
         len(inbox.new),
     )
-    observer().start("stage", len(inbox.new))
+    observer().start("stage", len(split_logs(inbox.new)[0]))  # filled cleaning logs are not staged
     return inbox.new, inbox.other_round
 
 

@@ -13,6 +13,7 @@ import pytest
 from assess.clean.apply import apply_log
 from assess.clean.checks import run_checks
 from assess.clean.enumerators import enumerator_rows, write_page
+from assess.clean.layer import install, uninstall
 from assess.clean.softdup import soft_duplicate_pairs
 from assess.core.settings import QualitySpec
 from assess.store.connection import connect
@@ -259,3 +260,29 @@ def test_a_quarantined_uuid_is_named_as_kept_aside(setup, tmp_path):
     log.write_text("_uuid,questions,change_type,new_value\nq-1,hh_size,change_response,4\n", encoding="utf-8")
     receipt = apply_log(con, settings, form, log, "sha-2", "k", "run1")
     assert receipt.applied == 0 and "kept aside (quarantine: export.csv, row 7)" in receipt.invalid[0][1]
+
+
+def test_cleaning_survives_a_cumulative_re_export_and_follows_select_multiple(setup, tmp_path):
+    con, settings, form = setup
+    rows = [household(i, needs="food") for i in range(3)]
+    make_store(con, rows)
+    con.execute(
+        "INSERT INTO selections SELECT '1', submission_id, 'needs', o, o = 'food' FROM submissions, "
+        "(SELECT unnest(['food', 'water', 'other', 'none']) AS o)"
+    )
+    log = tmp_path / "filled.csv"
+    log.write_text(
+        "uuid,question,change_type,new_value\nu001,hh_size,change_response,9\nu002,needs,change_response,water\n",
+        encoding="utf-8",
+    )
+    assert apply_log(con, settings, form, log, "sha-3", "k", "run1").applied == 2
+    # a later cumulative export replaces the raw rows (as the loader does): the cleaning still applies
+    con.execute("UPDATE submissions SET hh_size = 4, source_file = 'later.csv' WHERE submission_id = 'u001'")
+    install(con)
+    assert con.execute("SELECT hh_size FROM submissions WHERE submission_id = 'u001'").fetchone() == (9,)
+    chosen = con.execute(
+        "SELECT option FROM selections WHERE submission_id = 'u002' AND selected ORDER BY 1"
+    ).fetchall()
+    assert chosen == [("water",)]  # the option rows follow the changed summary column
+    uninstall(con)
+    assert con.execute("SELECT hh_size FROM submissions WHERE submission_id = 'u001'").fetchone() == (4,)

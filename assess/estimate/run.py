@@ -295,9 +295,8 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
 def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
     """Compute and store the round's estimates; return a small summary for the run log. A round without
     households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
-    install_cleaning_layer(
-        con
-    )  # `submissions`, `selections`, `r_*` read cleaned values from here on (issue 17)
+    # issue 17: from here on `submissions`, `selections` and `r_*` are the cleaned views (assess/clean/layer.py)
+    install_cleaning_layer(con)
     loaded = con.execute(
         named_query("assess.estimate", "round_households"), {"round": settings.round}
     ).fetchone()

@@ -210,7 +210,8 @@ def check_other_text(con: duckdb.DuckDBPyConnection, settings: Settings, form: X
 def check_soft_duplicates(
     con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, cols: dict
 ) -> None:
-    """One line per submission of each pair found (exactly; see softdup.py), naming the other one."""
+    """One line per submission with a soft duplicate (pairs found exactly; see softdup.py), naming its closest
+    match and how many there are, as cleaningtools reports them: a log line per submission, not per pair."""
     compared = comparable_columns(form, cols)
     if not compared:
         return
@@ -218,9 +219,11 @@ def check_soft_duplicates(
         con, "submissions", compared, settings.quality.soft_duplicate_max_diff, settings.round
     )
     con.execute(
-        "INSERT INTO _findings SELECT a, '', $sd, CAST(diff AS VARCHAR), "
-        "printf('differs from %s in %d answer(s)', b, diff), 'soft_duplicate' FROM ("
-        "SELECT a, b, diff FROM _soft_pairs UNION ALL SELECT b, a, diff FROM _soft_pairs)",
+        "INSERT INTO _findings SELECT a, '', $sd, CAST(diff AS VARCHAR), printf('differs from %s in %d answer(s)%s', "
+        "b, diff, CASE WHEN n > 1 THEN printf('; %d submissions this close', n) ELSE '' END), 'soft_duplicate' "
+        "FROM (SELECT a, b, diff, count(*) OVER (PARTITION BY a) AS n, "
+        "row_number() OVER (PARTITION BY a ORDER BY diff, b) AS k FROM ("
+        "SELECT a, b, diff FROM _soft_pairs UNION ALL SELECT b, a, diff FROM _soft_pairs)) WHERE k = 1",
         {"sd": SOFT_DUPLICATE},
     )
 

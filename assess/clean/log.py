@@ -52,16 +52,21 @@ def log_dir(settings: Settings) -> Path:
     return settings.processed / "cleaning" / settings.round
 
 
+NEW = (
+    "FROM _findings f WHERE NOT EXISTS (SELECT 1 FROM cleaning_findings c WHERE c.round = $round "
+    "AND c.submission_id = f.submission_id AND c.path = f.path AND c.question = f.question "
+    "AND c.check_id = f.check_id) AND NOT EXISTS (SELECT 1 FROM cleaning_changes a WHERE a.round = $round "
+    "AND a.status = 'applied' AND a.submission_id = f.submission_id AND a.path = f.path "
+    "AND a.question = f.question)"
+)
+
+
 def new_findings(con: duckdb.DuckDBPyConnection, round_: str) -> list[tuple]:
     """`_findings` lines no earlier log carried (by uuid, path, question, check) and no applied line answered
     (by uuid, path, question), in a stable order."""
     return con.execute(
-        "SELECT f.submission_id, f.question, f.old_value, f.issue, f.check_id, f.path FROM _findings f "
-        "WHERE NOT EXISTS (SELECT 1 FROM cleaning_findings c WHERE c.round = $round "
-        "AND c.submission_id = f.submission_id AND c.path = f.path AND c.question = f.question "
-        "AND c.check_id = f.check_id) AND NOT EXISTS (SELECT 1 FROM cleaning_changes a WHERE a.round = $round "
-        "AND a.status = 'applied' AND a.submission_id = f.submission_id AND a.path = f.path "
-        "AND a.question = f.question) ORDER BY f.check_id, f.question, f.submission_id",
+        "SELECT DISTINCT f.submission_id, f.question, f.old_value, f.issue, f.check_id, f.path "
+        f"{NEW} ORDER BY f.check_id, f.question, f.submission_id",
         {"round": round_},
     ).fetchall()
 
@@ -91,23 +96,16 @@ def write_log(
     writer.writerow(COLUMNS)
     writer.writerows(rows)
     atomic_write_text(csv_path, buf.getvalue())
-    con.executemany(
-        "INSERT OR IGNORE INTO cleaning_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                settings.round,
-                sid,
-                path,
-                qn,
-                check,
-                old,
-                issue,
-                run_id,
-                xlsx.name,
-                datetime.now(UTC).replace(tzinfo=None),
-            )
-            for sid, qn, old, issue, check, path in lines
-        ],
+    con.execute(  # one set-based statement: a first run on real data may hold thousands of findings
+        "INSERT OR IGNORE INTO cleaning_findings SELECT DISTINCT ON (f.submission_id, f.path, f.question, "
+        "f.check_id) $round, f.submission_id, f.path, f.question, f.check_id, f.old_value, f.issue, $run, $file, "
+        f"$now {NEW}",
+        {
+            "round": settings.round,
+            "run": run_id,
+            "file": xlsx.name,
+            "now": datetime.now(UTC).replace(tzinfo=None),
+        },
     )
     return [xlsx, csv_path]
 

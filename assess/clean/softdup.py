@@ -43,6 +43,7 @@ def soft_duplicate_pairs(
 ) -> int:
     """Fill the temp table `_soft_pairs(a, b, diff)` (a < b) with every pair of rows of `table` that differ
     in at most `max_diff` of `columns`; return how many."""
+    con.execute("SET enable_progress_bar = false")  # the run shows its own progress rows; never DuckDB's bar
     where = "round = $round" if round_ is not None else "true"
     params = {"round": round_} if round_ is not None else {}
     agree = 2 if len(columns) >= max_diff + 2 else 1

@@ -373,6 +373,8 @@ def _print_run(result, receipts_dir: Path, out: Console | None = None) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    for line in result.cleaning:
+        out.print(escape(line), highlight=False, soft_wrap=True)
     est = result.estimates
     out.print(f"Households: {est.households.sentence(est.declined_word)}", highlight=False, soft_wrap=True)
     for w in result.estimates.warnings:
@@ -487,6 +489,21 @@ def export_share(
     con = _read_store(settings)
     written = share.export_share(con, settings, form, out, xlsx=xlsx, hxl=not no_hxl)
     out_console.print(f"Wrote {len(written)} files to {out}", highlight=False)
+
+
+@export_app.command("clean")
+def export_clean(
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV or XLSX file to write.")],
+    config: ConfigOpt = DEFAULT_CONFIG,
+):
+    """The cleaned households (raw data + applied cleaning logs) in the form's flat Kobo shape, and the
+    deletion log (a CSV beside it, or a second sheet)."""
+    from assess.report.clean_export import export_clean as write
+
+    settings, form = _settings(config)
+    con = _read_store(settings)
+    n, removed = write(con, settings, form, out)
+    out_console.print(f"Wrote {n} households to {out} ({removed} removed by cleaning logs)", highlight=False)
 
 
 @export_app.command("table")

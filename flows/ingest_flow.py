@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
+from assess.clean.run import split_logs
 from assess.core.names import safe_name
 from assess.core.problems import FileStatus
 from assess.core.settings import load_settings
@@ -28,7 +29,7 @@ from assess.ops.lock import store_lock
 from assess.store.runs import cleanup_staging
 from assess.validate import handoff
 from assess.validate.stage import FileOutcome, stage_file
-from flows.run import estimate, load, notify_rejected, render_reports, transient_io
+from flows.run import clean, estimate, load, notify_rejected, render_reports, transient_io
 
 INGEST_DEPLOYMENT = "assess-ingest-file/ingest-file"
 
@@ -79,11 +80,14 @@ def aggregate(config_path: str, reports: bool = True, lock_wait: float = 600.0) 
     run_id = uuid.uuid4().hex[:12]
     with store_lock(settings.lock_path, wait=lock_wait):
         outcomes = read_hand_offs(config_path)
+        loaded = load(outcomes, settings, form, run_id)
+        cleaned = clean(settings, form, run_id, split_logs(new_files(settings).new)[1])
         run = RunSummary(
             run_id=run_id,
             round=settings.round,
-            files=load(outcomes, settings, form, run_id),
+            files=loaded,
             estimates=estimate(settings, form, run_id),
+            cleaning=cleaned.lines(),
         )
         run.reports = (
             render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []
@@ -107,7 +111,8 @@ def files_to_ingest(config_path: str, reload_into_round: bool = False) -> tuple[
     for skipped in inbox.other_round:
         logger.warning("%s", skipped.message())
     logger.info("%d new file(s) to ingest; %d still being written", len(inbox.new), len(inbox.growing))
-    return [str(p) for p in inbox.new], inbox.other_round
+    exports, _ = split_logs(inbox.new)  # filled cleaning logs are applied by the aggregation (issue 17)
+    return [str(p) for p in exports], inbox.other_round
 
 
 @flow(name="assess-fan-out", log_prints=True)

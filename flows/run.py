@@ -15,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
+from assess.clean.run import CleaningSummary, clean_round, split_logs
 from assess.core.names import safe_name
 from assess.core.privacy import hash_key
 from assess.core.problems import FileStatus
@@ -59,7 +60,7 @@ def discover(
         len(inbox.new) + inbox.seen + len(inbox.other_round),
         len(inbox.new),
     )
-    observer().start("stage", len(inbox.new))
+    observer().start("stage", len(split_logs(inbox.new)[0]))  # filled cleaning logs are not staged
     return inbox.new, inbox.other_round
 
 
@@ -109,6 +110,24 @@ def load(outcomes: list[FileOutcome], settings: Settings, form: XLSForm, run_id:
             description=f"Validation of the files in run {run_id}",
         )
     return [o.summary() for o in outcomes]
+
+
+@task(name="clean", cache_policy=NO_CACHE)
+def clean(settings: Settings, form: XLSForm, run_id: str, logs: list[Path]) -> CleaningSummary:
+    """Apply dropped cleaning logs, check the round's households, write this run's cleaning log (issue 17)."""
+    con = connect(settings.store_path)
+    try:
+        result = clean_round(con, settings, form, run_id, logs, hash_key())
+    finally:
+        con.close()
+    logger = get_run_logger()
+    for r in result.receipts:
+        logger.info(
+            "cleaning log %s: %d applied, %d not applied", safe_name(r.name), r.applied, len(r.invalid)
+        )
+    if result.logs_written:
+        logger.info("cleaning log of new findings: %s", result.logs_written[0])
+    return result
 
 
 @task(name="estimate", cache_policy=NO_CACHE)
@@ -258,13 +277,17 @@ def run_assessment(
     # Parallel staging of different files is the work-pool route (flows/ingest_flow.py).
     with store_lock(settings.lock_path, wait=lock_wait):
         paths, skipped = discover(settings, files, reload_into_round)
+        paths, logs = split_logs(paths)
         outcomes = [stage(p, settings, form) for p in paths]
+        loaded = load(outcomes, settings, form, run_id)
+        cleaned = clean(settings, form, run_id, logs)
         run = RunSummary(
             run_id=run_id,
             round=settings.round,
-            files=load(outcomes, settings, form, run_id),
+            files=loaded,
             estimates=estimate(settings, form, run_id),
             skipped=skipped,
+            cleaning=cleaned.lines(),
         )
         run.reports = (
             render_reports(settings, form, run) if reports and run.estimates.households.interviewed else []

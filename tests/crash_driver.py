@@ -19,6 +19,7 @@ import sys
 import uuid
 from pathlib import Path
 
+from assess.clean.run import split_logs
 from assess.inbox.archive import sha256_file
 from assess.inbox.discover import inbox_files, seen_files
 from assess.report.receipts import write_receipts
@@ -71,7 +72,9 @@ def main(argv: list[str]) -> None:
     form = read_form(settings)
     run_id = uuid.uuid4().hex[:12]
     seen = seen_files(settings)
-    paths = [p for p in inbox_files(settings) if sha256_file(p) not in seen]
+    paths, _ = split_logs(
+        [p for p in inbox_files(settings) if sha256_file(p) not in seen]
+    )  # logs: not exports
     outcomes = [stage_file(p, settings, form) for p in paths]
     if "--drop-from" in argv:  # files dropped into the inbox while this run is in progress
         import shutil

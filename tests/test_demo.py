@@ -69,6 +69,7 @@ def test_files_exist(demo):
     dest, written = demo
     partner = ["data/partners/3w.csv", "data/forms/adm1.geojson", "data/forms/adm2.geojson"]
     plan = "data/forms/analysis_plan.csv"  # the analysis plan (issue 16)
+    filled_log = "data/raw/cleaning_log_2026-11-18_filled.xlsx"  # issue 17: answers to the planted households
     expected = [
         FORM,
         FRAME,
@@ -79,6 +80,7 @@ def test_files_exist(demo):
         KOBO_ROSTER,
         ODK_ZIP,
         plan,
+        filled_log,
         "assessment.toml",
     ]
     assert [p.relative_to(dest).as_posix() for p in written] == expected
@@ -260,11 +262,12 @@ def test_households_split_and_unique(demo):
     kobo_csv = _kobo_csv_rows(dest / KOBO_CSV)
     kobo_xlsx = _xlsx_rows(dest / KOBO_XLSX)
     odk = _odk_rows(dest / ODK_CSV)
-    assert len(kobo_csv) + len(kobo_xlsx) + len(odk) == HOUSEHOLDS
-    assert (len(kobo_csv), len(kobo_xlsx), len(odk)) == (270, 180, 150)
+    planted = 1  # issue 17: a near-duplicate of a household, in the Kobo XLSX (assess/demo/quality.py)
+    assert len(kobo_csv) + len(kobo_xlsx) + len(odk) == HOUSEHOLDS + planted
+    assert (len(kobo_csv), len(kobo_xlsx), len(odk)) == (270, 180 + planted, 150)
     uuids = [r["_uuid"] for r in kobo_csv] + [r["_uuid"] for r in kobo_xlsx]
     uuids += [r["meta-instanceID"].removeprefix("uuid:") for r in odk]
-    assert len(set(uuids)) == HOUSEHOLDS
+    assert len(set(uuids)) == HOUSEHOLDS + planted
     assert all(len(u) == 36 and u[14] == "4" for u in uuids)
     kobo_ids = [int(r["_id"]) for r in kobo_csv] + [r["_id"] for r in kobo_xlsx]
     assert kobo_ids == sorted(set(kobo_ids))
@@ -422,7 +425,7 @@ def test_roster_from_kobo_xlsx_and_central_zip_gives_the_same_member_estimates(t
     same members and give identical estimates, households and members alike."""
     import duckdb
 
-    from assess.demo import _fields, _odk_columns, _survey_rows, _write_central_zip, demo_records
+    from assess.demo import _fields, _odk_columns, _survey_rows, _write_central_zip, demo_records, quality
     from tests._store import build_store
 
     households = 240
@@ -437,6 +440,7 @@ def test_roster_from_kobo_xlsx_and_central_zip_gives_the_same_member_estimates(t
                 f.unlink()
         if kind == "odk":  # the Kobo roster file's households, as ODK Central would export them
             fields, _, exports = demo_records(households)
+            quality.add_suspicious(exports, 20261125)  # as write_demo plants them (issue 17)
             roster = _fields(_survey_rows(), "roster")
             _write_central_zip(
                 raw / "cna_2026.csv.zip", _odk_columns(fields), roster, exports[0] + exports[1]

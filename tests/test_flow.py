@@ -20,11 +20,17 @@ def run_flow(prefect_harness):
 def test_demo_run_end_to_end(run_flow, demo_dir):
     result = run_flow(str(demo_dir / "assessment.toml"))
     assert [f.status for f in result.files] == ["loaded"] * 5
-    # three files of 2,000 households, then the roster re-exports of the same households (with members)
-    assert sum(f.accepted + f.quarantined for f in result.files) == 4000
+    # three files of 2,001 households (2,000 and a planted near-duplicate, issue 17), then the roster
+    # re-exports of the same households (with members)
+    assert sum(f.accepted + f.quarantined for f in result.files) == 4002
     con = duckdb.connect(str(demo_dir / "data/processed/assessment.duckdb"), read_only=True)
-    households = con.execute("SELECT count(*) FROM submissions").fetchone()[0]
-    assert households == sum(f.accepted for f in result.files if "2026-11-16" in f.file) == 2000
+    households = con.execute("SELECT count(*) FROM submissions").fetchone()[0]  # the raw table: as loaded
+    assert households == sum(f.accepted for f in result.files if "2026-11-16" in f.file) == 2001
+    # the officer's filled log in the demo inbox was applied: 4 households out of the numbers
+    applied = (
+        "Cleaning log cleaning_log_2026-11-18_filled.xlsx: 6 line(s) applied, 0 not applied, 0 warning(s)"
+    )
+    assert result.cleaning[0] == applied and result.estimates.households.interviewed == 2001 - 4
     members = con.execute("SELECT count(*), (SELECT sum(hh_size) FROM submissions) FROM r_roster").fetchone()
     assert members[0] == members[1] > 2000  # repeat_count = ${hh_size}
     national = con.execute(
@@ -37,7 +43,7 @@ def test_demo_run_end_to_end(run_flow, demo_dir):
     assert (demo_dir / "data/processed/reports/2026-R1").is_dir()
     # a second run finds nothing new and changes nothing
     again = run_flow(str(demo_dir / "assessment.toml"), reports=False)
-    assert again.files == []
+    assert again.files == [] and applied not in again.cleaning
     con = duckdb.connect(str(demo_dir / "data/processed/assessment.duckdb"), read_only=True)
     assert con.execute("SELECT count(*) FROM submissions").fetchone()[0] == households
     con.close()

@@ -18,6 +18,8 @@ def test_demo_with_injected_faults(demo_dir):
     raw = demo_dir / "data/raw"
     for p in raw.glob("*2026-11-16*"):  # the roster re-exports would replace the faulty rows
         p.unlink()
+    for p in raw.glob("cleaning_log*"):  # the loader alone: the flow applies the demo's filled log (issue 17)
+        p.unlink()
     odk = raw / "odk_central_2026-11-14.csv"
     with open(odk, encoding="utf-8", newline="") as fh:
         rows = list(csv.reader(fh))

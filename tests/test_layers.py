@@ -2,7 +2,7 @@
 imports `flows` or prefect. Imports inside functions count too (they are found by walking the whole AST).
 
 Layers, bottom to top (README "Development"):
-    core < ops < inbox < read < validate < store < estimate < partners < report < demo < flows
+    core < ops < inbox < read < validate < store < clean < estimate < partners < report < demo < flows
 """
 
 from __future__ import annotations
@@ -13,7 +13,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("core", "ops", "inbox", "read", "validate", "store", "estimate", "partners", "report", "demo")
+LAYERS = (
+    "core",
+    "ops",
+    "inbox",
+    "read",
+    "validate",
+    "store",
+    "clean",
+    "estimate",
+    "partners",
+    "report",
+    "demo",
+)
 
 
 def _layer_of(module: str) -> int | None:

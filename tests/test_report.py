@@ -14,6 +14,7 @@ from _store import build_store
 
 import assess.report.render as report_render
 import assess.report.sections as report_sections
+from assess.clean.layer import install
 from assess.core.settings import ExpectSpec
 from assess.core.xlsform import Choice
 from assess.core.xlsform import language_code as lang_code
@@ -787,6 +788,7 @@ def test_member_pages_show_the_roster_with_member_wording(demo, tmp_path):
     assert f"lists {t.count(female[3])} people in {t.count(female[4])} households" in section
     # the age/sex pyramid: counts of people listed in the roster, by band and sex, clearly not weighted
     con = duckdb.connect(str(settings.store_path), read_only=True)
+    install(con)  # the members of the cleaned households (issue 17), as the report reads them
     listed = con.execute(
         "SELECT count(*) FILTER (WHERE ind_sex = 'female' AND ind_age BETWEEN 5 AND 9), "
         "count(*) FILTER (WHERE ind_sex = 'male' AND ind_age >= 60), count(*) FROM r_roster"

@@ -66,7 +66,16 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
             "SELECT count(*) FROM estimates WHERE n_households IS DISTINCT FROM n"
         ).fetchone() == (0,)
         # 006: the input registry starts empty, so the first run after the upgrade estimates and renders
-        for table in ("stage_runs", "stage_inputs", "inbox_hashes"):
+        # 008: the cleaning-log tables exist and start empty (raw rows are never edited by cleaning)
+        for table in (
+            "stage_runs",
+            "stage_inputs",
+            "inbox_hashes",
+            "cleaning_findings",
+            "cleaning_logs",
+            "cleaning_changes",
+            "cleaning_effective",
+        ):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
         # the old data-row numbers now read as spreadsheet rows, like every row written from now on
         rows_after = con.execute(

@@ -95,6 +95,17 @@ class IndicatorSpecs:
 
 
 @dataclass(frozen=True)
+class QualitySpec:
+    """`[quality]`: the data-quality checks run on each round's submissions (assess/clean/checks.py)."""
+
+    duration_minutes: tuple[float, float] = (25.0, 90.0)  # interviews outside are flagged
+    outlier_sd: float = 3.0  # on raw values and on log(x+1), per integer/decimal question
+    outlier_by: str = ""  # optionally a [regions] level: outliers within each area
+    soft_duplicate_max_diff: int = 7  # answers two "soft duplicate" submissions may differ in
+    enumerator: str = ""  # the question naming the enumerator; else the (hashed) device id
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     root: Path
@@ -132,6 +143,7 @@ class Settings:
     boundaries: dict[str, ps.BoundarySpec] = field(default_factory=dict)  # [report.boundaries]
     prefect_api_url: str | None = None  # [prefect] api_url: the Prefect server `assess run` uses
     plan: Path | None = None  # [analysis] plan: a list of analyses (analysistools' LOA), CSV or XLSX
+    quality: QualitySpec = QualitySpec()
 
     def explicit_policy(self, kind: str) -> str | None:
         """The action written for `kind` in `[validation.policy]`; None when it is left to the defaults.
@@ -208,6 +220,13 @@ _SCHEMA: dict[str, dict[str, tuple[type | tuple[type, ...], bool]]] = {
     "prefect": {"api_url": (str, False)},
     "indicators": {"fcs": (dict, False), "severity": (list, False), "members": (list, False)},
     "analysis": {"plan": (str, False)},
+    "quality": {
+        "duration_minutes": (list, False),
+        "outlier_sd": ((int, float), False),
+        "outlier_by": (str, False),
+        "soft_duplicate_max_diff": (int, False),
+        "enumerator": (str, False),
+    },
 }
 _REQUIRED_SECTIONS = ("survey",)
 
@@ -652,4 +671,40 @@ def load_settings(path: str | Path) -> Settings:
         boundaries=boundaries,
         prefect_api_url=api_url,
         plan=plan,
+        quality=_quality_spec(data.get("quality", {}), path, _str_list(data, "regions", "levels", path)),
+    )
+
+
+def _quality_spec(quality: dict[str, Any], path: Path, levels: tuple[str, ...]) -> QualitySpec:
+    """Check `[quality]` whole: two increasing durations, a positive SD, a known region level."""
+    duration = quality.get("duration_minutes", [25, 90])
+    if (
+        len(duration) != 2
+        or not all(_is_number(d) and d >= 0 for d in duration)
+        or duration[0] >= duration[1]
+    ):
+        raise ConfigError(
+            f"{path}: [quality] duration_minutes must be two increasing numbers of minutes, e.g. [25, 90]; "
+            f"got {duration!r}."
+        )
+    sd = quality.get("outlier_sd", 3)
+    if isinstance(sd, bool) or sd <= 0:
+        raise ConfigError(
+            f"{path}: [quality] outlier_sd must be a positive number of SDs (e.g. 3), got {sd!r}."
+        )
+    by = quality.get("outlier_by", "")
+    if by and by not in levels:
+        raise ConfigError(
+            f"{path}: [quality] outlier_by = '{by}' is not one of the [regions] levels "
+            f"({', '.join(levels) or 'none'}); name a level or leave it empty."
+        )
+    max_diff = quality.get("soft_duplicate_max_diff", 7)
+    if max_diff < 0:
+        raise ConfigError(f"{path}: [quality] soft_duplicate_max_diff must be 0 or more, got {max_diff}.")
+    return QualitySpec(
+        duration_minutes=(float(duration[0]), float(duration[1])),
+        outlier_sd=float(sd),
+        outlier_by=by,
+        soft_duplicate_max_diff=int(max_diff),
+        enumerator=quality.get("enumerator", ""),
     )

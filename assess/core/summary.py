@@ -78,6 +78,9 @@ class RunSummary:
     ingest_runs: list[str] = field(default_factory=list)  # work-pool route: the ingest flow runs it started
     failed_ingest_runs: list[str] = field(default_factory=list)
     skipped: list[SkippedFile] = field(default_factory=list)  # already loaded under another round
+    cleaning: list[str] = field(
+        default_factory=list
+    )  # issue 17: logs applied, the log to fill (assess.clean.run)
 
     @property
     def accepted(self) -> int:

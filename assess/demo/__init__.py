@@ -33,7 +33,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from . import partners
+from . import partners, quality
 from .plan import PLAN_CONFIG, write_plan  # the analysis plan (issue 16)
 
 FORM_PATH = Path("data/forms/needs_assessment.xlsx")
@@ -1581,6 +1581,7 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
         (dest / sub).mkdir(parents=True, exist_ok=True)
 
     fields, world, exports = demo_records(households, seed)
+    cleaning = quality.add_suspicious(exports, seed)  # issue 17: suspicious households + their filled log
 
     written = []
     _write_form(dest / FORM_PATH)
@@ -1605,6 +1606,9 @@ def write_demo(dest: Path, *, households: int = 2000, seed: int = 20261125) -> l
     written.append(dest / ODK_ZIP_PATH)
 
     written.append(write_plan(dest))
-    config.write_text(CONFIG_TEXT + PLAN_CONFIG + partners.CONFIG_TEXT, encoding="utf-8", newline="\n")
+    written += quality.write_filled_log(dest, cleaning)
+    config.write_text(
+        CONFIG_TEXT + PLAN_CONFIG + partners.CONFIG_TEXT + quality.CONFIG, encoding="utf-8", newline="\n"
+    )
     written.append(config)
     return written

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import duckdb
 
+from ..clean.layer import install as install_cleaning_layer
 from ..core.settings import ConfigError, Settings
 from ..core.sqlutil import fetch_value, named_query, transaction
 from ..core.sqlutil import quote as q
@@ -299,6 +300,8 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
 def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
     """Compute and store the round's estimates; return a small summary for the run log. A round without
     households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
+    # issue 17: from here on `submissions`, `selections` and `r_*` are the cleaned views (assess/clean/layer.py)
+    install_cleaning_layer(con)
     loaded = con.execute(
         named_query("assess.estimate", "round_households"), {"round": settings.round}
     ).fetchone()

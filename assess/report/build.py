@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..clean.layer import install as install_cleaning_layer
 from ..core.names import label_file_name
 from ..core.progress import Progress, reporter
 from ..core.settings import Settings
@@ -85,6 +86,7 @@ def build_reports(
     chart_dir = Path(tempfile.mkdtemp(prefix=".charts-", dir=out_dir))
     logo = settings.logo.resolve().as_uri() if settings.logo and settings.logo.is_file() else None
     try:
+        install_cleaning_layer(con)  # issue 17: the reports read the cleaned households, as the estimates do
         data = StoreData(con, settings, form, lang)
         builder = Builder(data, settings, form, text, run, chart_dir, logo)
         env = environment()

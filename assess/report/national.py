@@ -8,6 +8,7 @@ from typing import Any
 
 from ..core.xlsform import NEED_SUFFIX, need_indicator
 from ..core.xpath import references
+from .cleaning import cleaning_annex
 from .context import TOP_N
 from .disaggregation import disaggregation_tables
 from .queries import Estimate
@@ -173,6 +174,7 @@ class NationalReport(Sections):
             if rejected
             else "",
             "problems": self.plain_problems(data.problems()),
+            "cleaning": cleaning_annex(data.con, self.settings, self.form, self.code),  # issue 17
         }
 
     def national_summary(

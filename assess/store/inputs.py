@@ -23,7 +23,7 @@ import duckdb
 
 from ..core.packaged import templates_dir
 from ..core.settings import Settings
-from ..core.sqlutil import named_query, transaction
+from ..core.sqlutil import named_query, table_exists, transaction
 from ..inbox.archive import sha256_file
 
 ESTIMATE, REPORT = "estimate", "report"
@@ -142,6 +142,21 @@ register("package_version", BOTH, _package)
 register("templates", (REPORT,), _templates)
 register("logo", (REPORT,), lambda con, s: _file(s.logo))
 register("estimates", (REPORT,), _estimates)
+
+
+def _cleaning(con: duckdb.DuckDBPyConnection, settings: Settings) -> Print:
+    """The cleaning in effect for the round (issue 17): what every applied log line changes or removes."""
+    if not table_exists(con, "cleaning_effective"):
+        return "none", None
+    rows = con.execute(
+        "SELECT submission_id, path, question, change_type, new_value FROM cleaning_effective "
+        "WHERE round = ? ORDER BY ALL",
+        [settings.round],
+    ).fetchall()
+    return _digest(repr(r) for r in rows), None
+
+
+register("cleaning", (ESTIMATE,), _cleaning)
 register("analysis_plan", (ESTIMATE,), lambda con, s: _file(s.plan))  # issue 16: the list of analyses
 # issue 18: the 3W list feeds coverage and people in need (made with the estimates); boundaries only the maps
 register("partners_list", (ESTIMATE,), lambda con, s: _file(s.partners.file if s.partners else None))

@@ -346,30 +346,37 @@ def _load_problems(
     run_id: str,
     now: datetime,
 ) -> None:
+    """Every problem of the file in one INSERT over an Arrow table (one statement, not one per problem)."""
     if not result.problems:
         return
-    rows = [
-        (
-            round_,
-            p.submission_id,
-            info.name,
-            info.sha256,
-            p.row,
-            p.column,
-            p.value,
-            p.expectation,
-            p.reason,
-            str(p.kind),
-            str(p.action),
-            None,
-            run_id,
-            now,
-            p.member,
-            p.path,
-        )
-        for p in result.problems
-    ]
-    con.executemany(sql("insert_problem"), rows)
+    import pyarrow as pa
+
+    n = len(result.problems)
+    problems = result.problems
+    table = pa.table(
+        {
+            "round": pa.array([round_] * n, pa.string()),
+            "submission_id": pa.array([p.submission_id for p in problems], pa.string()),
+            "file": pa.array([info.name] * n, pa.string()),
+            "sha256": pa.array([info.sha256] * n, pa.string()),
+            "row": pa.array([p.row for p in problems], pa.int64()),
+            "column": pa.array([p.column for p in problems], pa.string()),
+            "value": pa.array([None if p.value is None else str(p.value) for p in problems], pa.string()),
+            "expectation": pa.array([p.expectation for p in problems], pa.string()),
+            "reason": pa.array([p.reason for p in problems], pa.string()),
+            "kind": pa.array([str(p.kind) for p in problems], pa.string()),
+            "action": pa.array([str(p.action) for p in problems], pa.string()),
+            "run_id": pa.array([run_id] * n, pa.string()),
+            "recorded_at": pa.array([now] * n, pa.timestamp("us")),
+            "member": pa.array([p.member for p in problems], pa.string()),
+            "path": pa.array([p.path for p in problems], pa.string()),
+        }
+    )
+    con.register("_problems", table)
+    try:
+        con.execute(sql("insert_problems"))
+    finally:
+        con.unregister("_problems")
 
 
 def record_rejected(

@@ -9,6 +9,7 @@ as a Kobo CSV, leaves that group's members as they were); a household kept aside
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,8 @@ class _Params:
 
     def used(self, text: str) -> dict[str, object]:
         """The parameters `text` refers to (DuckDB refuses unused named parameters)."""
-        return {k: v for k, v in self.values.items() if f"${k}" in text}
+        named = set(re.findall(r"\$(\w+)", text))  # `$p2` is not used by a text with only `$p20`
+        return {k: v for k, v in self.values.items() if k in named}
 
 
 def load_staged(

@@ -104,3 +104,43 @@ def test_statement_parameters_are_matched_by_whole_name():
     names = [params.add(i) for i in range(25)]
     text = f"SELECT {names[20]}, $round"  # `$p20` holds `$p2`'s text: p2 is not used
     assert set(params.used(text)) == {"round", names[20].lstrip("$")}
+
+
+def test_rules_run_in_column_chunks_give_what_the_whole_table_gives(demo_dir, monkeypatch, tmp_path):
+    from assess.read.export import stage_export
+    from assess.validate import chunks
+    from assess.validate.suite import validate
+
+    settings = load_settings(demo_dir / "assessment.toml")
+    form = read_form(settings)
+    with open(demo_dir / KOBO_CSV_PATH, encoding="utf-8-sig", newline="") as fh:
+        header, *rows = list(csv.reader(fh, delimiter=";"))
+    rows = rows[:200]
+    for r in (3, 7):
+        rows[r][header.index("household/hh_size")] = "45"
+    rows[10][header.index("location/admin1")] = "R99"
+    rows[12][header.index("household/hh_size")] = ""
+    path = _write(tmp_path / "broken.csv", header, [*rows, rows[0]])
+    staged = stage_export(path, form, tmp_path / "rows.parquet", id_column=settings.id_column)
+    monkeypatch.setattr(chunks, "WIDE", 10**9)
+    whole = validate(staged, form, settings, workdir=tmp_path / "whole")
+    planned: list[int] = []
+    real = chunks.plan_chunks
+
+    def spy(rules, columns):
+        out = real(rules, columns)
+        planned.append(len(out))
+        return out
+
+    monkeypatch.setattr(chunks, "WIDE", 0)
+    monkeypatch.setattr(chunks, "CHUNK_COLUMNS", 6)
+    monkeypatch.setattr("assess.validate.gx.plan_chunks", spy)
+    chunked = validate(staged, form, settings, workdir=tmp_path / "chunked")
+    assert planned and planned[0] > 5  # the rules really ran in several suites
+    assert len({p.kind for p in whole.problems}) >= 3  # range, choice, required, unique id
+    assert [p.as_dict() for p in chunked.problems] == [p.as_dict() for p in whole.problems]
+    assert (chunked.not_checked, chunked.suspect_rules, chunked.rules) == (
+        whole.not_checked,
+        whole.suspect_rules,
+        whole.rules,
+    )

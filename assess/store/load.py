@@ -311,32 +311,45 @@ def _load_members(
 
 
 def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSForm, round_: str) -> None:
-    """One row per household x select_multiple option: selected true/false, NULL when not offered."""
-    params = _Params(round=round_)
+    """One row per household x select_multiple option: selected true/false, NULL when not offered.
+
+    Option columns (`q/opt`, 1/0) go in one UNPIVOT over all of them; a question with only its summary
+    column ("a b") gives one row per choice of its list.
+    """
+    cols: list[str] = []
+    questions: list[str] = []
+    options: list[str] = []
     parts: list[str] = []
+    params = _Params(round=round_)
     for question in form.questions.values():
         if question.type != "select_multiple":
             continue
-        options = staged.option_columns(question.name)
-        if options:
-            qn = params.add(question.name)
-            for opt, col in options.items():
-                parts.append(f"SELECT _sid, {qn}, {params.add(opt)}, {truthy_sql(q(col))} FROM _accepted")
-        elif question.name in staged.question_columns:
+        found = staged.option_columns(question.name)
+        for opt, col in found.items():
+            cols.append(col)
+            questions.append(question.name)
+            options.append(opt)
+        if not found and question.name in staged.question_columns:
             col = canonical_codes(
                 q(staged.question_columns[question.name]), form.choice_names(question.name), multiple=True
             )
-            qn = params.add(question.name)
-            for opt in form.choice_names(question.name):
-                parts.append(
-                    f"SELECT _sid, {qn}, {(o := params.add(opt))}, CASE WHEN {col} IS NOT NULL THEN "
-                    f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), {o}) END "
-                    "FROM _accepted"
-                )
-    for i in range(0, len(parts), 200):
-        statement = (
-            "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts[i : i + 200]) + ")"
+            parts.append(
+                f"SELECT _sid, {params.add(question.name)}, o, CASE WHEN {col} IS NOT NULL THEN "
+                f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), o) END "
+                f"FROM _accepted, unnest({params.add(form.choice_names(question.name))}::VARCHAR[]) AS c(o)"
+            )
+    if cols:
+        quoted = ", ".join(q(c) for c in cols)
+        cast = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in cols)
+        con.execute(
+            f"INSERT INTO selections SELECT $round, u._sid, m.question, m.option, {truthy_sql('u.v')} "
+            f"FROM (SELECT _sid, {cast} FROM _accepted) UNPIVOT INCLUDE NULLS (v FOR col IN ({quoted})) AS u "
+            "JOIN (SELECT unnest($cols) AS col, unnest($questions) AS question, unnest($options) AS option) AS m "
+            "USING (col)",
+            {"round": round_, "cols": cols, "questions": questions, "options": options},
         )
+    if parts:
+        statement = "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts) + ")"
         con.execute(statement, params.used(statement))
 
 

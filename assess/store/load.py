@@ -160,8 +160,11 @@ def load_staged(
     with transaction(con):
         existing = ensure_columns(con, wanted)
         members = accept(con, staged, result)
-        con.execute(sql("replace_submissions"), {"round": settings.round})
-        con.execute(sql("replace_selections"), {"round": settings.round})
+        # selections are written and replaced with their household: none in the store, nothing to delete (a
+        # DELETE scans the whole history, 16 rows per household and option question, once per file)
+        if fetch_value(con, sql("replaced_count"), {"round": settings.round}):
+            con.execute(sql("replace_submissions"), {"round": settings.round})
+            con.execute(sql("replace_selections"), {"round": settings.round})
         cols = ["round", "submission_id", "source_file", "source_sha256", "source_row", "loaded_at"]
         exprs = ["$round", "_sid", "$file", "$sha", "_row", "$now"]
         for name, expr in selects:

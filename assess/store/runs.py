@@ -24,7 +24,7 @@ from . import load as store
 
 log = logging.getLogger(__name__)
 
-LOAD_CHECKPOINT_THRESHOLD = "1GB"  # write-ahead log size at which a load checkpoints before its end
+LOAD_CHECKPOINT_THRESHOLD = "256MB"  # WAL size at which a load checkpoints before its end (bounds its memory)
 
 
 def _q(name: str) -> str:

@@ -89,8 +89,9 @@ def connect(path: Path | str, *, read_only: bool = False) -> duckdb.DuckDBPyConn
         con = duckdb.connect(str(path), read_only=True)
         version = schema_version(con)
         if version is not None and (version > latest_version() or pending(con)):
+            missing = [f"{m.version:03d} {m.name}" for m in pending(con)]
             con.close()
-            _refuse(path, version)
+            _refuse(path, version, missing)
         return con
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path))
@@ -132,7 +133,7 @@ def _stamp(con: duckdb.DuckDBPyConnection, version: int, name: str) -> None:
     )
 
 
-def _refuse(path: Path | None, version: int) -> None:
+def _refuse(path: Path | None, version: int, missing: list[str] | None = None) -> None:
     where = str(path) if path else "the store"
     if version > latest_version():
         raise StoreVersionError(
@@ -141,5 +142,6 @@ def _refuse(path: Path | None, version: int) -> None:
         )
     raise StoreVersionError(
         f"{where} was written by an older release (store schema {version}; this release uses "
-        f"{latest_version()}). Run `assess run` once to upgrade it (a copy is kept beside it), then try again."
+        f"{latest_version()}{'; not applied yet: ' + ', '.join(missing) if missing else ''}). "
+        "Run `assess run` once to upgrade it (a copy is kept beside it), then try again."
     )

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from ..core.settings import Settings
+from ..core.sqlutil import table_exists
 from ..core.summary import HouseholdCounts
 from ..inbox.archive import sha256_file
 from ..inbox.discover import inbox_files
@@ -71,12 +72,23 @@ def inbox_shas(files: list[Path], known: dict[str, tuple[int, int, str]]) -> dic
     return out
 
 
+def _processed(con: duckdb.DuckDBPyConnection, round_: str | None = None) -> set[str]:
+    """The sha256 of every dropped file a run has dealt with (of `round_`, else any): exports in `files`,
+    filled cleaning logs in `cleaning_logs` (issue 17)."""
+    where = "" if round_ is None else " WHERE round = $round"
+    params = {} if round_ is None else {"round": round_}
+    query = f"SELECT sha256 FROM files{where}"
+    if table_exists(con, "cleaning_logs"):
+        query += f" UNION SELECT sha256 FROM cleaning_logs{where}"
+    return {r[0] for r in con.execute(query, params).fetchall()}
+
+
 def remember_inbox(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Keep (path, size, time) -> sha256 of the inbox files already processed (in any round); forget the rest.
     The caller holds the store lock and a writable connection."""
     files = inbox_files(settings)
     shas = inbox_shas(files, known_hashes(con))
-    processed = {r[0] for r in con.execute("SELECT DISTINCT sha256 FROM files").fetchall()}
+    processed = _processed(con)
     rows = [[str(p), size, mtime, sha] for p, (size, mtime, sha) in shas.items() if sha in processed]
     con.execute("DELETE FROM inbox_hashes")
     if rows:
@@ -110,9 +122,7 @@ def _check(con: duckdb.DuckDBPyConnection, settings: Settings, reports: bool) ->
         return None  # a killed run's receipts and staging are finished by the next run: let it run
     if settings.staging_root.is_dir() and any(settings.staging_root.iterdir()):
         return None  # staging leftovers (raw answers) are swept by a run
-    seen = {
-        r[0] for r in con.execute("SELECT sha256 FROM files WHERE round = ?", [settings.round]).fetchall()
-    }
+    seen = _processed(con, settings.round)
     shas = inbox_shas(files, known_hashes(con))
     if len(shas) != len(files) or any(sha not in seen for _, _, sha in shas.values()):
         return None  # a new file, or one loaded under another round (the run says it skips it)

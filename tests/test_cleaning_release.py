@@ -69,6 +69,10 @@ def test_quarantined_row_released_kept_and_put_back(demo_dir):
         assert receipt.quarantine[0] == (2, a, "released") and receipt.released == 1
         line, uid, why = receipt.quarantine[1]
         assert (line, uid) == (3, b) and why.startswith("still kept aside: household/hh_size") and "30" in why
+        page = (
+            settings.receipts_dir / settings.round / f"{log1.name}.{receipt.sha256[:8]}.cleaning.html"
+        ).read_text()
+        assert f"uuid {a}: released" in page and "1 kept-aside household(s) released" in page
         as_json = receipt.as_dict()["quarantine"]
         assert as_json[0] == {"line": 2, "uuid": a, "result": "released"}
         # a is loaded as its file holds it (raw 99, from the archived file); the cleaned view says `size`

@@ -84,16 +84,15 @@ class Rows:
             return self.rows[sid]
         file, sha, row = where
         if sha not in self.files:
-            hit = fetch_one(
-                self.con,
+            hit = self.con.execute(
                 "SELECT archive_path, received_at FROM files WHERE sha256 = ? AND round = ?",
                 [sha, self.settings.round],
-            )
-            archive = Path(hit[0]) if hit and hit[0] else None
-            if archive is None or not archive.exists():
+            ).fetchone()
+            if hit is None or not hit[0] or not Path(hit[0]).exists():
                 raise ReleaseError(
                     f"the archived copy of {file} is missing; correct the export and drop it again"
                 )
+            archive = Path(hit[0])
             try:
                 staged = stage_export(
                     archive,

@@ -318,8 +318,14 @@ def _recheck(applier: Applier, receipt: LogReceipt, run_id: str) -> None:
         work = applier.rows.work / f"row-{len(receipt.quarantine)}"
         raw, result, reasons = recheck(con, kept, settings, applier.form, work, applier.plain.get(sid, {}))
         if not reasons and was is None:
-            release(con, kept, raw, result, settings, applier.form, (receipt.name, receipt.sha256, n), run_id,
-                    applier.key)  # fmt: skip
+            try:
+                release(con, kept, raw, result, settings, applier.form, (receipt.name, receipt.sha256, n), run_id,
+                        applier.key)  # fmt: skip
+            except duckdb.IOException:
+                raise  # the store itself is unwell: stop, as loading a file does
+            except duckdb.Error as exc:  # rolled back: the row stays kept aside
+                receipt.quarantine.append((n, sid, f"still kept aside: it could not be stored ({exc})"))
+                continue
             receipt.quarantine.append((n, sid, RELEASED))
         elif reasons and was is not None:
             put_back(con, sid, kept.sha, r)

@@ -34,7 +34,7 @@ from assess.report.receipts import validation_summary_markdown, write_receipts
 from assess.report.refresh import refresh_reports
 from assess.store.connection import connect
 from assess.store.runs import load_batch
-from assess.validate.stage import FileOutcome, stage_file
+from assess.validate.stage import FileOutcome, stage_files
 
 
 def transient_io(task, task_run, state) -> bool:
@@ -67,22 +67,24 @@ def discover(
 @task(
     name="stage",
     cache_policy=NO_CACHE,
-    task_run_name="stage {path.name}",
     retries=2,
     retry_delay_seconds=[2, 10],
     retry_condition_fn=transient_io,
 )
-def stage(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
-    out = stage_file(path, settings, form)
+def stage(paths: list[Path], settings: Settings, form: XLSForm) -> list[FileOutcome]:
+    """Read every new file, then validate the files of one shape together (one GX run over their rows)."""
     logger = get_run_logger()
-    if out.status in (FileStatus.REJECTED, FileStatus.RETRY):
-        # INFO, not WARNING: the run summary prints the reason once under its table (quiet mode shows warnings)
-        logger.info("%s %s: %s", safe_name(out.name), out.status, out.reason)
-    else:
-        problems = len(out.result.problems) if out.result else 0
-        logger.info("%s: %d rows read, %d problem(s)", safe_name(out.name), out.rows, problems)
-    observer().advance("stage", item=safe_name(out.name))
-    return out
+
+    def staged(out: FileOutcome) -> None:
+        if out.status in (FileStatus.REJECTED, FileStatus.RETRY):
+            # INFO, not WARNING: the run summary prints the reason once under its table (quiet mode shows warnings)
+            logger.info("%s %s: %s", safe_name(out.name), out.status, out.reason)
+        else:
+            problems = len(out.result.problems) if out.result else 0
+            logger.info("%s: %d rows read, %d problem(s)", safe_name(out.name), out.rows, problems)
+        observer().advance("stage", item=safe_name(out.name))
+
+    return stage_files(paths, settings, form, on_staged=staged)
 
 
 @task(name="load", cache_policy=NO_CACHE)
@@ -278,7 +280,7 @@ def run_assessment(
     with store_lock(settings.lock_path, wait=lock_wait):
         paths, skipped = discover(settings, files, reload_into_round)
         paths, logs = split_logs(paths)
-        outcomes = [stage(p, settings, form) for p in paths]
+        outcomes = stage(paths, settings, form)
         loaded = load(outcomes, settings, form, run_id)
         cleaned = clean(settings, form, run_id, logs)
         run = RunSummary(

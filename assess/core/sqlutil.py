@@ -91,8 +91,11 @@ def atomic_copy(src: Path, dest: Path) -> Path:
 
 def fetch_one(con: duckdb.DuckDBPyConnection, query: str, params: object = None) -> tuple[Any, ...]:
     """The first row of a query that always returns one (an aggregate such as count(*), or a row known to
-    exist); a LookupError naming the query when there is none, instead of a TypeError on `None` later."""
-    row = con.execute(query, params).fetchone()
+    exist); a LookupError naming the query when there is none, instead of a TypeError on `None` later.
+
+    Fetched whole: a result left half read blocks `register` on the connection (DuckDB 2)."""
+    rows = con.execute(query, params).fetchall()
+    row = rows[0] if rows else None
     if row is None:
         first = next((line.strip() for line in query.splitlines() if line.strip()), "")
         raise LookupError(f"the query returned no row: {first[:200]}")

@@ -669,6 +669,7 @@ def _sql_str(path: Path) -> str:
 
 def truthy_sql(expr: str) -> str:
     """SQL turning an option cell (1/0, TRUE/FALSE, True/False, 1.0) into BOOLEAN, NULL when blank."""
-    t = ", ".join(f"'{v}'" for v in sorted(_TRUE))
-    f = ", ".join(f"'{v}'" for v in sorted(_FALSE))
-    return f"CASE WHEN lower({expr}) IN ({t}) THEN true WHEN lower({expr}) IN ({f}) THEN false END"
+    # a simple CASE, not `IN (...)`: DuckDB's in_clause optimizer plans every IN list as a join, and the
+    # hundreds of option columns of a wide form made one INSERT take 8 s for 400 rows (0.3 s this way)
+    whens = " ".join(f"WHEN '{v}' THEN {str(v in _TRUE).lower()}" for v in sorted(_TRUE | _FALSE))
+    return f"(CASE lower({expr}) {whens} END)"

@@ -9,6 +9,7 @@ as a Kobo CSV, leaves that group's members as they were); a household kept aside
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -115,7 +116,8 @@ class _Params:
 
     def used(self, text: str) -> dict[str, object]:
         """The parameters `text` refers to (DuckDB refuses unused named parameters)."""
-        return {k: v for k, v in self.values.items() if f"${k}" in text}
+        named = set(re.findall(r"\$(\w+)", text))  # `$p2` is not used by a text with only `$p20`
+        return {k: v for k, v in self.values.items() if k in named}
 
 
 def load_staged(
@@ -158,8 +160,11 @@ def load_staged(
     with transaction(con):
         existing = ensure_columns(con, wanted)
         members = accept(con, staged, result)
-        con.execute(sql("replace_submissions"), {"round": settings.round})
-        con.execute(sql("replace_selections"), {"round": settings.round})
+        # selections are written and replaced with their household: none in the store, nothing to delete (a
+        # DELETE scans the whole history, 16 rows per household and option question, once per file)
+        if fetch_value(con, sql("replaced_count"), {"round": settings.round}):
+            con.execute(sql("replace_submissions"), {"round": settings.round})
+            con.execute(sql("replace_selections"), {"round": settings.round})
         cols = ["round", "submission_id", "source_file", "source_sha256", "source_row", "loaded_at"]
         exprs = ["$round", "_sid", "$file", "$sha", "_row", "$now"]
         for name, expr in selects:
@@ -309,32 +314,45 @@ def _load_members(
 
 
 def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSForm, round_: str) -> None:
-    """One row per household x select_multiple option: selected true/false, NULL when not offered."""
-    params = _Params(round=round_)
+    """One row per household x select_multiple option: selected true/false, NULL when not offered.
+
+    Option columns (`q/opt`, 1/0) go in one UNPIVOT over all of them; a question with only its summary
+    column ("a b") gives one row per choice of its list.
+    """
+    cols: list[str] = []
+    questions: list[str] = []
+    options: list[str] = []
     parts: list[str] = []
+    params = _Params(round=round_)
     for question in form.questions.values():
         if question.type != "select_multiple":
             continue
-        options = staged.option_columns(question.name)
-        if options:
-            qn = params.add(question.name)
-            for opt, col in options.items():
-                parts.append(f"SELECT _sid, {qn}, {params.add(opt)}, {truthy_sql(q(col))} FROM _accepted")
-        elif question.name in staged.question_columns:
+        found = staged.option_columns(question.name)
+        for opt, col in found.items():
+            cols.append(col)
+            questions.append(question.name)
+            options.append(opt)
+        if not found and question.name in staged.question_columns:
             col = canonical_codes(
                 q(staged.question_columns[question.name]), form.choice_names(question.name), multiple=True
             )
-            qn = params.add(question.name)
-            for opt in form.choice_names(question.name):
-                parts.append(
-                    f"SELECT _sid, {qn}, {(o := params.add(opt))}, CASE WHEN {col} IS NOT NULL THEN "
-                    f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), {o}) END "
-                    "FROM _accepted"
-                )
-    for i in range(0, len(parts), 200):
-        statement = (
-            "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts[i : i + 200]) + ")"
+            parts.append(
+                f"SELECT _sid, {params.add(question.name)}, o, CASE WHEN {col} IS NOT NULL THEN "
+                f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), o) END "
+                f"FROM _accepted, unnest({params.add(form.choice_names(question.name))}::VARCHAR[]) AS c(o)"
+            )
+    if cols:
+        quoted = ", ".join(q(c) for c in cols)
+        cast = ", ".join(f"CAST({q(c)} AS VARCHAR) AS {q(c)}" for c in cols)
+        con.execute(
+            f"INSERT INTO selections SELECT $round, u._sid, m.question, m.option, {truthy_sql('u.v')} "
+            f"FROM (SELECT _sid, {cast} FROM _accepted) UNPIVOT INCLUDE NULLS (v FOR col IN ({quoted})) AS u "
+            "JOIN (SELECT unnest($cols) AS col, unnest($questions) AS question, unnest($options) AS option) AS m "
+            "USING (col)",
+            {"round": round_, "cols": cols, "questions": questions, "options": options},
         )
+    if parts:
+        statement = "INSERT INTO selections SELECT $round, * FROM (" + " UNION ALL ".join(parts) + ")"
         con.execute(statement, params.used(statement))
 
 
@@ -346,30 +364,37 @@ def _load_problems(
     run_id: str,
     now: datetime,
 ) -> None:
+    """Every problem of the file in one INSERT over an Arrow table (one statement, not one per problem)."""
     if not result.problems:
         return
-    rows = [
-        (
-            round_,
-            p.submission_id,
-            info.name,
-            info.sha256,
-            p.row,
-            p.column,
-            p.value,
-            p.expectation,
-            p.reason,
-            str(p.kind),
-            str(p.action),
-            None,
-            run_id,
-            now,
-            p.member,
-            p.path,
-        )
-        for p in result.problems
-    ]
-    con.executemany(sql("insert_problem"), rows)
+    import pyarrow as pa
+
+    n = len(result.problems)
+    problems = result.problems
+    table = pa.table(
+        {
+            "round": pa.array([round_] * n, pa.string()),
+            "submission_id": pa.array([p.submission_id for p in problems], pa.string()),
+            "file": pa.array([info.name] * n, pa.string()),
+            "sha256": pa.array([info.sha256] * n, pa.string()),
+            "row": pa.array([p.row for p in problems], pa.int64()),
+            "column": pa.array([p.column for p in problems], pa.string()),
+            "value": pa.array([None if p.value is None else str(p.value) for p in problems], pa.string()),
+            "expectation": pa.array([p.expectation for p in problems], pa.string()),
+            "reason": pa.array([p.reason for p in problems], pa.string()),
+            "kind": pa.array([str(p.kind) for p in problems], pa.string()),
+            "action": pa.array([str(p.action) for p in problems], pa.string()),
+            "run_id": pa.array([run_id] * n, pa.string()),
+            "recorded_at": pa.array([now] * n, pa.timestamp("us")),
+            "member": pa.array([p.member for p in problems], pa.string()),
+            "path": pa.array([p.path for p in problems], pa.string()),
+        }
+    )
+    con.register("_problems", table)
+    try:
+        con.execute(sql("insert_problems"))
+    finally:
+        con.unregister("_problems")
 
 
 def record_rejected(

@@ -24,6 +24,8 @@ from . import load as store
 
 log = logging.getLogger(__name__)
 
+LOAD_CHECKPOINT_THRESHOLD = "256MB"  # WAL size at which a load checkpoints before its end (bounds its memory)
+
 
 def _q(name: str) -> str:
     return named_query("assess.store", name)
@@ -110,16 +112,23 @@ def load_batch(
     steps = reporter(progress)
     steps.start("load", sum(o.rows for o in outcomes))
     redo = begin_load(con, settings, run_id)
-    for out in outcomes:
-        load_outcome(con, out, settings, form, run_id, key)
-        steps.advance("load", out.rows, safe_name(out.name))
-        logger.info(
-            "%s: %s (%d accepted, %d quarantined)",
-            safe_name(out.name),
-            out.status,
-            out.accepted,
-            out.quarantined,
-        )
+    # Each file still commits on its own (to the write-ahead log, durable); the store file itself is
+    # rewritten once after the last one, not at every commit (DuckDB's 16 MB default: 0.4 s per 10,000 rows).
+    con.execute(f"SET checkpoint_threshold = '{LOAD_CHECKPOINT_THRESHOLD}'")
+    try:
+        for out in outcomes:
+            load_outcome(con, out, settings, form, run_id, key)
+            steps.advance("load", out.rows, safe_name(out.name))
+            logger.info(
+                "%s: %s (%d accepted, %d quarantined)",
+                safe_name(out.name),
+                out.status,
+                out.accepted,
+                out.quarantined,
+            )
+    finally:
+        con.execute("RESET checkpoint_threshold")
+    con.execute("CHECKPOINT")
     crash_point("after-commit-before-receipt")
     for out in [*redo, *outcomes]:
         try:

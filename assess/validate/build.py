@@ -102,7 +102,7 @@ def build_rules(staged: Staged, form: XLSForm, settings: Settings) -> tuple[list
             kwargs={},
             describe="each submission id appears once in the file",
             column="_sid",
-            flag="_sid IS NOT NULL AND row_number() OVER (PARTITION BY _sid ORDER BY _row) > 1",
+            flag="_sid IS NOT NULL AND row_number() OVER (PARTITION BY _file, _sid ORDER BY _row) > 1",
             template="submission id {value} appears earlier in this file: this later copy is kept aside",
         ),
     ]
@@ -180,7 +180,7 @@ def build_repeat_rules(
 
 
 def _number_helpers(ctx: RuleContext, questions: list[Question]) -> None:
-    used = set(ctx.column_headers) | {"_row", "_sid"}
+    used = set(ctx.column_headers) | {"_row", "_sid", "_file"}
     for question in questions:
         col = ctx.question_columns.get(question.name)
         if col and question.is_numeric and col not in ctx.ancestor_columns:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -24,6 +26,7 @@ from ..inbox.archive import FileChanged, archive_file, sha256_file
 from ..ops.faults import crash_point
 from ..read.export import SUPPORTED_SUFFIXES, Staged, StructuralError, stage_export, unsupported_reason
 from ..read.structure import structural_checks
+from .batch import shape, validate_batch
 from .members import would_load
 from .suite import validate
 
@@ -78,7 +81,44 @@ class FileOutcome:
 
 def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     """Archive, read, check and validate one file. Never raises for a bad file: the outcome says why."""
-    path = Path(path)
+    return stage_files([path], settings, form)[0]
+
+
+def stage_files(
+    paths: list[Path],
+    settings: Settings,
+    form: XLSForm,
+    *,
+    on_staged: Callable[[FileOutcome], object] | None = None,
+) -> list[FileOutcome]:
+    """Archive, read and check each file, then validate the files of one shape together (one GX run over
+    all their rows, `validate.batch`); the outcomes are those `stage_file` gives each file alone."""
+    outcomes = [_read(Path(p), settings, form) for p in paths]
+    groups: dict[tuple, list[FileOutcome]] = {}
+    for out in outcomes:
+        key = shape(out.staged) if out.status == FileStatus.STAGED and out.staged else None
+        if key is not None:
+            groups.setdefault(key, []).append(out)
+    for group in groups.values():
+        if len(group) > 1:
+            _validate_together(group, settings, form)
+    for out in outcomes:
+        if out.status == FileStatus.STAGED and out.staged and out.result is None:
+            _guarded(out, partial(_validate_one, out, settings, form))
+        if out.workdir is not None and _changed_since(out.source, out.sha256):
+            out.status, out.reason, out.staged, out.result = (
+                FileStatus.RETRY,
+                _retry_reason(FileChanged()),
+                None,
+                None,
+            )
+        if on_staged is not None:
+            on_staged(out)
+    return outcomes
+
+
+def _read(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
+    """Archive, read and check the structure of one file (status STAGED, REJECTED or RETRY)."""
     try:
         sha = sha256_file(path)
         received = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(tzinfo=None)
@@ -103,17 +143,54 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
     work = settings.staging_dir(sha) / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
     work.mkdir(parents=True, exist_ok=True)
     out.workdir = work
-    try:
+
+    def read() -> None:
         staged = stage_export(archive, form, work / "rows.parquet", id_column=settings.id_column)
         out.staged, out.format, out.rows = staged, staged.format, staged.rows
         out.warnings.extend(staged.warnings)
         structural_checks(staged, form, settings)
-        out.result = validate(staged, form, settings, workdir=work)
-        out.members = would_load(staged, out.result)
+
+    _guarded(out, read)
+    return out
+
+
+def _validate_one(out: FileOutcome, settings: Settings, form: XLSForm) -> None:
+    assert out.staged is not None and out.workdir is not None
+    out.result = validate(out.staged, form, settings, workdir=out.workdir)
+    out.members = would_load(out.staged, out.result)
+
+
+def _validate_together(group: list[FileOutcome], settings: Settings, form: XLSForm) -> None:
+    """One GX run for the files of one shape; left to `_validate_one` when they cannot share it."""
+    files = [o.staged for o in group if o.staged is not None]
+    workdirs = [o.workdir for o in group if o.workdir is not None]
+    try:
+        results = validate_batch(files, form, settings, workdirs=workdirs)
+    except (duckdb.Error, OSError, UnicodeError, ValueError):
+        log.warning(
+            "validating %d files at once failed; validating them one by one", len(group), exc_info=True
+        )
+        return
+    if results is None:
+        return
+    for out, result in zip(group, results, strict=True):
+        out.result = result
+        _guarded(out, partial(_count_members, out))
+
+
+def _count_members(out: FileOutcome) -> None:
+    if out.staged is not None and out.result is not None:
+        out.members = would_load(out.staged, out.result)
+
+
+def _guarded(out: FileOutcome, step: Callable[[], object]) -> None:
+    """Run one step of reading a file; a bad file is rejected with the reason, never raised."""
+    try:
+        step()
     except StructuralError as exc:
         out.status, out.reason = FileStatus.REJECTED, str(exc)
     except (duckdb.Error, OSError, UnicodeError, ValueError) as exc:
-        log.exception("unexpected error reading %s", safe_name(path.name))
+        log.exception("unexpected error reading %s", safe_name(out.name))
         out.status, out.reason = (
             FileStatus.REJECTED,
             (
@@ -121,14 +198,6 @@ def stage_file(path: Path, settings: Settings, form: XLSForm) -> FileOutcome:
                 "Export it again as CSV or XLSX; if it keeps failing, send it to the data officer."
             ),
         )
-    if _changed_since(path, sha):
-        out.status, out.reason, out.staged, out.result = (
-            FileStatus.RETRY,
-            _retry_reason(FileChanged()),
-            None,
-            None,
-        )
-    return out
 
 
 def _retry_reason(exc: OSError) -> str:
@@ -158,4 +227,4 @@ def would_load_every_row(out: FileOutcome) -> bool:
     )
 
 
-__all__ = ["Action", "FileOutcome", "stage_file", "would_load_every_row"]
+__all__ = ["Action", "FileOutcome", "stage_file", "stage_files", "would_load_every_row"]

@@ -32,7 +32,12 @@ log = logging.getLogger(__name__)
 
 
 def prepare_duckdb(
-    staged: Staged | StagedRepeat, ctx: RuleContext, db_path: Path, *, materialize: bool = False
+    staged: Staged | StagedRepeat,
+    ctx: RuleContext,
+    db_path: Path,
+    *,
+    materialize: bool = False,
+    source: str | None = None,
 ) -> None:
     """A DuckDB file with a `data` view (or table) over the staged Parquet plus typed number helpers.
 
@@ -40,7 +45,7 @@ def prepare_duckdb(
     copied into a table (`materialize`). Select answers are read with whole-number codes written `2019.0` as
     the choice code `2019` (`ctx.code_columns`), as the store loads them. A repeat group's rows come with the
     answers of their ancestors (`__up__<q>`), and any table with the instance counts its rules ask for
-    (`__count__<repeat>`).
+    (`__count__<repeat>`). `source`: the rows instead of `source_sql` (a batch of files, `validate.batch`).
     """
     if db_path.exists():
         db_path.unlink()
@@ -53,7 +58,9 @@ def prepare_duckdb(
     kind = "TABLE" if materialize else "VIEW"
     con = duckdb.connect(str(db_path))
     try:
-        con.execute(f"CREATE {kind} {TABLE} AS SELECT {star}{helpers} FROM ({source_sql(staged, ctx)}) AS b")
+        con.execute(
+            f"CREATE {kind} {TABLE} AS SELECT {star}{helpers} FROM ({source or source_sql(staged, ctx)}) AS b"
+        )
         ctx.sql_statements += 1
         for repeat, columns in ctx.indexed.items():
             selects = ", ".join(f"{expr} AS {q(col)}" for col, expr in columns.items())
@@ -95,6 +102,8 @@ def source_sql(staged: Staged | StagedRepeat, ctx: RuleContext) -> str:
             )
             extra += _ancestor_values(ctx, ctx.household, "h")
         extra.append(f"{found} AS __parent_found")
+    else:
+        extra.append("0 AS _file")  # the file's number in a batch (`validate.batch`); rules partition by it
     for column, cond in ctx.count_columns.items():
         repeat = column.removeprefix(COUNT_PREFIX)
         path = literal(str(ctx.file_repeats[repeat].path))
@@ -162,7 +171,7 @@ FORM_PROBLEM_SHARE = 0.5
 FORM_PROBLEM_MIN_ROWS = 20
 
 
-def _may_be_form_problem(rule: Rule, failing: int, settings: Settings) -> bool:
+def may_be_form_problem(rule: Rule, failing: int, settings: Settings) -> bool:
     return (
         rule.kind in FORM_PROBLEM_KINDS
         and rule.action == Action.QUARANTINE
@@ -181,13 +190,25 @@ def _form_problems(
     """
     if not candidates or total < FORM_PROBLEM_MIN_ROWS:
         return {}
-    counts = ", ".join(
-        f"count(*) FILTER (WHERE coalesce({rule.applies}, false))" if rule.applies else "count(*)"
-        for _, rule, _ in candidates
-    )
     ctx.sql_statements += 1
-    row = con.execute(f"SELECT {counts} FROM {TABLE}").fetchone()
-    applies = list(row) if row else [total] * len(candidates)
+    row = con.execute(f"SELECT {applies_counts([rule for _, rule, _ in candidates])} FROM {TABLE}").fetchone()
+    return form_problem_notes(candidates, list(row) if row else [total] * len(candidates), total)
+
+
+def applies_counts(rules: list[Rule]) -> str:
+    """SQL aggregates: the rows each rule applies to (the denominator of the form-problem test)."""
+    return ", ".join(
+        f"count(*) FILTER (WHERE coalesce({rule.applies}, false))" if rule.applies else "count(*)"
+        for rule in rules
+    )
+
+
+def form_problem_notes(
+    candidates: list[tuple[int, Rule, int]], applies: list[int], total: int
+) -> dict[int, str]:
+    """rule index -> its note, for the candidates (index, rule, failing rows) failing on most rows they apply to."""
+    if total < FORM_PROBLEM_MIN_ROWS:
+        return {}
     notes = {}
     for (i, rule, failing), base in zip(candidates, applies, strict=True):
         if base >= FORM_PROBLEM_MIN_ROWS and failing > FORM_PROBLEM_SHARE * base:
@@ -303,21 +324,8 @@ def _validate_table(
     lap("gx")
     log.info("GX ran %d expectations in %.1f s", len(rules), timings["gx"])
 
-    problems: list[Problem] = []
-    failed = []
-    for i, rule in enumerate(rules):
-        outcome = outcomes.get(i)
-        if outcome is None or outcome.success:
-            continue
-        if outcome.error:
-            what = f"{rule.kind} of {rule.question}" if rule.question else rule.kind
-            ctx.not_checked.append(
-                f"{what}: {rule.describe} (the check could not run: {outcome.error[:160]})"
-            )
-        elif rule.row_level and rows_query(rule, outcome) is not None:
-            failed.append((i, rule, outcome))
-        else:
-            problems.append(file_level_problem(rule, outcome, ctx.member))
+    failed, whole = sort_outcomes(rules, outcomes, ctx)
+    problems = [file_level_problem(rule, outcome, ctx.member) for _, rule, outcome in whole]
     sql_started = time.perf_counter()
     con = duckdb.connect(str(db_path))
     try:
@@ -334,7 +342,7 @@ def _validate_table(
             [
                 (i, rule, failing[i])
                 for i, rule, _ in failed
-                if _may_be_form_problem(rule, failing[i], ctx.settings)
+                if may_be_form_problem(rule, failing[i], ctx.settings)
             ],
             ctx,
             staged.rows,
@@ -350,3 +358,29 @@ def _validate_table(
     lap("rows")
     log.info("failing rows of %d rules read in %.1f s", len(failed), timings["rows"])
     return problems, outcomes, rules
+
+
+Failed = list[tuple[int, Rule, RuleOutcome]]
+
+
+def sort_outcomes(
+    rules: list[Rule], outcomes: dict[int, RuleOutcome], ctx: RuleContext
+) -> tuple[Failed, Failed]:
+    """The failed rules whose rows can be listed, and those failing for the table as a whole; a check that
+    could not run goes to `ctx.not_checked`."""
+    failed: Failed = []
+    whole: Failed = []
+    for i, rule in enumerate(rules):
+        outcome = outcomes.get(i)
+        if outcome is None or outcome.success:
+            continue
+        if outcome.error:
+            what = f"{rule.kind} of {rule.question}" if rule.question else rule.kind
+            ctx.not_checked.append(
+                f"{what}: {rule.describe} (the check could not run: {outcome.error[:160]})"
+            )
+        elif rule.row_level and rows_query(rule, outcome) is not None:
+            failed.append((i, rule, outcome))
+        else:
+            whole.append((i, rule, outcome))
+    return failed, whole

@@ -249,7 +249,7 @@ def test_private_answers_are_stored_as_keyed_hashes_and_never_written(setup, tmp
     assert findings(con, "other_is_choice") == [("u001", "needs_other", "(private)")]
 
 
-def test_a_quarantined_uuid_is_named_as_kept_aside(setup, tmp_path):
+def test_a_quarantined_uuid_without_its_archived_file_is_named_as_kept_aside(setup, tmp_path):
     con, settings, form = setup
     make_store(con, [household(i) for i in range(3)])
     con.execute(
@@ -259,7 +259,9 @@ def test_a_quarantined_uuid_is_named_as_kept_aside(setup, tmp_path):
     log = tmp_path / "filled.csv"
     log.write_text("_uuid,questions,change_type,new_value\nq-1,hh_size,change_response,4\n", encoding="utf-8")
     receipt = apply_log(con, settings, form, log, "sha-2", "k", "run1")
-    assert receipt.applied == 0 and "kept aside (quarantine: export.csv, row 7)" in receipt.invalid[0][1]
+    # the row is re-read from its archived file to be checked again (tests/test_cleaning_release.py); no file here
+    assert receipt.applied == 0 and "kept aside (export.csv, row 7)" in receipt.invalid[0][1]
+    assert "archived copy of export.csv is missing" in receipt.invalid[0][1]
 
 
 def test_cleaning_survives_a_cumulative_re_export_and_follows_select_multiple(setup, tmp_path):

@@ -85,6 +85,11 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         # 009: the partner tables exist, empty, and the partners step fills coverage and PiN on the old store
         for table in ("partner_files", "partner_rows", "partner_problems", "coverage", "pin"):
             assert con.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)
+        # 012: the old quarantine lines are kept aside, none released by a cleaning log
+        assert con.execute(
+            "SELECT count(*), count(released_by), count(released_sha256), count(released_line) FROM quarantine "
+            "WHERE superseded_by IS NULL"
+        ).fetchone()[1:] == (0, 0, 0)
         # today's estimator on the upgraded store gives the same estimates
         settings = load_settings(legacy / "assessment.toml")
         run_estimates(con, settings, read_form(settings))

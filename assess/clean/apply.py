@@ -22,6 +22,7 @@ from ..core.sqlutil import quote as q
 from ..core.xlsform import Question, XLSForm
 from .layer import base_tables
 from .log import CHANGE_TYPES, read_log
+from .release import RELEASED, ReleaseError, Rows, kept_aside, put_back, recheck, release, released
 
 TRUE, FALSE = ("1", "true", "yes", "TRUE"), ("0", "false", "no", "FALSE")
 
@@ -34,6 +35,12 @@ class LogReceipt:
     applied: int = 0
     invalid: list[tuple[int, str]] = field(default_factory=list)  # (line, why)
     warnings: list[tuple[int, str]] = field(default_factory=list)  # applied, but (line, what to look at)
+    # a kept-aside household the log addressed, checked again: (line, uuid, "released" or why still kept aside)
+    quarantine: list[tuple[int, str, str]] = field(default_factory=list)
+
+    @property
+    def released(self) -> int:
+        return sum(1 for _, _, what in self.quarantine if what == RELEASED)
 
     def as_dict(self) -> dict:
         return {
@@ -44,6 +51,7 @@ class LogReceipt:
             "applied": self.applied,
             "invalid": [{"line": n, "problem": m} for n, m in self.invalid],
             "warnings": [{"line": n, "warning": m} for n, m in self.warnings],
+            "quarantine": [{"line": n, "uuid": u, "result": m} for n, u, m in self.quarantine],
         }
 
 
@@ -84,9 +92,17 @@ class Applier:
         self.private = private_questions(form, settings)
         self.tables = base_tables(con)
         self.db = q(fetch_one(con, "SELECT current_database()")[0])
+        self.rows = Rows(con, settings, form)  # kept-aside rows, re-read from their archived files
+        self.kept: set[str] = set()
+        self.touched: dict[str, int] = {}  # uuid -> its last applied line
+        self.plain: dict[
+            str, dict[str, str]
+        ] = {}  # uuid -> private question -> new value in clear (this log)
 
     def current(self, t: _Target, sid: str, path: str) -> tuple[bool, str | None]:
         """(the row exists, its value now: the change in effect, else the raw value)."""
+        if sid in self.kept:
+            return self._kept_current(t, sid)
         hit = self.con.execute(
             "SELECT new_value FROM cleaning_effective WHERE round = $r AND submission_id = $s AND path = $p "
             "AND question = $q",
@@ -100,6 +116,20 @@ class Applier:
         if raw is None:
             return False, None
         return True, hit[0] if hit else raw[0]
+
+    def _kept_current(self, t: _Target, sid: str) -> tuple[bool, str | None]:
+        hit = self.con.execute(
+            "SELECT new_value FROM cleaning_effective WHERE round = $r AND submission_id = $s AND path = '' "
+            "AND question = $q",
+            {"r": self.settings.round, "s": sid, "q": t.column},
+        ).fetchone()
+        if hit:
+            return True, hit[0]
+        kept = self.rows.rows[sid]
+        raw = kept.raw.get(kept.staged.question_columns.get(t.column, t.column))
+        if raw is not None and t.column in self.private:
+            return True, _hash(self.key, str(raw))
+        return True, None if raw is None else str(raw)
 
     def new_value(self, t: _Target, value: str, now: str | None) -> tuple[str | None, str | None]:
         """(the value to store, or None with why it is refused)."""
@@ -155,19 +185,21 @@ class Applier:
             f"SELECT count(*) FROM {self.db}.main.submissions WHERE round = $r AND submission_id = $s",
             {"r": r, "s": sid},
         ).fetchone()[0]:  # type: ignore[index]
-            kept = self.con.execute(
-                'SELECT file, min("row") FROM quarantine WHERE round = $r AND submission_id = $s '
-                "AND superseded_by IS NULL GROUP BY file LIMIT 1",
-                {"r": r, "s": sid},
-            ).fetchone()
-            if kept:
+            kept = kept_aside(self.con, r, sid)
+            if kept is None:
+                return "invalid", f"unknown uuid '{sid}' (not among the loaded households of round {r})", None
+            if path:
                 return (
                     "invalid",
-                    f"uuid '{sid}' is kept aside (quarantine: {kept[0]}, row {kept[1]}); a cleaning log cannot "
-                    "release it yet: correct the export and drop it again",
+                    f"uuid '{sid}' is kept aside ({kept[0]}, row {kept[2]}): its member rows "
+                    "can be changed once the household is released; correct the household's answers first",
                     None,
                 )
-            return "invalid", f"unknown uuid '{sid}' (not among the loaded households of round {r})", None
+            try:
+                self.rows.get(sid, kept)
+            except ReleaseError as exc:
+                return "invalid", f"uuid '{sid}' is kept aside ({kept[0]}, row {kept[2]}): {exc}", None
+            self.kept.add(sid)
         key = {"r": r, "s": sid, "p": path}
         if change == "remove_survey":
             self._put(key, "*", change, name, line)
@@ -200,6 +232,8 @@ class Applier:
             shown = "(private)" if t.column in self.private else repr(now)
             warning = f"old_value differs from the value now in {name} ({shown}); applied anyway"
         self._put(key, t.column, change, value, line)
+        if t.column in self.private and t.option is None and value is not None:
+            self.plain.setdefault(sid, {})[t.column] = line["new_value"].strip()
         return "applied", warning, value
 
     def _put(self, key: dict, question: str, change: str, value: str | None, line: dict[str, str]) -> None:
@@ -232,6 +266,7 @@ def apply_log(
             receipt.lines += 1
             if status == "applied":
                 receipt.applied += 1
+                applier.touched[line["uuid"]] = n
                 if message:
                     receipt.warnings.append((n, message))
             else:
@@ -251,7 +286,58 @@ def apply_log(
             [sha, settings.round, path.name, receipt.lines, receipt.applied, len(receipt.invalid),
              len(receipt.warnings), now, run_id],
         )  # fmt: skip
+    try:
+        _recheck(applier, receipt, run_id)
+    finally:
+        applier.rows.close()
     return receipt
+
+
+def _recheck(applier: Applier, receipt: LogReceipt, run_id: str) -> None:
+    """Check again every kept-aside (or released) household the log changed: released when it passes, put back
+    when a released one fails again; the receipt says which, on the household's last line."""
+    con, settings, r = applier.con, applier.settings, applier.settings.round
+    candidates = {
+        s for (s,) in con.execute(
+            "SELECT DISTINCT submission_id FROM quarantine WHERE round = ? AND member IS NULL AND (released_sha256 "
+            "IS NOT NULL OR (superseded_by IS NULL AND action = 'quarantine'))", [r],
+        ).fetchall()
+    }  # fmt: skip
+    for sid, n in applier.touched.items():
+        if sid not in candidates:
+            continue
+        was = released(con, r, sid)
+        where = was or kept_aside(con, r, sid)
+        if where is None:
+            continue
+        try:
+            kept = applier.rows.get(sid, where)
+        except ReleaseError as exc:
+            receipt.quarantine.append((n, sid, f"still kept aside: {exc}"))
+            continue
+        work = applier.rows.work / f"row-{len(receipt.quarantine)}"
+        raw, result, reasons = recheck(con, kept, settings, applier.form, work, applier.plain.get(sid, {}))
+        if not reasons and was is None:
+            try:
+                release(con, kept, raw, result, settings, applier.form, (receipt.name, receipt.sha256, n), run_id,
+                        applier.key)  # fmt: skip
+            except duckdb.IOException:
+                raise  # the store itself is unwell: stop, as loading a file does
+            except duckdb.Error as exc:  # rolled back: the row stays kept aside
+                receipt.quarantine.append((n, sid, f"still kept aside: it could not be stored ({exc})"))
+                continue
+            receipt.quarantine.append((n, sid, RELEASED))
+        elif reasons and was is not None:
+            put_back(con, sid, kept.sha, r)
+            receipt.quarantine.append((n, sid, "back in quarantine: " + "; ".join(reasons)))
+        elif reasons:
+            receipt.quarantine.append((n, sid, "still kept aside: " + "; ".join(reasons)))
+    for n, sid, what in receipt.quarantine:
+        con.execute(
+            "UPDATE cleaning_changes SET message = concat_ws('; ', message, $m) WHERE round = $r "
+            "AND sha256 = $sha AND line = $n",
+            {"m": f"uuid {sid}: {what}", "r": r, "sha": receipt.sha256, "n": n},
+        )
 
 
 def applied_logs(con: duckdb.DuckDBPyConnection, round_: str) -> set[str]:

@@ -34,6 +34,11 @@ class CleaningSummary:
         out = [
             f"Cleaning log {r.name}: {r.applied} line(s) applied, {len(r.invalid)} not applied, "
             f"{len(r.warnings)} warning(s)"
+            + (
+                f", {r.released} of {len(r.quarantine)} kept-aside household(s) released"
+                if r.quarantine
+                else ""
+            )
             for r in self.receipts
         ]
         if self.logs_written:
@@ -59,16 +64,22 @@ def write_log_receipt(settings: Settings, receipt: LogReceipt) -> Path:
     folder = settings.receipts_dir / settings.round
     stem = f"{receipt.name}.{receipt.sha256[:8]}.cleaning"
     atomic_write_json(folder / f"{stem}.json", receipt.as_dict())
-    rows = "".join(
-        f"<tr><td>{n}</td><td>problem</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.invalid
-    ) + "".join(
-        f"<tr><td>{n}</td><td>warning</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.warnings
+    rows = (
+        "".join(f"<tr><td>{n}</td><td>problem</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.invalid)
+        + "".join(
+            f"<tr><td>{n}</td><td>warning</td><td>{html.escape(m)}</td></tr>" for n, m in receipt.warnings
+        )
+        + "".join(
+            f"<tr><td>{n}</td><td>quarantine</td><td>uuid {html.escape(u)}: {html.escape(m)}</td></tr>"
+            for n, u, m in receipt.quarantine
+        )
     )
     atomic_write_text(
         folder / f"{stem}.html",
         f"<!doctype html><meta charset='utf-8'><title>Cleaning log {html.escape(receipt.name)}</title>"
         f"<h1>Cleaning log {html.escape(receipt.name)}</h1><p>{receipt.lines} line(s): {receipt.applied} applied, "
-        f"{len(receipt.invalid)} not applied, {len(receipt.warnings)} warning(s).</p>"
+        f"{len(receipt.invalid)} not applied, {len(receipt.warnings)} warning(s), "
+        f"{receipt.released} kept-aside household(s) released.</p>"
         f"<table><tr><th>line</th><th></th><th>what</th></tr>{rows}</table>",
     )
     return folder / f"{stem}.json"

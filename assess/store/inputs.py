@@ -145,12 +145,18 @@ register("estimates", (REPORT,), _estimates)
 
 
 def _cleaning(con: duckdb.DuckDBPyConnection, settings: Settings) -> Print:
-    """The cleaning in effect for the round (issue 17): what every applied log line changes or removes."""
+    """The cleaning in effect for the round (issue 17): what every applied log line changes or removes, and
+    the quarantined households a log released into the store."""
     if not table_exists(con, "cleaning_effective"):
         return "none", None
     rows = con.execute(
         "SELECT submission_id, path, question, change_type, new_value FROM cleaning_effective "
         "WHERE round = ? ORDER BY ALL",
+        [settings.round],
+    ).fetchall()
+    rows += con.execute(
+        'SELECT DISTINCT submission_id, sha256, "row", released_sha256, released_line FROM quarantine '
+        "WHERE round = ? AND released_sha256 IS NOT NULL ORDER BY ALL",
         [settings.round],
     ).fetchall()
     return _digest(repr(r) for r in rows), None

@@ -4,6 +4,7 @@
     python benchmarks/bench_increment.py --households 1000000 --files 50      # the issue's case
     python benchmarks/bench_increment.py --profile /tmp/increment.html        # pyinstrument of the increment
     python benchmarks/bench_increment.py --checks                             # with the quality checks
+    python benchmarks/bench_increment.py --households 10000 --checks --cli    # also the real CLI
 
 Builds the store as `bench_nothing_new.py` does (the demo grown to `--households` by copying households),
 without reports. Then drops one new Kobo CSV export of `--increment` households (rows of the demo's own Kobo
@@ -11,6 +12,10 @@ export with new ids) into the inbox and runs what `assess run --no-reports` runs
 process and in the flow's order: stage (read + validate), load, clean (logs + quality checks), estimate,
 partners. Each step is timed; the floor is DuckDB itself: `read_csv` of the new file into a table plus one
 GROUP BY of a needs question by region. The quality checks are left out unless --checks (see skip_checks).
+--cli then drops a second increment and times the real `assess run --no-reports` in a fresh process (warm
+PREFECT_HOME, embedded server), and a trivial Prefect flow in the same environment (bench_prefect_start.py's):
+their difference is the increment after Prefect's start, Prefect's task machinery included. The CLI always
+runs the quality checks.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -45,7 +51,7 @@ from assess.store.runs import load_batch  # noqa: E402
 from assess.validate.stage import stage_file  # noqa: E402
 
 
-def write_increment(path: Path, households: int) -> None:
+def write_increment(path: Path, households: int, first_id: int = 900_000_000) -> None:
     """`households` rows of the demo's Kobo CSV export, each with a new `_uuid` / `_id` (new households)."""
     with tempfile.TemporaryDirectory(prefix="bench-increment-demo-") as tmp:
         write_demo(Path(tmp), households=300)
@@ -59,7 +65,7 @@ def write_increment(path: Path, households: int) -> None:
         out.writerow(header)
         for i in range(households):
             row = list(body[i % len(body)])
-            row[uid], row[iid] = str(uuid.uuid4()), str(900_000_000 + i)
+            row[uid], row[iid] = str(uuid.uuid4()), str(first_id + i)
             out.writerow(row)
 
 
@@ -139,6 +145,34 @@ def increment(root: Path, run_id: str) -> dict[str, float]:
     return times
 
 
+def cli(root: Path, households: int) -> tuple[float, float]:
+    """Wall seconds of `assess run --no-reports` on a second increment, and of a trivial Prefect flow."""
+    import subprocess
+
+    from bench_prefect_start import FLOW, one
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env |= {"PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(root.parent / "prefect-home")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))
+    one(FLOW, env)  # migrate the Prefect home once, as an installed machine has it
+    write_increment(root / "data/raw/kobo_export_increment2.csv", households, first_id=950_000_000)
+    args = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--no-reports",
+        "--config",
+        str(root / "assessment.toml"),
+    ]
+    t0 = time.perf_counter()
+    proc = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=3600)
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{args} failed:\n{proc.stdout}\n{proc.stderr}")
+    return wall, statistics.median(one(FLOW, env) for _ in range(3))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--households", type=int, default=200_000)
@@ -149,6 +183,7 @@ def main() -> None:
         action="store_true",
         help="keep the quality checks in (left out by default: see skip_checks)",
     )
+    ap.add_argument("--cli", action="store_true", help="also time the real CLI on a second increment")
     ap.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile of the increment here")
     args = ap.parse_args()
     if not args.checks:
@@ -172,6 +207,7 @@ def main() -> None:
             profiler.stop()
             args.profile.write_text(profiler.output_html())
             print(profiler.output_text(color=False, show_all=False))
+        cli_s = cli(root, args.increment) if args.cli else None
     total = sum(times.values())
     load = os.getloadavg()[0]
     print(f"\nIncrement benchmark ({os.cpu_count()} CPUs, load average {load:.1f}; built in {built:.0f} s)\n")
@@ -183,6 +219,12 @@ def main() -> None:
         f"| {args.households:,} | {args.increment:,} | {' | '.join(f'{times[s]:.2f}' for s in steps)} "
         f"| {total:.2f} | {floor_s:.3f} | {total / floor_s:.0f}x |"
     )
+    if cli_s:
+        wall, prefect = cli_s
+        print(
+            f"\n`assess run --no-reports` on a second increment: {wall:.2f} s wall; a trivial Prefect flow "
+            f"{prefect:.2f} s; the difference, the increment after Prefect's start: {wall - prefect:.2f} s"
+        )
 
 
 if __name__ == "__main__":

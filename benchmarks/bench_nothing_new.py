@@ -50,7 +50,7 @@ def _backdate(folder: Path) -> None:
         os.utime(p, (old, old))
 
 
-def build(root: Path, households: int, files: int) -> None:
+def build(root: Path, households: int, files: int, reports: bool = True) -> None:
     write_demo(root, households=2000)
     _backdate(root / "data/raw")
     settings, _, _ = build_store(root)
@@ -92,7 +92,8 @@ def build(root: Path, households: int, files: int) -> None:
     done = refresh_estimates(con, settings, form, "bench-build")
     con.close()
     assert done.summary.households.interviewed == households, done.summary.households
-    refresh_reports(settings, form, RunSummary("bench-build", settings.round))
+    if reports:
+        refresh_reports(settings, form, RunSummary("bench-build", settings.round))
 
 
 CPU: list[float] = []  # CPU seconds (user + system) of each process `_wall` ran

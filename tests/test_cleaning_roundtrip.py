@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from assess.clean.checks import enumerator_sql
 from assess.clean.log import is_cleaning_log, read_log
 from assess.clean.run import clean_round, split_logs
 from assess.core.privacy import hash_key
+from assess.core.sqlutil import table_columns
 from assess.estimate.run import run_estimates
 from assess.report.clean_export import export_clean
 from assess.store.connection import connect
@@ -50,6 +52,13 @@ def test_log_written_filled_dropped_applied_and_reverted(store, demo_dir):
     xlsx, csv_log = folder / "cleaning_log.test-run.xlsx", folder / "cleaning_log.test-run.csv"
     lines = read_log(csv_log)
     assert lines and (folder / "enumerators.test-run.html").exists()
+    # each line names its submission's enumerator (looked up for the log's submissions only)
+    expr = enumerator_sql(settings, form, table_columns(con, "submissions"))
+    who = dict(con.execute(f"SELECT submission_id, {expr} FROM submissions").fetchall())
+    with csv_log.open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len({r["enumerator"] for r in rows}) > 1
+    assert all(r["enumerator"] == (who[r["uuid"]] or "(unknown)") for r in rows)
     demo_log = con.execute("SELECT applied, invalid FROM cleaning_logs").fetchall()
     assert demo_log == [(6, 0)]
     answered = {r[0] for r in con.execute("SELECT submission_id FROM cleaning_changes").fetchall()}

@@ -54,9 +54,17 @@ def split_logs(paths: list[Path]) -> tuple[list[Path], list[Path]]:
     return [p for p in paths if p not in logs], logs
 
 
-def enumerators(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> dict[str, str]:
+def enumerators(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, ids: list[str] | None = None
+) -> dict[str, str]:
+    """Submission id -> its enumerator, for the round or only the submissions `ids` (a log's lines: a run then
+    reads 1,000 ids, not a million-entry dict of every household)."""
     expr = enumerator_sql(settings, form, table_columns(con, "submissions"))
-    rows = con.execute(f"SELECT submission_id, {expr} FROM submissions WHERE round = ?", [settings.round])
+    only = "" if ids is None else " AND list_contains($ids, submission_id)"
+    rows = con.execute(
+        f"SELECT submission_id, {expr} FROM submissions WHERE round = $round{only}",
+        {"round": settings.round} | ({} if ids is None else {"ids": ids}),
+    )
     return {sid: who or "(unknown)" for sid, who in rows.fetchall()}
 
 
@@ -111,10 +119,10 @@ def clean_round(
     run_checks(con, settings, form)
     out.findings = int(con.execute("SELECT count(*) FROM _findings").fetchone()[0])  # type: ignore[index]
     if write:
-        out.new_findings = len(new_findings(con, settings.round))
-        out.logs_written = [
-            str(p) for p in write_log(con, settings, form, run_id, enumerators(con, settings, form))
-        ]
+        lines = new_findings(con, settings.round)
+        out.new_findings = len(lines)
+        who = enumerators(con, settings, form, sorted({line[0] for line in lines})) if lines else {}
+        out.logs_written = [str(p) for p in write_log(con, settings, form, run_id, who)]
         out.enumerator_page = str(write_page(enumerator_rows(con, settings, form), settings, run_id))
     return out
 

@@ -79,7 +79,9 @@ def _read_files(settings: Settings, query: str, params: dict) -> list[tuple]:
 
 def seen_files(settings: Settings) -> set[str]:
     """sha256 of files already processed in this round (needs no write lock)."""
-    return {r[0] for r in _read_files(settings, "seen_files", {"round": settings.round})}
+    params = {"round": settings.round}
+    # a store from before cleaning logs has no cleaning_logs table: that query then gives no rows
+    return {r[0] for q in ("seen_files", "seen_cleaning_logs") for r in _read_files(settings, q, params)}
 
 
 def loaded_in_other_rounds(settings: Settings) -> dict[str, str]:
@@ -87,6 +89,8 @@ def loaded_in_other_rounds(settings: Settings) -> dict[str, str]:
     params = {"round": settings.round, "loaded": FileStatus.LOADED.value}
     out: dict[str, str] = {}
     for sha, round_ in _read_files(settings, "loaded_in_other_rounds", params):
+        out.setdefault(sha, round_)
+    for sha, round_ in _read_files(settings, "cleaning_logs_in_other_rounds", {"round": settings.round}):
         out.setdefault(sha, round_)
     return out
 

@@ -111,7 +111,7 @@ def test_quarantine_export_of_hostile_values(tmp_path):
     con = connect(tmp_path / "s.duckdb")
     con.execute(
         "INSERT INTO quarantine VALUES ('1', 'u1', '=cmd.csv', 'abc', 3, 'notes', '=HYPERLINK(\"x\")', 'e', "
-        "'+bad reason', 'custom', 'quarantine', NULL, 'r', NULL, '@member.csv', 'roster[1]')"
+        "'+bad reason', 'custom', 'quarantine', NULL, 'r', NULL, '@member.csv', 'roster[1]', NULL, NULL, NULL)"
     )
     out = tmp_path / "q.csv"
     export.export_quarantine(con, "1", out)

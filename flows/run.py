@@ -48,7 +48,8 @@ def transient_io(task, task_run, state) -> bool:
 @task(name="discover", cache_policy=NO_CACHE)
 def discover(
     settings: Settings, only: list[str] | None = None, reload_into_round: bool = False
-) -> tuple[list[Path], list[SkippedFile]]:
+) -> tuple[list[Path], list[Path], list[SkippedFile]]:
+    """(new exports, new filled cleaning logs, files skipped as loaded in another round)."""
     inbox = new_files(settings, only, reload_into_round=reload_into_round)
     logger = get_run_logger()
     for p in inbox.growing:
@@ -60,8 +61,9 @@ def discover(
         len(inbox.new) + inbox.seen + len(inbox.other_round),
         len(inbox.new),
     )
-    observer().start("stage", len(split_logs(inbox.new)[0]))  # filled cleaning logs are not staged
-    return inbox.new, inbox.other_round
+    exports, logs = split_logs(inbox.new)  # reads each new file's header once; logs are not staged
+    observer().start("stage", len(exports))
+    return exports, logs, inbox.other_round
 
 
 @task(
@@ -278,8 +280,7 @@ def run_assessment(
     # first loaded already done (two runs staging the same file would share, and delete, one staging dir).
     # Parallel staging of different files is the work-pool route (flows/ingest_flow.py).
     with store_lock(settings.lock_path, wait=lock_wait):
-        paths, skipped = discover(settings, files, reload_into_round)
-        paths, logs = split_logs(paths)
+        paths, logs, skipped = discover(settings, files, reload_into_round)
         outcomes = stage(paths, settings, form)
         loaded = load(outcomes, settings, form, run_id)
         cleaned = clean(settings, form, run_id, logs)

@@ -17,24 +17,14 @@ import duckdb
 from ..core.settings import Settings
 from ..core.sqlutil import named_query, table_exists
 from ..core.xlsform import XLSForm
+from ..estimate.analysis import RESULT_COLUMNS
 from .exports import neutralise, write_rows
 
 __all__ = ["RESULT_EXPORT_COLUMNS", "export_results"]
 
+# analysistools' columns as the store keeps them, then the labels and the disclosure flag
 RESULT_EXPORT_COLUMNS = (
-    "analysis_type",
-    "analysis_var",
-    "analysis_var_value",
-    "group_var",
-    "group_var_value",
-    "stat",
-    "stat_low",
-    "stat_upp",
-    "n",
-    "n_total",
-    "n_w",
-    "n_w_total",
-    "analysis_key",
+    *RESULT_COLUMNS,
     "analysis_var_label",
     "analysis_var_value_label",
     "group_var_label",

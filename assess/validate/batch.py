@@ -22,7 +22,7 @@ from ..core.xlsform import XLSForm
 from ..read.export import Staged
 from .build import build_rules
 from .docs import write_validation_docs
-from .findings import failing_rows, failing_rows_one, problems_for
+from .findings import failing_rows, problems_for
 from .gx import RuleOutcome, enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
 from .rules import TABLE, Rule, RuleContext
 from .suite import (
@@ -106,13 +106,7 @@ def validate_batch(
         return None  # a failure without rows cannot be told to one file
     con = duckdb.connect(str(db_path))
     try:
-        try:
-            found = failing_rows(con, failed, ctx)
-        except duckdb.Error:
-            log.warning(
-                "listing failing rows in one statement failed; listing them rule by rule", exc_info=True
-            )
-            found = {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
+        found = failing_rows(con, failed, ctx)
         per_file = _split(found, len(files))
         applies = _applies(con, [rule for _, rule, _ in failed], len(files))
     finally:

@@ -102,7 +102,19 @@ def _path_sql(ctx: RuleContext) -> str:
 def failing_rows(
     con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, RuleOutcome]], ctx: RuleContext
 ) -> dict[int, list[tuple]]:
-    """(row, sid, instance path, *values) of every failing row of every failed rule, in one statement.
+    """(row, sid, instance path, *values) of every failing row of every failed rule: in one statement, or
+    rule by rule when that statement fails."""
+    try:
+        return _failing_rows_together(con, failed, ctx)
+    except duckdb.Error:
+        log.warning("listing failing rows in one statement failed; listing them rule by rule", exc_info=True)
+        return {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
+
+
+def _failing_rows_together(
+    con: duckdb.DuckDBPyConnection, failed: list[tuple[int, Rule, RuleOutcome]], ctx: RuleContext
+) -> dict[int, list[tuple]]:
+    """`failing_rows` in one statement.
 
     The flags of the failed UnexpectedRows rules are evaluated together in one pass over the table; the
     built-ins contribute GX's own unexpected-index query; then one join fetches ids and values.

@@ -20,7 +20,7 @@ from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from ..read.export import Staged, StagedRepeat
 from .build import build_repeat_rules, build_rules
-from .findings import failing_rows, failing_rows_one, file_level_problem, problems_for, rows_query
+from .findings import failing_rows, file_level_problem, problems_for, rows_query
 from .gx import RuleOutcome, enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
 from .rules import COUNT_PREFIX, TABLE, Rule, RuleContext
 from .sqlrewrite import canonical_codes, options_as_text
@@ -329,13 +329,7 @@ def _validate_table(
     sql_started = time.perf_counter()
     con = duckdb.connect(str(db_path))
     try:
-        try:
-            found = failing_rows(con, failed, ctx)
-        except duckdb.Error:
-            log.warning(
-                "listing failing rows in one statement failed; listing them rule by rule", exc_info=True
-            )
-            found = {i: failing_rows_one(con, rule, outcome, ctx) for i, rule, outcome in failed}
+        found = failing_rows(con, failed, ctx)
         failing = {i: len({r[0] for r in found[i]}) for i, _, _ in failed}
         suspects = _form_problems(
             con,

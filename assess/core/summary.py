@@ -65,6 +65,8 @@ class EstimateSummary:
     declined_word: str = "declined"  # or "without needs answers" when the form has no consent question
     warnings: list[str] = field(default_factory=list)  # design warnings (e.g. a stratum with one PSU)
     trends: int = 0
+    buckets: int = 0  # buckets of households whose sums the estimates add up (assess.estimate.moments)
+    buckets_recomputed: int = 0  # of which recomputed by this run (the others' sums were reused)
 
 
 @dataclass

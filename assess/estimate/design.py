@@ -89,6 +89,17 @@ __all__ = ["compute_estimates", "design_weights", "t_quantiles"]
 _IDENT_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 _UNITS_REQUIRED = ("_rid", "_weight", "_stratum", "_psu")
+TEMPS = (  # the engine's working tables (dropped after each run)
+    "_est_design",
+    "_est_strata",
+    "_est_cellmap",
+    "_est_levels",
+    "_est_vars",
+    "_est_cells",
+    "_est_df",
+    "_est_zs",
+    "_est_tq",
+)
 _VALUES_REQUIRED = ("_rid", "indicator", "option", "kind", "y")
 
 
@@ -197,17 +208,6 @@ def compute_estimates(
     else:
         unit_types = []
     unit_types = unit_types or [None]
-    temps = (
-        "_est_design",
-        "_est_strata",
-        "_est_cellmap",
-        "_est_levels",
-        "_est_vars",
-        "_est_cells",
-        "_est_df",
-        "_est_zs",
-        "_est_tq",
-    )
     created = False
     try:
         for unit in unit_types:
@@ -240,21 +240,37 @@ def compute_estimates(
             con.execute(
                 _sql(cells).format(values=values_q, nh=nh, x=f"v.{x_col}" if x_col != "1.0" else x_col)
             )
-            con.execute(_sql(dfq))
-            con.execute(_sql(zsums))
-
-            tq = t_quantiles([r[0] for r in con.execute(_sql("estimate_df_values")).fetchall()], conf)
-            con.execute(_sql("estimate_tq"), {"dfs": list(tq), "qs": list(tq.values())})
-            result = _sql("estimate_result")
-            args = {"min_cell": int(min_cell), "unit": unit or "household"}
-            if created:
-                con.execute(f"INSERT INTO {out_q}\n{result}", args)
-            else:
-                con.execute(f"CREATE OR REPLACE TABLE {out_q} AS\n{result}", args)
-                created = True
+            finish_design(con, dfq, zsums, conf=conf, min_cell=min_cell, unit=unit, out=out_q, append=created)
+            created = True
     finally:
-        for t in temps:
+        for t in TEMPS:
             con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def finish_design(
+    con: duckdb.DuckDBPyConnection,
+    dfq: str,
+    zsums: str,
+    *,
+    conf: float,
+    min_cell: int,
+    unit: str | None,
+    out: str,
+    append: bool,
+) -> None:
+    """From `_est_cells` (and `_est_design`, `_est_strata`, `_est_cellmap`, `_est_levels`, `_est_vars`) to the
+    estimates of one unit type in `out` (quoted), created or appended to. Shared by `compute_estimates` and the
+    stored sums of incremental estimation (moments.py), so both end in the same arithmetic."""
+    con.execute(_sql(dfq))
+    con.execute(_sql(zsums))
+    tq = t_quantiles([r[0] for r in con.execute(_sql("estimate_df_values")).fetchall()], conf)
+    con.execute(_sql("estimate_tq"), {"dfs": list(tq), "qs": list(tq.values())})
+    result = _sql("estimate_result")
+    args = {"min_cell": int(min_cell), "unit": unit or "household"}
+    if append:
+        con.execute(f"INSERT INTO {out}\n{result}", args)
+    else:
+        con.execute(f"CREATE OR REPLACE TABLE {out} AS\n{result}", args)
 
 
 def design_weights(
@@ -280,36 +296,14 @@ def design_weights(
     for c in (units_strata_col, weight_col):
         if c not in cols:
             raise ValueError(f"{units_table!r} has no column {c!r}")
-    pop = {str(k): float(v) for k, v in population.items()}
 
     sample = con.execute(
         _sql("estimate_sample_strata").format(units=table_q, strata_col=quote(units_strata_col))
     ).df()
     if sample["stratum"].isna().any():
         raise ValueError(f"{units_table!r}: {units_strata_col!r} is missing for some households")
-    for s in sample["stratum"]:
-        if s not in pop:
-            raise ValueError(
-                f"stratum {s!r} is in the sample but not in the sampling frame: add a row for it"
-            )
-        if not pop[s] > 0:
-            raise ValueError(
-                f"stratum {s!r} has households in the sample but a population of {pop[s]:g} in the "
-                "sampling frame: give it its population"
-            )
-    sampled = set(sample["stratum"])
-    warns = [f"stratum {s!r} of the sampling frame has no sampled household" for s in pop if s not in sampled]
-
-    n = float(sample["n_h"].sum())
-    big_n = float(sum(pop[s] for s in sample["stratum"]))
-    wt = pd.DataFrame(
-        {
-            "stratum": sample["stratum"],
-            "w": [
-                (pop[s] / big_n) / (nh / n) for s, nh in zip(sample["stratum"], sample["n_h"], strict=True)
-            ],
-        }
-    )
+    weights, warns = stratum_weights(dict(zip(sample["stratum"], sample["n_h"], strict=True)), population)
+    wt = pd.DataFrame({"stratum": list(weights), "w": list(weights.values())})
     con.register("_est_frame_w", wt)
     try:
         wtype = con.execute(
@@ -329,3 +323,26 @@ def design_weights(
     finally:
         con.unregister("_est_frame_w")
     return warns
+
+
+def stratum_weights(
+    sampled: Mapping[str, float], population: Mapping[str, float]
+) -> tuple[dict[str, float], list[str]]:
+    """w_h = (N_h / N) / (n_h / n) for each sampled stratum h (n_h households of h, n all of them, N_h its frame
+    population, N the population of the sampled strata), and warnings for frame strata nobody was sampled in.
+    Raises ValueError naming a sampled stratum the frame lacks or gives no population."""
+    pop = {str(k): float(v) for k, v in population.items()}
+    for s in sampled:
+        if s not in pop:
+            raise ValueError(
+                f"stratum {s!r} is in the sample but not in the sampling frame: add a row for it"
+            )
+        if not pop[s] > 0:
+            raise ValueError(
+                f"stratum {s!r} has households in the sample but a population of {pop[s]:g} in the "
+                "sampling frame: give it its population"
+            )
+    warns = [f"stratum {s!r} of the sampling frame has no sampled household" for s in pop if s not in sampled]
+    n = float(sum(sampled.values()))
+    big_n = float(sum(pop[s] for s in sampled))
+    return {s: (pop[s] / big_n) / (float(nh) / n) for s, nh in sampled.items()}, warns

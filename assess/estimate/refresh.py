@@ -43,7 +43,7 @@ def refresh_estimates(
     if plan.up_to_date and plan.last is not None:
         remember_inbox(con, settings)
         return Refreshed(summary_from(plan.last.result), redone=False, since=plan.last.run_id)
-    summary = run_estimates(con, settings, form)
+    summary = run_estimates(con, settings, form, plan.prints)
     inputs.record_stage(con, run_id, settings, inputs.ESTIMATE, plan.prints, asdict(summary))
     remember_inbox(con, settings)
     return Refreshed(summary, redone=True, changed=plan.changed)

@@ -17,12 +17,13 @@ from ..core.sqlutil import quote as q
 from ..core.summary import EstimateSummary
 from ..core.xlsform import XLSForm, need_answers, need_indicator
 from ..core.xpath import Untranslatable, references, to_sql
+from ..store import inputs
 from .analysis import store_results
-from .counts import count_households, declined_word
-from .design import compute_estimates, design_weights
+from .counts import declined_word, household_counts
+from .design import design_weights
 from .frame import read_frame
-from .indicators import add_indicator_values
 from .members import add_member_indicator_values, add_member_units, add_member_values, check_members_config
+from .moments import BUCKET, estimates_from_moments, household_counts_from_moments, refresh_moments
 from .plan import read_plan
 from .suppress import complementary_suppression
 from .trends import compute_ranking, compute_trends
@@ -159,11 +160,15 @@ def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
     return exprs
 
 
-def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm | None = None) -> list[str]:
+def build_units(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm | None = None, scope: str | None = None
+) -> list[str]:
     """Create `est_units` for the round; returns design warnings (e.g. frame strata without sample).
 
-    One row per household (`_unit` = 'household', `_hh` = its own `_rid`); with the `form`, also one row per
-    member of each repeat group a needs question lives in (members.py), once the households' weights are set."""
+    One row per household (`_unit` = 'household', `_hh` = its own `_rid`, `_bucket` its bucket of the stored
+    sums, moments.py); with the `form`, also one row per member of each repeat group a needs question lives in
+    (members.py), once the households' weights are set. With `scope` (a condition on `submissions`), only the
+    households it selects, and no frame weights: the stored sums apply them when finished."""
     cols = submission_columns(con)
     for name, what in (
         (settings.strata, "strata"),
@@ -182,12 +187,13 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFor
     )
     weight = f"TRY_CAST({q(settings.weight)} AS DOUBLE)" if settings.weight else "1.0"
     areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_expressions(con, settings)))
+    bucket = f", {BUCKET} AS _bucket" if scope else ""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE est_units AS SELECT *, CAST('household' AS VARCHAR) AS _unit, _rid AS _hh, "
         "CAST(NULL AS VARCHAR) AS _path FROM ("
         f"SELECT row_number() OVER (ORDER BY submission_id) AS _rid, "
-        f"submission_id, {weight} AS _weight, {stratum} AS _stratum, {psu} AS _psu"
-        f"{', ' + areas if areas else ''} FROM submissions WHERE round = ?)",
+        f"submission_id, {weight} AS _weight, {stratum} AS _stratum, {psu} AS _psu{bucket}"
+        f"{', ' + areas if areas else ''} FROM submissions WHERE round = ?{' AND ' + scope if scope else ''})",
         [settings.round],
     )
     warnings: list[str] = []
@@ -198,7 +204,7 @@ def build_units(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFor
                 f"{bad} household(s) have no valid weight in '{settings.weight}' and were left out"
             )
             con.execute("DELETE FROM est_units WHERE _weight IS NULL OR _weight <= 0")
-    elif settings.frame:
+    elif settings.frame and scope is None:
         population = read_frame(settings)
         try:
             warnings += design_weights(con, "est_units", population)
@@ -230,7 +236,8 @@ def build_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
             extra = [
                 r[0]
                 for r in con.execute(
-                    "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? ORDER BY 1",
+                    "SELECT DISTINCT option FROM selections WHERE round = ? AND question = ? "
+                    "AND submission_id IN (SELECT submission_id FROM est_units) ORDER BY 1",
                     [settings.round, name],
                 ).fetchall()
                 if r[0] not in options
@@ -297,9 +304,17 @@ def build_need_values(con: duckdb.DuckDBPyConnection, settings: Settings, form: 
     return added
 
 
-def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> EstimateSummary:
+def run_estimates(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    prints: dict[str, inputs.Print] | None = None,
+) -> EstimateSummary:
     """Compute and store the round's estimates; return a small summary for the run log. A round without
-    households yet (an empty inbox, or only rejected files) has no estimates: an empty summary."""
+    households yet (an empty inbox, or only rejected files) has no estimates: an empty summary.
+
+    The estimator's sums are kept per bucket of households (moments.py): only buckets whose households changed
+    are recomputed. `prints` are the estimate stage's input fingerprints when the caller has them."""
     # issue 17: from here on `submissions`, `selections` and `r_*` are the cleaned views (assess/clean/layer.py)
     install_cleaning_layer(con)
     loaded = con.execute(
@@ -307,16 +322,20 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     ).fetchone()
     if not loaded or not loaded[0]:
         return EstimateSummary()
-    warnings = build_units(con, settings, form)
-    build_values(con, settings, form)
-    build_need_values(con, settings, form)
-    composites = add_indicator_values(con, settings, form, submission_columns(con))
-    households = count_households(
-        con, settings, area_expressions(con, settings), list(settings.needs) or composites
-    )
-    aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
-    compute_estimates(con, aliases, min_cell=settings.min_cell, out="_est")
+    if prints is None:  # a direct caller; settings made in code (no config file) are their own print
+        exists = settings.config_path.exists()
+        prints = (
+            inputs.fingerprints(con, settings, inputs.ESTIMATE)
+            if exists
+            else {"settings": (repr(settings), None)}
+        )
+    area_sql = area_expressions(con, settings)
+    refreshed = refresh_moments(con, settings, form, prints, area_sql)
+    warnings = estimates_from_moments(con, settings, out="_est")
+    household_counts_from_moments(con, settings)
+    households = household_counts(con, settings.round)
     complementary_suppression(con, "_est")
+    aliases = [f"_lvl{i}" for i in range(len(settings.region_levels))]
     for alias, level in zip(aliases, settings.region_levels, strict=True):
         con.execute("UPDATE _est SET level = ? WHERE level = ?", [level, alias])
     cols = ", ".join(c for c in ESTIMATE_COLUMNS if c != "round")
@@ -331,6 +350,8 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
     compute_ranking(con, settings.round)
     rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
+    if settings.plan:
+        build_units(con, settings)  # the plan's analyses (medians among them) read every household
     store_results(con, settings, form)
     return EstimateSummary(
         estimates=rows,
@@ -338,4 +359,6 @@ def run_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSF
         declined_word=declined_word(form, settings),
         warnings=warnings,
         trends=trends,
+        buckets=refreshed.buckets,
+        buckets_recomputed=refreshed.recomputed,
     )

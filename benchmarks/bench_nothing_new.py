@@ -76,9 +76,17 @@ def build(root: Path, households: int, files: int, reports: bool = True) -> None
     con.execute("DELETE FROM files WHERE round = $round", params)
     for i in range(files):
         path = raw / f"kobo_export_part{i + 1:02d}.csv"
+        part = f"round = $round AND hash(submission_id) % {files} = {i}"
+        # each household's lineage names its file and row, as a load writes it (the buckets of the stored sums
+        # of the estimates are 10,000 source rows of a file)
         con.execute(
-            f"COPY (SELECT * FROM submissions WHERE round = $round AND hash(submission_id) % {files} = {i}) "
-            f"TO '{path}' (HEADER)",
+            f"UPDATE submissions AS s SET source_file = $name, source_sha256 = $sha, source_row = r.row "
+            f"FROM (SELECT submission_id, 1 + row_number() OVER (ORDER BY submission_id) AS row FROM submissions "
+            f"WHERE {part}) AS r WHERE s.round = $round AND s.submission_id = r.submission_id",
+            {"round": settings.round, "name": path.name, "sha": f"{i:064x}"},
+        )
+        con.execute(
+            f"COPY (SELECT * FROM submissions WHERE {part} ORDER BY submission_id) TO '{path}' (HEADER)",
             {"round": settings.round},
         )
         rows = sum(1 for _ in path.open(encoding="utf-8")) - 1

@@ -192,7 +192,8 @@ def add_member_indicator_values(
         f"CAST({aggregate} AS DOUBLE) AS value FROM (SELECT m.submission_id, "
         f"CASE WHEN coalesce({cond}, false) THEN 1.0 ELSE 0.0 END AS hit "
         f"FROM {q(repeat.table)} m LEFT JOIN submissions s ON s.round = m.round AND s.submission_id = m.submission_id "
-        "WHERE m.round = $round) m GROUP BY m.submission_id) a ON a.submission_id = u.submission_id "
+        "WHERE m.round = $round AND m.submission_id IN (SELECT submission_id FROM est_units WHERE _unit = 'household')) m "
+        "GROUP BY m.submission_id) a ON a.submission_id = u.submission_id "
         "WHERE u._unit = 'household'",
         {"name": spec.name, "round": settings.round},
     )

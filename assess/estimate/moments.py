@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import duckdb
 
 from ..core.settings import ConfigError, Settings
-from ..core.sqlutil import fetch_value, named_query, transaction
+from ..core.sqlutil import fetch_value, literal, named_query, transaction
 from ..core.sqlutil import quote as q
 from ..core.xlsform import XLSForm
 from ..store import inputs
@@ -87,6 +87,15 @@ def _areas_sql(levels: int, prefix: str = "u.") -> str:
     return "[" + ", ".join(f"CAST({prefix}{q(f'_lvl{i}')} AS VARCHAR)" for i in range(levels)) + "]"
 
 
+def _scope(stale: list[str], everything: bool) -> str:
+    """The households of the stale buckets, as a condition on `submissions`. The files are named as literals
+    first, so that DuckDB skips the row groups of other files (a load writes a file's rows together)."""
+    if everything:
+        return "TRUE"
+    shas = sorted({b.rsplit(":", 1)[0] for b in stale})
+    return f"source_sha256 IN ({', '.join(literal(s) for s in shas)}) AND {BUCKET} IN (SELECT bucket FROM _est_stale)"
+
+
 def refresh_moments(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -102,7 +111,9 @@ def refresh_moments(
     db = q(fetch_value(con, "SELECT current_database()"))
     sig = signature(settings, prints, area_sql)
     now = dict(
-        con.execute(_sql("moments_prints").format(db=db, bucket=BUCKET), {"round": settings.round}).fetchall()
+        con.execute(
+            _sql("moments_prints").format(db=db, rows=BUCKET_ROWS), {"round": settings.round}
+        ).fetchall()
     )
     stored = {
         b: (p, s)
@@ -130,7 +141,7 @@ def refresh_moments(
         if everything:
             con.execute("DELETE FROM est_shifts WHERE round = ?", [settings.round])
         if stale:
-            build_units(con, settings, form, scope=f"{BUCKET} IN (SELECT bucket FROM _est_stale)")
+            build_units(con, settings, form, scope=_scope(stale, everything))
             build_values(con, settings, form)
             build_need_values(con, settings, form)
             composites = add_indicator_values(con, settings, form, submission_columns(con))
@@ -142,7 +153,9 @@ def refresh_moments(
             con.execute(_sql("moments_design").format(psu=_psu_sql(settings)), args)
             area_list = "[" + ", ".join(f"CAST({e} AS VARCHAR)" for e in area_sql) + "]" if area_sql else None
             con.execute(
-                _sql("moments_counts").format(bucket=BUCKET, areas=area_list or "[]::VARCHAR[]"),
+                _sql("moments_counts").format(
+                    bucket=BUCKET, scope=_scope(stale, everything), areas=area_list or "[]::VARCHAR[]"
+                ),
                 {**args, "ind": list(settings.needs) or composites},
             )
             con.executemany(

@@ -1,6 +1,6 @@
 -- moments_counts: households interviewed and in the estimates, per (bucket, area keys), for the buckets being
 -- recomputed. A household is in the estimates when it is in the design and answered one of $ind.
--- {bucket} is the bucket key over `submissions` (s), {areas} the list of its area keys.
+-- {bucket} is the bucket key; {scope} selects the stale buckets' households of `submissions` (s), {areas} is the list of its area keys.
 INSERT INTO est_counts
 SELECT $round, {bucket}, {areas}, count(*), count(*) FILTER (WHERE a.submission_id IS NOT NULL)
 FROM submissions AS s
@@ -10,5 +10,5 @@ LEFT JOIN (
     JOIN est_values AS v ON v._rid = u._rid
     WHERE v.y IS NOT NULL AND v.indicator IN (SELECT unnest($ind::VARCHAR[]))
 ) AS a ON a.submission_id = s.submission_id
-WHERE s.round = $round AND {bucket} IN (SELECT bucket FROM _est_stale)
+WHERE s.round = $round AND {scope}
 GROUP BY ALL;

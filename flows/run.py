@@ -147,12 +147,22 @@ def estimate(settings: Settings, form: XLSForm, run_id: str) -> EstimateSummary:
         con.close()
     result = done.summary
     if done.redone:
-        get_run_logger().info("estimates made again: %s changed", ", ".join(done.changed))
+        get_run_logger().info(
+            "estimates made again: %s changed; sums of %d of %d household buckets recomputed",
+            ", ".join(done.changed),
+            result.buckets_recomputed,
+            result.buckets,
+        )
     else:
         get_run_logger().info("estimates up to date (run %s): no input of theirs changed", done.since)
     observer().finish(
         "estimate",
         f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
+        + (
+            f" ({result.buckets_recomputed:,} of {result.buckets:,} buckets of households recomputed)"
+            if done.redone and result.buckets
+            else ""
+        )
         + ("" if done.redone else f" (up to date, run {done.since})"),
     )
     if partners is not None and partners.file:

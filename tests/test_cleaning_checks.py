@@ -216,6 +216,21 @@ def test_enumerator_rates_sorted_by_risk(setup, tmp_path):
     assert page.index("EA-11") < page.index("EA-22") and "50%" in page
 
 
+def test_enumerator_duplicated_gps_share(setup):
+    """A point recorded by two submissions counts for both (the enumerator's share of duplicated points)."""
+    con, settings, form = setup
+    settings = replace(settings, quality=replace(settings.quality, enumerator="cluster_id"))
+    # the small form has no geopoint: read `needs_other` as one (a column the rows fill here)
+    form.questions["needs_other"] = replace(form.questions["needs_other"], type="geopoint")
+    rows = [household(i, cluster_id="EA-1", needs_other=f"1.{i} 2.0 0 5") for i in range(6)]
+    rows[1]["needs_other"] = rows[0]["needs_other"]  # same point twice
+    rows += [household(i, cluster_id="EA-2", needs_other=None) for i in range(6, 10)]
+    make_store(con, rows)
+    run_checks(con, settings, form)
+    rates = {r.enumerator: r.duplicated_gps for r in enumerator_rows(con, settings, form)}
+    assert rates == {"EA-1": pytest.approx(2 / 6), "EA-2": 0.0}
+
+
 def test_private_answers_are_stored_as_keyed_hashes_and_never_written(setup, tmp_path, monkeypatch):
     con, settings, form = setup
     settings = replace(settings, private=("resp_name", "needs_other"))

@@ -29,6 +29,8 @@ def same_estimates(a: list[tuple], b: list[tuple]) -> bool:
         x[:4] == y[:4] and x[5] == y[5] and x[4] == pytest.approx(y[4], rel=1e-12, abs=1e-12)
         for x, y in zip(a, b, strict=True)
     )
+
+
 COUNTS = "SELECT interviewed FROM household_counts WHERE level = 'national'"
 
 

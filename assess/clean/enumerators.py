@@ -41,7 +41,12 @@ def enumerator_rows(con: duckdb.DuckDBPyConnection, settings: Settings, form: XL
     consent = next((x.name for x in form.answer_questions if "consent" in x.name and x.name in cols), None)
     consent_no = f"{q(consent)} = 'no'" if consent else "false"
     gps = next((x.name for x in form.answer_questions if x.type == "geopoint" and x.name in cols), None)
-    dup_gps = f"{q(gps)} IS NOT NULL AND count(*) OVER (PARTITION BY {q(gps)}) > 1" if gps else "false"
+    dup_gps = (  # a semi-join on the repeated points: a window over every submission sorts the whole round
+        f"{q(gps)} IN (SELECT {q(gps)} FROM submissions WHERE round = $round AND {q(gps)} IS NOT NULL "
+        "GROUP BY ALL HAVING count(*) > 1)"
+        if gps
+        else "false"
+    )
     flagged = "SELECT DISTINCT submission_id FROM _findings WHERE check_id = "
     rows = con.execute(
         "SELECT who, count(*), median(m), avg(CAST(short AS DOUBLE)), avg(CAST(dk AS DOUBLE)), "

@@ -141,7 +141,7 @@ def refresh_moments(
         if everything:
             con.execute("DELETE FROM est_shifts WHERE round = ?", [settings.round])
         if stale:
-            build_units(con, settings, form, scope=_scope(stale, everything))
+            build_units(con, settings, form, scope=_scope(stale, everything), area_sql=area_sql)
             build_values(con, settings, form)
             build_need_values(con, settings, form)
             composites = add_indicator_values(con, settings, form, submission_columns(con))

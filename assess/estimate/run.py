@@ -161,14 +161,19 @@ def area_expressions(con: duckdb.DuckDBPyConnection, settings: Settings) -> list
 
 
 def build_units(
-    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm | None = None, scope: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm | None = None,
+    scope: str | None = None,
+    area_sql: list[str] | None = None,
 ) -> list[str]:
     """Create `est_units` for the round; returns design warnings (e.g. frame strata without sample).
 
     One row per household (`_unit` = 'household', `_hh` = its own `_rid`, `_bucket` its bucket of the stored
     sums, moments.py); with the `form`, also one row per member of each repeat group a needs question lives in
     (members.py), once the households' weights are set. With `scope` (a condition on `submissions`), only the
-    households it selects, and no frame weights: the stored sums apply them when finished."""
+    households it selects, and no frame weights: the stored sums apply them when finished. `area_sql`: the
+    region levels' area keys when the caller has them (area_expressions)."""
     cols = submission_columns(con)
     for name, what in (
         (settings.strata, "strata"),
@@ -186,7 +191,8 @@ def build_units(
         else "submission_id"
     )
     weight = f"TRY_CAST({q(settings.weight)} AS DOUBLE)" if settings.weight else "1.0"
-    areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_expressions(con, settings)))
+    area_sql = area_sql if area_sql is not None else area_expressions(con, settings)
+    areas = ", ".join(f"{e} AS _lvl{i}" for i, e in enumerate(area_sql))
     bucket = f", {BUCKET} AS _bucket" if scope else ""
     con.execute(
         "CREATE OR REPLACE TEMP TABLE est_units AS SELECT *, CAST('household' AS VARCHAR) AS _unit, _rid AS _hh, "
@@ -351,7 +357,9 @@ def run_estimates(
     rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
     if settings.plan:
-        build_units(con, settings)  # the plan's analyses (medians among them) read every household
+        build_units(
+            con, settings, area_sql=area_sql
+        )  # the plan's analyses (medians among them) read every household
     store_results(con, settings, form)
     return EstimateSummary(
         estimates=rows,

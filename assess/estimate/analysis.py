@@ -10,6 +10,8 @@ audit); exports blank what is suppressed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import duckdb
@@ -143,8 +145,16 @@ def _add_groups(
 
 
 def _add_values(
-    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, a: Analysis, ind: str, src: _Source
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    a: Analysis,
+    ind: str,
+    src: _Source,
+    known: list[str] | None = None,
 ) -> None:
+    """Append the values of one analysis to `_plan_values` (`_plan_medians` for a median); `known`: options
+    of a proportion seen before (by households whose sums are stored), so that these units answer 0 to them."""
     params: dict[str, object] = {"round": settings.round, "unit": src.unit, "ind": ind}
     rows = src.rows()
     if a.type == "median":
@@ -168,7 +178,9 @@ def _add_values(
         )
     elif a.type == "prop_select_one":
         text = src.text(a.var)
-        _options(con, f"SELECT DISTINCT {text} {rows}", {"round": settings.round, "unit": src.unit})
+        _options(
+            con, f"SELECT DISTINCT {text} {rows}", {"round": settings.round, "unit": src.unit}, [], known
+        )
         con.execute(
             f"INSERT INTO _plan_values SELECT u._rid, $ind, o.option, 'prop', CASE WHEN {text} IS NULL THEN NULL "
             f"WHEN {text} = o.option THEN 1.0 ELSE 0.0 END, 1.0 {rows.replace('WHERE', 'CROSS JOIN _plan_opts o WHERE')}",
@@ -180,7 +192,7 @@ def _add_values(
             text = src.text(a.var)
             codes = f"regexp_split_to_array({text}, '\\s+')"
             seen = f"SELECT DISTINCT unnest({codes}) {rows}"
-            _options(con, seen, {"round": settings.round, "unit": src.unit}, options)
+            _options(con, seen, {"round": settings.round, "unit": src.unit}, options, known)
             con.execute(
                 f"INSERT INTO _plan_values SELECT u._rid, $ind, o.option, 'prop', CASE WHEN {text} IS NULL THEN NULL "
                 f"WHEN list_contains({codes}, o.option) THEN 1.0 ELSE 0.0 END, 1.0 "
@@ -190,7 +202,7 @@ def _add_values(
         else:
             params["q"] = a.var
             seen = "SELECT DISTINCT option FROM selections WHERE round = $round AND question = $q"
-            _options(con, seen, {"round": settings.round, "q": a.var}, options)
+            _options(con, seen, {"round": settings.round, "q": a.var}, options, known)
             con.execute(
                 "INSERT INTO _plan_values SELECT u._rid, $ind, o.option, 'prop', CAST(sel.selected AS DOUBLE), 1.0 "
                 "FROM _plan_units u CROSS JOIN _plan_opts o LEFT JOIN selections sel ON sel.round = $round "
@@ -201,11 +213,16 @@ def _add_values(
 
 
 def _options(
-    con: duckdb.DuckDBPyConnection, seen_sql: str, params: dict[str, object], first: list[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    seen_sql: str,
+    params: dict[str, object],
+    first: list[str] | None = None,
+    known: list[str] | None = None,
 ) -> int:
-    """`_plan_opts(option)`: the form's options then those seen in the data; returns how many."""
+    """`_plan_opts(option)`: the form's options, those seen in the data, then those `known` from before;
+    returns how many."""
     seen = [r[0] for r in con.execute(seen_sql + " ORDER BY 1", params).fetchall() if r[0] is not None]
-    options = list(dict.fromkeys([*(first or []), *map(str, seen)]))
+    options = list(dict.fromkeys([*(first or []), *map(str, seen), *(known or [])]))
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _plan_opts AS SELECT unnest($o::VARCHAR[]) AS option", {"o": options}
     )
@@ -260,9 +277,36 @@ def _rows(a: Analysis, est: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
-def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> pd.DataFrame:
-    """Run the configured plan over the round's units (`est_units` must exist); one row per result in
-    analysistools' spelling plus unit, se, df, suppressed and the plan row."""
+@dataclass
+class PlanRun:
+    """A plan prepared over `_plan_units`: its analyses, the unit type of each, the sets of group variables and
+    the engine runs (batches): (group set, confidence level, median or not, unit type) -> analysis indexes."""
+
+    plan: list[Analysis]
+    units: dict[int, str]
+    sets: list[tuple[str, ...]]
+    batches: dict[tuple[int, float, bool, str], list[int]]
+
+    def levels(self, j: int) -> list[str]:
+        return [f"_g{j}"] if self.sets[j] else []
+
+
+def batch_pass(j: int, unit: str) -> str:
+    """The stored sums' name for the batches over group set `j` and unit type `unit` (moments.py)."""
+    return f"plan:{j}:{unit}"
+
+
+def prepare_plan(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    *,
+    medians_only: bool = False,
+    known: dict[str, list[str]] | None = None,
+) -> PlanRun:
+    """`_plan_units` (the households of `est_units`, plus the repeat rows the plan analyses, with a column per
+    set of group variables), `_plan_values` and `_plan_medians` for the configured plan. `known`: options
+    each proportion has seen before (moments.py); `medians_only`: the values of the median analyses only."""
     assert settings.plan is not None
     plan = read_plan(settings.plan)
     columns = _unit_columns(con, form)
@@ -270,62 +314,113 @@ def plan_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSFo
     # a repeat no export has carried yet: nothing to analyse over its rows (not an error, like [needs])
     plan = [a for i, a in enumerate(plan) if units[i] in columns]
     units = {k: u for k, u in enumerate(u for u in units.values() if u in columns)}
-    _build_units(con, settings, form, set(units.values()))
-    sources = {u: _Source(u, form, columns, settings.region_levels) for u in set(units.values())}
+    wanted = [i for i, a in enumerate(plan) if a.type == "median" or not medians_only]
     sets = list(dict.fromkeys(a.groups for a in plan))
-    _add_groups(con, settings, sources, sets)
+    batches: dict[tuple[int, float, bool, str], list[int]] = {}
+    for idx, a in enumerate(plan):  # one engine run per (groups, level, median or not, unit type)
+        batches.setdefault((sets.index(a.groups), a.conf, a.type == "median", units[idx]), []).append(idx)
+    if not wanted:
+        return PlanRun(plan, units, sets, batches)
+    _build_units(con, settings, form, {units[i] for i in wanted})
+    sources = {u: _Source(u, form, columns, settings.region_levels) for u in set(units.values())}
+    _add_groups(con, settings, sources, [g if g in {plan[i].groups for i in wanted} else () for g in sets])
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _plan_values (_rid BIGINT, indicator VARCHAR, option VARCHAR, kind VARCHAR, "
         "y DOUBLE, x DOUBLE)"
     )
     con.execute("CREATE OR REPLACE TEMP TABLE _plan_medians (_rid BIGINT, indicator VARCHAR, y DOUBLE)")
-    for idx, a in enumerate(plan):
-        _add_values(con, settings, form, a, f"a{idx}", sources[units[idx]])
+    for idx in wanted:
+        _add_values(
+            con, settings, form, plan[idx], f"a{idx}", sources[units[idx]], (known or {}).get(f"a{idx}")
+        )
+    return PlanRun(plan, units, sets, batches)
+
+
+def batch_tables(con: duckdb.DuckDBPyConnection, run: PlanRun, key: tuple[int, float, bool, str]) -> None:
+    """`_plan_batch` (the values of one batch) and `_plan_bunits` (its units)."""
+    _, _, median, unit = key
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE _plan_batch AS SELECT * FROM {'_plan_medians' if median else '_plan_values'} "
+        "WHERE list_contains($n, indicator)",
+        {"n": [f"a{i}" for i in run.batches[key]]},
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _plan_bunits AS SELECT * FROM _plan_units WHERE _unit = $u", {"u": unit}
+    )
+
+
+def drop_plan_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for t in (
+        "_plan_units",
+        "_plan_bunits",
+        "_plan_values",
+        "_plan_medians",
+        "_plan_opts",
+        "_plan_out",
+        "_plan_batch",
+    ):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
+
+
+def _forget_unseen(con: duckdb.DuckDBPyConnection, run: PlanRun, members: list[int], form: XLSForm) -> None:
+    """Stored sums keep every option a proportion over repeat rows has seen; one no unit chooses any more (its
+    units removed or cleaned) and not in the form is not listed, as a computation from scratch would not."""
+    for i in members:
+        a = run.plan[i]
+        if a.type != "prop_select_multiple" or run.units[i] == "household":
+            continue
+        con.execute(
+            "DELETE FROM _plan_out WHERE indicator = $ind AND NOT list_contains($form, option) AND option IN "
+            "(SELECT option FROM _plan_out WHERE indicator = $ind AND level = 'national' AND n_option = 0)",
+            {"ind": f"a{i}", "form": form.choice_names(a.var)},
+        )
+
+
+# (pass, group levels, confidence level, out table) -> the batch's engine rows in `out`, from stored sums
+FromSums = Callable[[str, list[str], float, str], None]
+
+
+def plan_results(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, from_sums: FromSums | None = None
+) -> pd.DataFrame:
+    """Run the configured plan over the round's units (`est_units` must exist); one row per result in
+    analysistools' spelling plus unit, se, df, suppressed and the plan row. With `from_sums`, the means,
+    proportions and ratios come from the stored sums of every bucket (moments.py) and only the medians are
+    computed here, over every unit."""
+    assert settings.plan is not None
     rows: list[dict[str, Any]] = []
-    batches: dict[tuple[int, float, bool, str], list[int]] = {}
-    for idx, a in enumerate(plan):  # one engine run per (groups, level, median or not, unit type)
-        batches.setdefault((sets.index(a.groups), a.conf, a.type == "median", units[idx]), []).append(idx)
     try:
-        for (j, conf, median, unit), members in batches.items():
-            levels = [f"_g{j}"] if sets[j] else []
-            names = [f"a{i}" for i in members]
-            source = "_plan_medians" if median else "_plan_values"
-            con.execute(
-                f"CREATE OR REPLACE TEMP TABLE _plan_batch AS SELECT * FROM {source} WHERE list_contains($n, indicator)",
-                {"n": names},
-            )
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE _plan_bunits AS SELECT * FROM _plan_units WHERE _unit = $u",
-                {"u": unit},
-            )
-            run = compute_medians if median else compute_estimates
-            run(
-                con,
-                levels,
-                conf=conf,
-                min_cell=settings.min_cell,
-                units="_plan_bunits",
-                values="_plan_batch",
-                out="_plan_out",
-            )
-            keep = "level <> 'national'" if levels else "level = 'national'"
+        run = prepare_plan(con, settings, form, medians_only=from_sums is not None)
+        for key, members in run.batches.items():
+            j, conf, median, unit = key
+            if median or from_sums is None:
+                batch_tables(con, run, key)
+                engine = compute_medians if median else compute_estimates
+                engine(
+                    con,
+                    run.levels(j),
+                    conf=conf,
+                    min_cell=settings.min_cell,
+                    units="_plan_bunits",
+                    values="_plan_batch",
+                    out="_plan_out",
+                )
+            else:
+                from_sums(batch_pass(j, unit), run.levels(j), conf, "_plan_out")
+                con.execute(
+                    "DELETE FROM _plan_out WHERE NOT list_contains($n, indicator)",
+                    {"n": [f"a{i}" for i in members]},
+                )
+                _forget_unseen(con, run, members, form)
+            keep = "level <> 'national'" if run.levels(j) else "level = 'national'"
             con.execute(f"DELETE FROM _plan_out WHERE NOT ({keep})")
             if not median:  # a median cannot be worked back from the other groups' medians
                 complementary_suppression(con, "_plan_out")
             out = con.execute("SELECT * FROM _plan_out ORDER BY indicator, area, option").df()
             for i in members:
-                rows += _rows(plan[i], out[out["indicator"] == f"a{i}"])
+                rows += _rows(run.plan[i], out[out["indicator"] == f"a{i}"])
     finally:
-        for t in (
-            "_plan_units",
-            "_plan_bunits",
-            "_plan_values",
-            "_plan_medians",
-            "_plan_opts",
-            "_plan_out",
-            "_plan_batch",
-        ):
-            con.execute(f"DROP TABLE IF EXISTS {t}")
+        drop_plan_tables(con)
     frame = pd.DataFrame(rows, columns=list(STORED_COLUMNS))
     return frame.sort_values("plan_row", kind="stable").reset_index(drop=True)
 
@@ -351,10 +446,15 @@ def results_from_estimates(con: duckdb.DuckDBPyConnection, settings: Settings, f
     return pd.DataFrame(rows, columns=list(STORED_COLUMNS))
 
 
-def store_results(con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm) -> int:
-    """Compute the round's results (the plan's, or the default plan's) and replace them in `results`."""
+def store_results(
+    con: duckdb.DuckDBPyConnection, settings: Settings, form: XLSForm, from_sums: FromSums | None = None
+) -> int:
+    """Compute the round's results (the plan's, or the default plan's) and replace them in `results`;
+    `from_sums`: the plan's means, proportions and ratios from the stored sums (plan_results)."""
     frame = (
-        plan_results(con, settings, form) if settings.plan else results_from_estimates(con, settings, form)
+        plan_results(con, settings, form, from_sums)
+        if settings.plan
+        else results_from_estimates(con, settings, form)
     )
     con.execute(named_query("assess.store", "migrations/007_results"))  # a store opened without migrations
     cols = ", ".join(q(c) for c in STORED_COLUMNS)

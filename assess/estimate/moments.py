@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import duckdb
 
@@ -36,8 +37,8 @@ BUCKET = f"source_sha256 || ':' || CAST(source_row // {BUCKET_ROWS} AS VARCHAR)"
 VERSION = "moments-1"  # bump when the stored sums change meaning: every store then recomputes its buckets
 TABLES = ("est_buckets", "est_moments", "est_design", "est_counts", "est_shifts")
 # Inputs whose change does not touch the stored sums: loaded files and cleaning change buckets' prints; the
-# others feed the plan's results, trends or partners, which are made afresh on every estimate.
-NOT_IN_SIGNATURE = frozenset({"loaded_files", "cleaning", "analysis_plan", "partners_list", "earlier_rounds"})
+# others feed trends or partners, which are made afresh on every estimate.
+NOT_IN_SIGNATURE = frozenset({"loaded_files", "cleaning", "partners_list", "earlier_rounds"})
 
 
 def _sql(name: str) -> str:
@@ -54,6 +55,15 @@ class Refresh:
     households: int = 0
     everything: bool = False  # the signature changed (or first run): every bucket was recomputed
     warnings: list[str] = field(default_factory=list)
+
+
+class _Batch(NamedTuple):
+    """A batch of the plan kept as sums: its group set, unit type, analyses and whether it has groups."""
+
+    j: int
+    unit: str
+    members: list[int]
+    grouped: bool
 
 
 def signature(settings: Settings, prints: dict[str, inputs.Print], area_sql: list[str]) -> str:
@@ -102,12 +112,12 @@ def refresh_moments(
     form: XLSForm,
     prints: dict[str, inputs.Print],
     area_sql: list[str],
+    *,
+    force: bool = False,
 ) -> Refresh:
-    """Bring the stored sums of the round up to date with its households (on the cleaned views). The caller
-    holds the store lock; `con` is writable and has the cleaning layer installed."""
-    from .indicators import add_indicator_values
-    from .run import build_need_values, build_units, build_values, submission_columns
-
+    """Bring the stored sums of the round up to date with its households (on the cleaned views): the estimates'
+    and, with `[analysis] plan`, those of its means, proportions and ratios. The caller holds the store lock;
+    `con` is writable and has the cleaning layer installed. `force`: recompute every bucket."""
     db = q(fetch_value(con, "SELECT current_database()"))
     sig = signature(settings, prints, area_sql)
     now = dict(
@@ -121,14 +131,18 @@ def refresh_moments(
             "SELECT bucket, print, signature FROM est_buckets WHERE round = ?", [settings.round]
         ).fetchall()
     }
-    everything = any(s != sig for _, s in stored.values()) or not stored
+    everything = force or any(s != sig for _, s in stored.values()) or not stored
     stale = sorted(b for b, p in now.items() if everything or stored.get(b, (None,))[0] != p)
     gone = sorted(b for b in stored if b not in now)
     result = Refresh(buckets=len(now), recomputed=len(stale), dropped=len(gone), everything=everything)
     if not stale and not gone:
         return result
-    con.execute("CREATE OR REPLACE TEMP TABLE _est_stale (bucket VARCHAR)")
-    con.execute("INSERT INTO _est_stale SELECT unnest($b::VARCHAR[])", {"b": stale})
+    if stale:
+        composites, batches = _scoped_tables(con, settings, form, area_sql, stale, everything)
+        if not everything and _new_plan_options(con, settings):
+            # a proportion of the plan met an answer the stored buckets' units never gave: they need a 0 for it
+            return refresh_moments(con, settings, form, prints, area_sql, force=True)
+        result.households = fetch_value(con, "SELECT count(*) FROM est_units WHERE _unit = 'household'")
     with transaction(con):
         for table in TABLES[:4]:
             if everything:
@@ -141,23 +155,7 @@ def refresh_moments(
         if everything:
             con.execute("DELETE FROM est_shifts WHERE round = ?", [settings.round])
         if stale:
-            build_units(con, settings, form, scope=_scope(stale, everything), area_sql=area_sql)
-            build_values(con, settings, form)
-            build_need_values(con, settings, form)
-            composites = add_indicator_values(con, settings, form, submission_columns(con))
-            result.households = fetch_value(con, "SELECT count(*) FROM est_units WHERE _unit = 'household'")
-            levels = len(settings.region_levels)
-            args = {"round": settings.round}
-            con.execute(_sql("moments_shifts"), args)
-            con.execute(_sql("moments_insert").format(psu=_psu_sql(settings), areas=_areas_sql(levels)), args)
-            con.execute(_sql("moments_design").format(psu=_psu_sql(settings)), args)
-            area_list = "[" + ", ".join(f"CAST({e} AS VARCHAR)" for e in area_sql) + "]" if area_sql else None
-            con.execute(
-                _sql("moments_counts").format(
-                    bucket=BUCKET, scope=_scope(stale, everything), areas=area_list or "[]::VARCHAR[]"
-                ),
-                {**args, "ind": list(settings.needs) or composites},
-            )
+            _store_sums(con, settings, area_sql, stale, everything, composites, batches)
             con.executemany(
                 "INSERT INTO est_buckets VALUES (?, ?, ?, ?)",
                 [[settings.round, b, now[b], sig] for b in stale],
@@ -165,28 +163,154 @@ def refresh_moments(
     return result
 
 
+def _scoped_tables(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    form: XLSForm,
+    area_sql: list[str],
+    stale: list[str],
+    everything: bool,
+) -> tuple[list[str], list[_Batch]]:
+    """`est_units` / `est_values` (and the plan's `_plan_*` tables) of the stale buckets' households; returns
+    the composite indicators' names and the plan's batches kept as sums (all but the medians)."""
+    from .analysis import prepare_plan
+    from .indicators import add_indicator_values
+    from .run import build_need_values, build_units, build_values, submission_columns
+
+    con.execute("CREATE OR REPLACE TEMP TABLE _est_stale (bucket VARCHAR)")
+    con.execute("INSERT INTO _est_stale SELECT unnest($b::VARCHAR[])", {"b": stale})
+    build_units(con, settings, form, scope=_scope(stale, everything), area_sql=area_sql)
+    build_values(con, settings, form)
+    build_need_values(con, settings, form)
+    composites = add_indicator_values(con, settings, form, submission_columns(con))
+    batches: list[_Batch] = []
+    if settings.plan:
+        known: dict[str, list[str]] = {}
+        if not everything:
+            for ind, opt in con.execute(
+                "SELECT indicator, option FROM est_shifts WHERE round = ? AND pass LIKE 'plan:%' ORDER BY ALL",
+                [settings.round],
+            ).fetchall():
+                known.setdefault(ind, []).append(opt)
+        run = prepare_plan(con, settings, form, known=known)
+        for (j, _, median, unit), members in run.batches.items():
+            if not median:
+                batches.append(_Batch(j, unit, members, bool(run.sets[j])))
+    return composites, batches
+
+
+def _new_plan_options(con: duckdb.DuckDBPyConnection, settings: Settings) -> bool:
+    """Whether the stale buckets' plan values answer a stored proportion with an option not stored for it."""
+    if not settings.plan:
+        return False
+    return bool(
+        fetch_value(
+            con,
+            "SELECT count(*) FROM (SELECT DISTINCT indicator, option FROM _plan_values WHERE y IS NOT NULL "
+            "AND kind = 'prop') v WHERE v.indicator IN (SELECT indicator FROM est_shifts WHERE round = $round "
+            "AND pass LIKE 'plan:%') AND NOT EXISTS (SELECT 1 FROM est_shifts k WHERE k.round = $round "
+            "AND k.pass LIKE 'plan:%' AND k.indicator = v.indicator AND k.option = v.option)",
+            {"round": settings.round},
+        )
+    )
+
+
+def _store_sums(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    area_sql: list[str],
+    stale: list[str],
+    everything: bool,
+    composites: list[str],
+    batches: list[_Batch],
+) -> None:
+    """Insert the sums, design counts and household counts of the stale buckets (from `_scoped_tables`)."""
+    from .analysis import batch_pass
+
+    args = {"round": settings.round}
+    _insert_sums(con, settings, "", "est_units", "est_values", "1.0", _areas_sql(len(settings.region_levels)))
+    area_list = "[" + ", ".join(f"CAST({e} AS VARCHAR)" for e in area_sql) + "]" if area_sql else None
+    con.execute(
+        _sql("moments_counts").format(
+            bucket=BUCKET, scope=_scope(stale, everything), areas=area_list or "[]::VARCHAR[]"
+        ),
+        {**args, "ind": list(settings.needs) or composites},
+    )
+    if not settings.plan:
+        return
+    for j, unit, members, grouped in batches:
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _plan_batch AS SELECT * FROM _plan_values WHERE list_contains($n, indicator)",
+            {"n": [f"a{i}" for i in members]},
+        )
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE _plan_bunits AS SELECT * FROM _plan_units WHERE _unit = $u",
+            {"u": unit},
+        )
+        areas = f"[CAST(u.{q(f'_g{j}')} AS VARCHAR)]" if grouped else "[]::VARCHAR[]"
+        pass_ = batch_pass(j, unit)
+        design = not fetch_value(
+            con,
+            "SELECT count(*) FROM est_design WHERE round = $round AND pass = $pass AND bucket IN "
+            "(SELECT bucket FROM _est_stale)",
+            {**args, "pass": pass_},
+        )  # two confidence levels over the same groups and units: one design
+        _insert_sums(con, settings, pass_, "_plan_bunits", "_plan_batch", "v.x", areas, design=design)
+    from .analysis import drop_plan_tables
+
+    drop_plan_tables(con)
+
+
+def _insert_sums(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    pass_: str,
+    units: str,
+    values: str,
+    x: str,
+    areas: str,
+    *,
+    design: bool = True,
+) -> None:
+    args = {"round": settings.round, "pass": pass_}
+    psu = _psu_sql(settings)
+    con.execute(_sql("moments_shifts").format(values=values, x=x.replace("v.", "")), args)
+    con.execute(_sql("moments_insert").format(units=units, values=values, psu=psu, areas=areas, x=x), args)
+    if design:
+        con.execute(_sql("moments_design").format(units=units, psu=psu), args)
+
+
 def estimates_from_moments(
     con: duckdb.DuckDBPyConnection, settings: Settings, *, out: str, conf: float = 0.95
 ) -> list[str]:
     """(Re)create table `out` (the engine's columns; level = `_lvl<i>`) from the stored sums of every bucket of
-    the round; returns the design's warnings (frame strata without a household, households without a weight)."""
+    the round; returns the design's warnings (frame strata without a household, households without a weight).
+    Leaves `_est_w` (the frame weights) for the plan's batches (`finish_sums`); `drop_temps` drops it."""
     warnings = _weights(con, settings)
     dropped = fetch_value(con, _sql("moments_dropped"), {"round": settings.round})
     if dropped:
         warnings.append(
             f"{dropped} household(s) have no valid weight in '{settings.weight}' and were left out"
         )
-    levels = [f"_lvl{i}" for i in range(len(settings.region_levels))]
+    finish_sums(con, settings, "", [f"_lvl{i}" for i in range(len(settings.region_levels))], out, conf)
+    return warnings
+
+
+def finish_sums(
+    con: duckdb.DuckDBPyConnection, settings: Settings, pass_: str, levels: list[str], out: str, conf: float
+) -> None:
+    """(Re)create table `out` with the engine's rows of one pass (the estimates, or a batch of the plan) from
+    the stored sums of every bucket, one unit type after the other; `_est_w` must exist (estimates_from_moments)."""
     units = [
         r[0]
         for r in con.execute(
-            "SELECT DISTINCT unit FROM est_moments WHERE round = ? ORDER BY unit <> 'household', unit",
-            [settings.round],
+            "SELECT DISTINCT unit FROM est_moments WHERE round = ? AND pass = ? ORDER BY unit <> 'household', unit",
+            [settings.round, pass_],
         ).fetchall()
     ] or ["household"]
     try:
         for i, unit in enumerate(units):
-            args = {"round": settings.round, "unit": unit}
+            args = {"round": settings.round, "unit": unit, "pass": pass_}
             for statement in _sql("moments_frame").split(";\n\n"):  # one statement per paragraph
                 con.execute(statement, args)
             con.execute(_sql("estimate_cellmap"))
@@ -205,9 +329,13 @@ def estimates_from_moments(
                 con, *shape, conf=conf, min_cell=settings.min_cell, unit=unit, out=q(out), append=i > 0
             )
     finally:
-        for t in (*TEMPS, "_est_sids", "_est_pids", "_est_w"):
+        for t in (*TEMPS, "_est_sids", "_est_pids"):
             con.execute(f"DROP TABLE IF EXISTS {t}")
-    return warnings
+
+
+def drop_temps(con: duckdb.DuckDBPyConnection) -> None:
+    for t in ("_est_w", "_est_stale"):
+        con.execute(f"DROP TABLE IF EXISTS {t}")
 
 
 def _weights(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[str]:

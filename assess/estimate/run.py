@@ -23,7 +23,14 @@ from .counts import declined_word, household_counts
 from .design import design_weights
 from .frame import read_frame
 from .members import add_member_indicator_values, add_member_units, add_member_values, check_members_config
-from .moments import BUCKET, estimates_from_moments, household_counts_from_moments, refresh_moments
+from .moments import (
+    BUCKET,
+    drop_temps,
+    estimates_from_moments,
+    finish_sums,
+    household_counts_from_moments,
+    refresh_moments,
+)
 from .plan import read_plan
 from .suppress import complementary_suppression
 from .trends import compute_ranking, compute_trends
@@ -356,11 +363,18 @@ def run_estimates(
     compute_ranking(con, settings.round)
     rows = fetch_value(con, "SELECT count(*) FROM _est")
     con.execute("DROP TABLE _est")
-    if settings.plan:
+    if settings.plan and any(a.type == "median" for a in read_plan(settings.plan)):
         build_units(
             con, settings, area_sql=area_sql
-        )  # the plan's analyses (medians among them) read every household
-    store_results(con, settings, form)
+        )  # a median reads every household (analysis.plan_results)
+
+    def from_sums(pass_: str, levels: list[str], conf: float, out: str) -> None:
+        finish_sums(con, settings, pass_, levels, out, conf)
+
+    try:
+        store_results(con, settings, form, from_sums)
+    finally:
+        drop_temps(con)
     return EstimateSummary(
         estimates=rows,
         households=households,

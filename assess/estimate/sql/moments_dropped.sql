@@ -1,3 +1,3 @@
 -- moments_dropped: households interviewed but not in the design (no valid [design] weight), over all buckets.
 SELECT (SELECT coalesce(sum(interviewed), 0) FROM est_counts WHERE round = $round)
-     - (SELECT coalesce(sum(units), 0) FROM est_design WHERE round = $round AND unit = 'household');
+     - (SELECT coalesce(sum(units), 0) FROM est_design WHERE round = $round AND pass = '' AND unit = 'household');

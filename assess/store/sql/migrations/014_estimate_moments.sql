@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS est_buckets (
 );
 CREATE TABLE IF NOT EXISTS est_moments (
     round     VARCHAR NOT NULL,
+    pass      VARCHAR NOT NULL,   -- '' for the estimates; 'plan:<groups>:<unit>' for a batch of the analysis plan
     bucket    VARCHAR NOT NULL,
     unit      VARCHAR NOT NULL,   -- 'household' or a repeat group
     indicator VARCHAR NOT NULL,
@@ -26,16 +27,18 @@ CREATE TABLE IF NOT EXISTS est_moments (
     nh        BIGINT,             -- households among them
     n1        BIGINT,             -- units with y = 1
     sy        DOUBLE,             -- sum w*y
-    a         DOUBLE,             -- sum w*(y - shift)
-    b         DOUBLE,             -- sum w
-    aa        DOUBLE,             -- sum (w*(y - shift))^2   (households as PSUs only)
-    ab        DOUBLE,             -- sum w*w*(y - shift)
-    bb        DOUBLE,             -- sum w*w
+    a         DOUBLE,             -- sum w*(y - shift*x)      (x: a ratio's denominator, else 1)
+    b         DOUBLE,             -- sum w*x
+    wn        DOUBLE,             -- sum w
+    aa        DOUBLE,             -- sum (w*(y - shift*x))^2  (households as PSUs only)
+    ab        DOUBLE,             -- sum w*w*(y - shift*x)*x
+    bb        DOUBLE,             -- sum w*w*x*x
     ymin      DOUBLE,
     ymax      DOUBLE
 );
 CREATE TABLE IF NOT EXISTS est_design (
     round   VARCHAR NOT NULL,
+    pass    VARCHAR NOT NULL,
     bucket  VARCHAR NOT NULL,
     unit    VARCHAR NOT NULL,
     stratum VARCHAR NOT NULL,
@@ -51,8 +54,9 @@ CREATE TABLE IF NOT EXISTS est_counts (
 );
 CREATE TABLE IF NOT EXISTS est_shifts (
     round     VARCHAR NOT NULL,
+    pass      VARCHAR NOT NULL,
     indicator VARCHAR NOT NULL,
-    option    VARCHAR NOT NULL,
+    option    VARCHAR NOT NULL,   -- also the options a plan's proportion has seen: zeros for the others' units
     shift     DOUBLE NOT NULL,    -- centring constant of the sums of squares, fixed when first computed
-    PRIMARY KEY (round, indicator, option)
+    PRIMARY KEY (round, pass, indicator, option)
 );

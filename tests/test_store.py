@@ -110,6 +110,15 @@ def test_cumulative_export_loads_only_new_submissions(demo_dir, tmp_path):
     con = duckdb.connect(str(settings.store_path), read_only=True)
     # every household now comes from the latest export (later drop wins)
     assert con.execute("SELECT DISTINCT source_file FROM submissions").fetchall() == [("odk_day2.csv",)]
+    # the option rows were replaced with their households: one per (household, question, option), with no key
+    # to enforce it since store migration 013
+    per_household = con.execute(
+        "SELECT count(DISTINCT submission_id), count(*) FROM selections WHERE question = 'priority_needs'"
+    ).fetchone()
+    assert per_household[0] == 500 and per_household[1] == 500 * len(form.choice_names("priority_needs"))
+    assert not con.execute(
+        "SELECT submission_id FROM selections GROUP BY round, submission_id, question, option HAVING count(*) > 1"
+    ).fetchall()
     con.close()
 
 

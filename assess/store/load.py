@@ -218,7 +218,8 @@ def load_staged(
                     for m in members
                 ],
             )
-        con.execute("DROP TABLE _accepted")
+        con.execute("DROP VIEW _accepted")
+        con.execute("DROP TABLE _accepted_rows")
         for n in range(len(staged.repeats)):
             con.execute(f"DROP TABLE {member_table(n)}")
         crash_point("mid-load-before-commit")

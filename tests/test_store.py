@@ -110,6 +110,15 @@ def test_cumulative_export_loads_only_new_submissions(demo_dir, tmp_path):
     con = duckdb.connect(str(settings.store_path), read_only=True)
     # every household now comes from the latest export (later drop wins)
     assert con.execute("SELECT DISTINCT source_file FROM submissions").fetchall() == [("odk_day2.csv",)]
+    # the option rows were replaced with their households: one per (household, question, option), with no key
+    # to enforce it since store migration 013
+    per_household = con.execute(
+        "SELECT count(DISTINCT submission_id), count(*) FROM selections WHERE question = 'priority_needs'"
+    ).fetchone()
+    assert per_household[0] == 500 and per_household[1] == 500 * len(form.choice_names("priority_needs"))
+    assert not con.execute(
+        "SELECT submission_id FROM selections GROUP BY round, submission_id, question, option HAVING count(*) > 1"
+    ).fetchall()
     con.close()
 
 
@@ -148,3 +157,27 @@ def test_archive_is_content_addressed_and_read_only(demo_dir):
         assert sha256_file(out.archive_path) == out.sha256
         assert not os.access(out.archive_path, os.W_OK) or os.geteuid() == 0
         assert (out.archive_path.stat().st_mode & 0o222) == 0
+
+
+def test_a_choice_listed_twice_gives_each_household_one_selections_row(tmp_path):
+    """`selections` has no key (store migration 013): a form naming a choice twice still gives one row per
+    household and option (before 013 the key refused the file)."""
+    from tests._forms import CHOICES, HEADER, good_row, make_settings, write_csv, write_form
+
+    form_path = write_form(tmp_path / "form.xlsx", choices=[*CHOICES, ("needs", "food", "Food again", "")])
+    settings = make_settings(tmp_path, form_path)
+    form = read_form(settings)
+    header = [h for h in HEADER if not h.startswith("needs/")]  # the summary column only: "food water"
+    src = write_csv(tmp_path / "export.csv", [good_row(i) for i in range(3)], header)
+    out = stage_file(src, settings, form)
+    con = connect(settings.store_path)
+    try:
+        load_outcome(con, out, settings, form, "test", "k")
+        assert out.status == "loaded" and out.accepted == 3
+        rows = con.execute(
+            "SELECT option, count(*), count(*) FILTER (WHERE selected) FROM selections WHERE question = 'needs' "
+            "GROUP BY option ORDER BY option"
+        ).fetchall()
+    finally:
+        con.close()
+    assert rows == [("food", 3, 3), ("none", 3, 0), ("other", 3, 0), ("water", 3, 3)]

@@ -55,6 +55,8 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
         store, 'SELECT submission_id, "row" FROM quarantine WHERE "row" IS NOT NULL ORDER BY ALL'
     )
     assert before and rows_before
+    selections_before = _read(store, "SELECT * FROM selections ORDER BY ALL")
+    assert selections_before
 
     con = connect(store)
     try:
@@ -90,6 +92,10 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
             "SELECT count(*), count(released_by), count(released_sha256), count(released_line) FROM quarantine "
             "WHERE superseded_by IS NULL"
         ).fetchone()[1:] == (0, 0, 0)
+        # 013: `selections` keeps every row, without its primary key (written and replaced per household only)
+        assert con.execute("SELECT * FROM selections ORDER BY ALL").fetchall() == selections_before
+        assert _keys(con, "selections") == []
+        assert _keys(con, "submissions") == [["round", "submission_id"]]
         # today's estimator on the upgraded store gives the same estimates
         settings = load_settings(legacy / "assessment.toml")
         run_estimates(con, settings, read_form(settings))
@@ -122,6 +128,18 @@ def test_a_release_0_1_0_store_upgrades_and_keeps_its_estimates(legacy, monkeypa
     assert len(list(store.parent.glob("assessment.duckdb.before-v*"))) == 1
 
 
+def _keys(con: duckdb.DuckDBPyConnection, table: str) -> list[list[str]]:
+    """The columns of each primary key of `table`."""
+    return [
+        list(cols)
+        for (cols,) in con.execute(
+            "SELECT constraint_column_names FROM duckdb_constraints() WHERE table_name = ? "
+            "AND constraint_type = 'PRIMARY KEY'",
+            [table],
+        ).fetchall()
+    ]
+
+
 def test_reading_an_old_store_without_upgrading_says_what_to_do(legacy):
     store = legacy / "data" / "processed" / "assessment.duckdb"
     with pytest.raises(StoreVersionError, match=r"older release .* Run `assess run` once to upgrade it"):
@@ -151,6 +169,15 @@ def test_a_new_store_starts_at_the_latest_version(tmp_path):
         # `estimates` exists before any estimation run (005), with every column run_estimates writes
         assert {"unit", "n_households", "estimate", "suppressed"} <= set(table_columns(con, "estimates"))
         assert con.execute("SELECT count(*) FROM estimates").fetchone() == (0,)
+        # 013: `selections` has no primary key, with the same columns
+        assert _keys(con, "selections") == []
+        assert list(table_columns(con, "selections")) == [
+            "round",
+            "submission_id",
+            "question",
+            "option",
+            "selected",
+        ]
         # 007: the analysis results, with the computed values of suppressed cells kept for audit
         assert {"analysis_key", "stat", "n_total", "suppressed", "plan_row"} <= set(
             table_columns(con, "results")

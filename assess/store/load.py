@@ -218,7 +218,8 @@ def load_staged(
                     for m in members
                 ],
             )
-        con.execute("DROP TABLE _accepted")
+        con.execute("DROP VIEW _accepted")
+        con.execute("DROP TABLE _accepted_rows")
         for n in range(len(staged.repeats)):
             con.execute(f"DROP TABLE {member_table(n)}")
         crash_point("mid-load-before-commit")
@@ -339,7 +340,9 @@ def _load_selections(con: duckdb.DuckDBPyConnection, staged: Staged, form: XLSFo
             parts.append(
                 f"SELECT _sid, {params.add(question.name)}, o, CASE WHEN {col} IS NOT NULL THEN "
                 f"list_contains(string_split(regexp_replace(trim({col}), '\\s+', ' ', 'g'), ' '), o) END "
-                f"FROM _accepted, unnest({params.add(form.choice_names(question.name))}::VARCHAR[]) AS c(o)"
+                # each choice once: a list naming a choice twice must not give a household two rows of it
+                f"FROM _accepted, unnest({params.add(list(dict.fromkeys(form.choice_names(question.name))))}"
+                "::VARCHAR[]) AS c(o)"
             )
     if cols:
         quoted = ", ".join(q(c) for c in cols)

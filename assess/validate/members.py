@@ -9,7 +9,7 @@ from __future__ import annotations
 import duckdb
 
 from ..core.problems import MemberCount, ValidationResult
-from ..core.sqlutil import fetch_value, named_query
+from ..core.sqlutil import fetch_value, literal, named_query
 from ..read.export import Staged
 
 
@@ -19,10 +19,15 @@ def member_table(n: int) -> str:
 
 
 def accept(con: duckdb.DuckDBPyConnection, staged: Staged, result: ValidationResult) -> list[MemberCount]:
-    """Create the temp tables `_accepted` (household rows that load) and `_members_<n>` (member rows that load,
-    one per repeat group of the file, in `staged.repeats` order); return each repeat group's counts."""
+    """Create the temp view `_accepted` (household rows that load, read from the staging file through the temp
+    table `_accepted_rows` of their row numbers) and the temp tables `_members_<n>` (member rows that load, one
+    per repeat group of the file, in `staged.repeats` order); return each repeat group's counts."""
     bad = sorted(result.quarantined_rows())
     con.execute(named_query("assess.validate", "accepted_rows"), {"path": str(staged.path), "bad": bad})
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW _accepted AS SELECT * FROM read_parquet({literal(str(staged.path))}) "
+        "SEMI JOIN _accepted_rows USING (_row)"
+    )
     tables = {name: member_table(n) for n, name in enumerate(staged.repeats)}
     counts: list[MemberCount] = []
     for name, rep in staged.repeats.items():

@@ -3,6 +3,6 @@
 -- rules). A nested repeat's rows also need their parent instance to load (assess/validate/members.py).
 SELECT *
 FROM read_parquet($path)
-WHERE _hh_row IN (SELECT _row FROM _accepted)
-  AND _row NOT IN (SELECT unnest($bad::BIGINT[]))
+WHERE _hh_row IN (SELECT _row FROM _accepted_rows)
+  AND NOT list_contains($bad::BIGINT[], _row)
 QUALIFY row_number() OVER (PARTITION BY _hh_row, _path ORDER BY _row) = 1

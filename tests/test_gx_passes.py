@@ -126,3 +126,21 @@ def test_flag_counts_are_bundled_into_one_statement(tmp_path):
         duckdb_engine.CursorWrapper.execute = execute
     assert all(not o.success and o.unexpected == 1 for o in outcomes.values())
     assert len(counted) == 1 and "FILTER" in counted[0].upper()
+
+
+def test_many_rows_keep_one_basic_pass(tmp_path, monkeypatch):
+    """Above FEW_ROWS the scans dominate and one aggregate of all flags measured slower: one BASIC pass there."""
+    import assess.validate.gx as gx
+
+    db = tmp_path / "v.duckdb"
+    _table(db, bad_cast=False)
+    rules = RULES[:10] + RULES[11:]
+    monkeypatch.setattr(gx, "FEW_ROWS", 99)  # the table has 100 rows
+    seen: list[str] = []
+    monkeypatch.setattr(
+        gx, "_outcomes", lambda results, sql: seen.append("pass") or _outcomes(results, sql=sql)
+    )
+    after = run_sql_route(rules, db)
+    assert seen == ["pass"]
+    before = _one_basic_pass(rules, db)
+    assert {i: _seen(o) for i, o in after.items()} == {i: _seen(o) for i, o in before.items()}

@@ -43,6 +43,15 @@ def table_columns(db_path: str) -> list[str]:
         con.close()
 
 
+def table_rows(db_path: str) -> int:
+    con = duckdb.connect(db_path)
+    try:
+        row = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+        return int(row[0]) if row else 0
+    finally:
+        con.close()
+
+
 def plan_chunks(rules: list[Rule], columns: list[str]) -> list[tuple[list[str], list[int]]]:
     """(view columns, rule indices) per chunk, rules in order; [] when the table is narrow enough as it is.
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import duckdb
 
-from .chunks import create_views, plan_chunks, table_columns
+from .chunks import create_views, plan_chunks, table_columns, table_rows
+from .gxflags import EXPECTATION_TYPE as FLAG_EXPECTATION
+from .gxflags import flag_expectation_class
 from .rules import TABLE, Rule
 
 log = logging.getLogger(__name__)
@@ -99,11 +101,13 @@ def known_expectation(type_: str) -> bool:
 # ------------------------------------------------------------------------------------------------ suite
 
 
-def _expectation(rule: Rule, index: int, query_flag: bool):
+def _expectation(rule: Rule, index: int, query_flag: bool, *, bundled: bool = False):
     from great_expectations.expectations import ExpectColumnValuesToBeInSet, UnexpectedRowsExpectation
     from great_expectations.expectations.registry import get_expectation_impl
 
     meta = {"rule": index, "kind": rule.kind, "question": rule.question, "template": rule.template}
+    if rule.flag is not None and query_flag and bundled:
+        return flag_expectation_class()(flag=sql_text(rule.flag), description=rule.describe, meta=meta)
     if rule.flag is not None and query_flag:
         flag = gx_query_text(rule.flag)
         return UnexpectedRowsExpectation(
@@ -120,10 +124,25 @@ def _expectation(rule: Rule, index: int, query_flag: bool):
     return cls(**rule.kwargs, meta=meta)
 
 
+def bundles(rule: Rule) -> bool:
+    """True when the rule's flag can be an aggregate's filter (`gxflags`): no window, no subquery."""
+    return rule.flag is not None and not _WINDOW.search(rule.flag) and not _SUBQUERY.search(rule.flag)
+
+
+_WINDOW = re.compile(r"\bover\s*\(", re.IGNORECASE)
+_SUBQUERY = re.compile(r"\bselect\b", re.IGNORECASE)
+
+
 # SQLAlchemy's text() (GX wraps every UnexpectedRows query in it) reads ":name" as a bind parameter and turns
 # "\\:name" back into ":name"; these are its own patterns (SQLAlchemy 2.x), pinned by a test.
 _SA_BIND = re.compile(r"(?<![:\w\\]):(\w+)(?![:\w])")
 _SA_BIND_ESCAPED = re.compile(r"\\(:\w*)(?![:\w])")
+
+
+def sql_text(sql: str) -> str:
+    """Our SQL with the colons SQLAlchemy's text() would read as bind parameters escaped."""
+    sql = _SA_BIND_ESCAPED.sub(lambda m: "\\\\" + m.group(1), sql)  # keep a literal "\\:x" as it is
+    return _SA_BIND.sub(lambda m: "\\:" + m.group(1), sql)
 
 
 def gx_query_text(sql: str) -> str:
@@ -133,16 +152,15 @@ def gx_query_text(sql: str) -> str:
     metric fails, and GX then re-runs every ready metric of the batch up to three times per failing metric
     (validation_graph._resolve retries), which multiplied the statement count ~25x.
     """
-    sql = _SA_BIND_ESCAPED.sub(lambda m: "\\\\" + m.group(1), sql)  # keep a literal "\\:x" as it is
-    sql = _SA_BIND.sub(lambda m: "\\:" + m.group(1), sql)
-    return sql.replace("{", "{{").replace("}", "}}")
+    return sql_text(sql).replace("{", "{{").replace("}", "}}")
 
 
-# Speed (benchmarks/bench_validation.py): GX runs two statements per UnexpectedRowsExpectation (row count and
-# rows) and one bundled query for the built-ins; no result store.
-# SQL route: BASIC gives pass/fail, the unexpected count and (for built-ins) GX's own query for the failing
-# rows, which is all we need: the rows are then read with that query (or the rule's flag) in one pass.
-# COMPLETE would also fetch index lists and value counts per expectation, and costs more in graph building.
+# Speed (benchmarks/bench_validation.py, benchmarks/RESULTS.md): on the SQL route GX validates a chunk's
+# built-ins first with BOOLEAN_ONLY, which skips the query for sample unexpected values, the index query and
+# most result formatting (about half of GX's time on a wide form); the few that fail are validated again with
+# BASIC for their unexpected count and GX's query for the failing rows, as before. Flag rules run as one
+# bundled aggregate (`gxflags`) in BASIC, which carries the count. No result store.
+_PASS_SQL = {"result_format": "BOOLEAN_ONLY"}
 _RESULT_FORMAT_SQL = {
     "result_format": "BASIC",
     "unexpected_index_column_names": ["_row"],
@@ -158,20 +176,63 @@ _RESULT_FORMAT_PANDAS = {
 }
 
 
+def _suite(rules: list[Rule], indices: list[int], *, sql: bool, bundled: frozenset[int] = frozenset()):
+    """The rules `indices` as a GX suite; the flag rules in `bundled` as `gxflags` expectations."""
+    import great_expectations as gx
+
+    expectations = [_expectation(rules[i], i, sql, bundled=i in bundled) for i in indices]
+    return gx.ExpectationSuite(name="form_rules", expectations=expectations)
+
+
 def _run_suite(batch_definition, rules: list[Rule], *, sql: bool, batch_parameters=None):
     """Validate the generated suite on the batch with GX's validator (no result store: nothing reads it)."""
-    import great_expectations as gx
     from great_expectations.validator.v1_validator import Validator
 
-    suite = gx.ExpectationSuite(
-        name="form_rules", expectations=[_expectation(rule, i, sql) for i, rule in enumerate(rules)]
-    )
     validator = Validator(
         batch_definition=batch_definition,
         batch_parameters=batch_parameters,
         result_format=_RESULT_FORMAT_SQL if sql else _RESULT_FORMAT_PANDAS,
     )
-    return validator.validate_expectation_suite(suite)
+    return validator.validate_expectation_suite(_suite(rules, list(range(len(rules))), sql=sql))
+
+
+# Rows up to which the cheap passes run. They save GX's fixed cost per expectation, which dominates on few rows;
+# on many rows the scans dominate, and there one aggregate of all flags measured slower than one count per flag
+# (bench_validation.py, 1,000,000 rows: GX 9.3 s against 6.1 s): such tables keep one BASIC pass.
+FEW_ROWS = 50_000
+
+
+def _validate_sql(
+    batch_definition, rules: list[Rule], indices: list[int], *, few_rows: bool = True
+) -> dict[int, RuleOutcome]:
+    """The rules `indices` on one SQL batch, with one GX validator (see the result formats above).
+
+    A flag that fails at run time fails its whole bundle (and the built-ins sharing its query): the rules that
+    erred next to bundled flags run once more without them, each flag as an UnexpectedRowsExpectation, so an
+    error is the rule's own, as it was.
+    """
+    from great_expectations.validator.v1_validator import Validator
+
+    if not few_rows:
+        validator = Validator(batch_definition=batch_definition, result_format=_RESULT_FORMAT_SQL)
+        return _outcomes(validator.validate_expectation_suite(_suite(rules, indices, sql=True)), sql=True)
+    validator = Validator(batch_definition=batch_definition, result_format=_PASS_SQL)
+    plain = [i for i in indices if rules[i].flag is None]
+    outcomes: dict[int, RuleOutcome] = {}
+    if plain:
+        outcomes = _outcomes(validator.validate_expectation_suite(_suite(rules, plain, sql=True)), sql=True)
+    validator.result_format = _RESULT_FORMAT_SQL
+    again = [i for i in plain if not outcomes[i].success]
+    grouped = [i for i in indices if bundles(rules[i])]
+    if again or grouped:
+        suite = _suite(rules, again + grouped, sql=True, bundled=frozenset(grouped))
+        outcomes.update(_outcomes(validator.validate_expectation_suite(suite), sql=True))
+    retry = [i for i in indices if i not in outcomes or (grouped and outcomes[i].error)]
+    if retry:
+        outcomes.update(
+            _outcomes(validator.validate_expectation_suite(_suite(rules, retry, sql=True)), sql=True)
+        )
+    return outcomes
 
 
 def exception_message(info) -> str | None:
@@ -201,7 +262,7 @@ def _outcomes(results, *, sql: bool) -> dict[int, RuleOutcome]:
         index = int(res.expectation_config.meta["rule"])
         r = res.result or {}
         err = exception_message(res.exception_info) if not res.success else None
-        if res.expectation_config.type == "unexpected_rows_expectation":
+        if res.expectation_config.type in ("unexpected_rows_expectation", FLAG_EXPECTATION):
             count = int(r.get("observed_value") or 0)
             rows = None
         else:
@@ -233,15 +294,16 @@ def run_sql_route(
     a view of the columns they read (`chunks`); a rule that could not run in its chunk runs on the table."""
     started = time.perf_counter()
     chunks = plan_chunks(rules, table_columns(str(db_path)))
+    few_rows = table_rows(str(db_path)) <= FEW_ROWS
     views = create_views(str(db_path), chunks) if chunks else []
     context = _context()
     source = context.data_sources.add_sql(name="staging", connection_string=f"duckdb:///{db_path}")
 
     def suite(table: str, indices: list[int]) -> dict[int, RuleOutcome]:
         asset = source.add_table_asset(name=f"rows_{table}", table_name=table)
-        batch = asset.add_batch_definition_whole_table("file")
-        found = _outcomes(_run_suite(batch, [rules[i] for i in indices], sql=True), sql=True)
-        return {indices[j]: outcome for j, outcome in found.items()}
+        return _validate_sql(
+            asset.add_batch_definition_whole_table("file"), rules, indices, few_rows=few_rows
+        )
 
     if timings is not None:
         timings["gx_setup"] = time.perf_counter() - started

@@ -158,11 +158,6 @@ def estimate(settings: Settings, form: XLSForm, run_id: str) -> EstimateSummary:
     observer().finish(
         "estimate",
         f"{result.estimates:,} estimates, {result.households.in_estimates:,} households"
-        + (
-            f" ({result.buckets_recomputed:,} of {result.buckets:,} buckets of households recomputed)"
-            if done.redone and result.buckets
-            else ""
-        )
         + ("" if done.redone else f" (up to date, run {done.since})"),
     )
     if partners is not None and partners.file:

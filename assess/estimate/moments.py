@@ -80,6 +80,8 @@ def signature(settings: Settings, prints: dict[str, inputs.Print], area_sql: lis
         settings.cluster,
         settings.weight,
         settings.id_column,
+        settings.frame,
+        settings.plan,
     )
     parts = [VERSION, repr(used), *area_sql]
     parts += [f"{name}={fp}" for name, (fp, _) in sorted(prints.items()) if name not in NOT_IN_SIGNATURE]

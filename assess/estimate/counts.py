@@ -11,7 +11,7 @@ from __future__ import annotations
 import duckdb
 
 from ..core.settings import Settings
-from ..core.sqlutil import named_query, quote, transaction
+from ..core.sqlutil import named_query
 from ..core.summary import HouseholdCounts
 from ..core.xlsform import XLSForm
 from ..core.xpath import Untranslatable, references
@@ -40,39 +40,6 @@ def consent_question(form: XLSForm, needs: tuple[str, ...]) -> str | None:
 def declined_word(form: XLSForm, settings: Settings) -> str:
     """How the households outside the estimates are called: declined when a consent question gates the needs."""
     return "declined" if consent_question(form, settings.needs) else "without needs answers"
-
-
-def count_households(
-    con: duckdb.DuckDBPyConnection, settings: Settings, area_sql: list[str], indicators: list[str]
-) -> HouseholdCounts:
-    """(Re)write `household_counts` for the round from `submissions`, `est_units` and `est_values`.
-
-    `area_sql` are the area-key expressions of the region levels over `submissions` (estimate.run); a
-    household is in the estimates when it is in the design and has a value for one of `indicators`.
-    """
-    levels = [(level, expr) for level, expr in zip(settings.region_levels, area_sql, strict=True)]
-    areas = ", ".join(f"{expr} AS {quote(f'_lvl{i}')}" for i, (_, expr) in enumerate(levels))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE _counted AS "
-        f"SELECT s.submission_id{', ' + areas if areas else ''}, a.submission_id IS NOT NULL AS counted "
-        "FROM submissions s LEFT JOIN (SELECT DISTINCT u.submission_id FROM est_units u JOIN est_values v "
-        "ON v._rid = u._rid WHERE v.y IS NOT NULL AND v.indicator IN (SELECT unnest($ind::VARCHAR[]))) a "
-        "ON a.submission_id = s.submission_id WHERE s.round = $round",
-        {"round": settings.round, "ind": indicators},
-    )
-    with transaction(con):
-        con.execute(named_query("assess.estimate", "counts_forget"), {"round": settings.round})
-        con.execute(
-            named_query("assess.estimate", "counts_insert").format(area="'all'"),
-            {"round": settings.round, "level": "national"},
-        )
-        for i, (level, _) in enumerate(levels):
-            con.execute(
-                named_query("assess.estimate", "counts_insert").format(area=quote(f"_lvl{i}")),
-                {"round": settings.round, "level": level},
-            )
-    con.execute("DROP TABLE _counted")
-    return household_counts(con, settings.round)
 
 
 def household_counts(

@@ -21,13 +21,13 @@ from ..core.sqlutil import literal
 from ..core.xlsform import XLSForm
 from ..read.export import Staged
 from .build import build_rules
-from .docs import write_validation_docs
 from .findings import failing_rows, problems_for
 from .gx import RuleOutcome, enable_gx_duckdb, run_pandas_route, run_sql_route, sql_route_available
 from .rules import TABLE, Rule, RuleContext
 from .suite import (
     _check_flags,
     applies_counts,
+    finished_result,
     form_problem_notes,
     may_be_form_problem,
     prepare_duckdb,
@@ -167,22 +167,7 @@ def _file_result(
         problems += problems_for(kept, own[i], ctx, found[i])
     problems.sort(key=lambda p: (p.row is None, p.row or 0))
     docs = [(r.kind, r.gx_type, r.describe, own.get(j)) for j, r in enumerate(rules)]
-    result = ValidationResult(
-        problems=problems,
-        not_checked=list(dict.fromkeys(ctx.not_checked)),
-        rules=len(docs),
-        not_enforced=list(dict.fromkeys(ctx.not_enforced)),
-        suspect_rules=[suspects[i] for i, _, _ in failed if i in suspects],
+    suspect_rules = [suspects[i] for i, _, _ in failed if i in suspects]
+    return finished_result(
+        problems, docs, ctx.not_checked, ctx.not_enforced, suspect_rules, staged, workdir, use_sql
     )
-    result.docs_path = str(
-        write_validation_docs(
-            workdir / "validation.html",
-            file_name=staged.path.name,
-            route="GX on DuckDB (SQL)" if use_sql else "GX on pandas",
-            rules=docs,
-            not_checked=result.not_checked,
-            not_enforced=result.not_enforced,
-            suspect_rules=result.suspect_rules,
-        )
-    )
-    return result

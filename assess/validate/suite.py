@@ -278,25 +278,8 @@ def validate(
         docs += [(r.kind, r.gx_type, prefix + r.describe, outcomes.get(j)) for j, r in enumerate(rules)]
         statements += ctx.sql_statements
     problems.sort(key=lambda p: (p.member is not None, p.member or "", p.row is None, p.row or 0))
-    result = ValidationResult(
-        problems=problems,
-        not_checked=list(dict.fromkeys(not_checked)),
-        rules=len(docs),
-        not_enforced=list(dict.fromkeys(not_enforced)),
-        suspect_rules=suspect_rules,
-    )
-    from .docs import write_validation_docs
-
-    result.docs_path = str(
-        write_validation_docs(
-            workdir / "validation.html",
-            file_name=staged.path.name,
-            route="GX on DuckDB (SQL)" if use_sql else "GX on pandas",
-            rules=docs,
-            not_checked=result.not_checked,
-            not_enforced=result.not_enforced,
-            suspect_rules=result.suspect_rules,
-        )
+    result = finished_result(
+        problems, docs, not_checked, not_enforced, suspect_rules, staged, workdir, use_sql
     )
     lap("docs")
     timings["statements"] = statements
@@ -378,3 +361,37 @@ def sort_outcomes(
         else:
             whole.append((i, rule, outcome))
     return failed, whole
+
+
+def finished_result(
+    problems: list[Problem],
+    docs: list[tuple[str, str, str, RuleOutcome | None]],
+    not_checked: list[str],
+    not_enforced: list[str],
+    suspect_rules: list[str],
+    staged: Staged,
+    workdir: Path,
+    use_sql: bool,
+) -> ValidationResult:
+    """A file's ValidationResult, with its rules report (validation.html) written beside its staging."""
+    from .docs import write_validation_docs
+
+    result = ValidationResult(
+        problems=problems,
+        not_checked=list(dict.fromkeys(not_checked)),
+        rules=len(docs),
+        not_enforced=list(dict.fromkeys(not_enforced)),
+        suspect_rules=suspect_rules,
+    )
+    result.docs_path = str(
+        write_validation_docs(
+            workdir / "validation.html",
+            file_name=staged.path.name,
+            route="GX on DuckDB (SQL)" if use_sql else "GX on pandas",
+            rules=docs,
+            not_checked=result.not_checked,
+            not_enforced=result.not_enforced,
+            suspect_rules=result.suspect_rules,
+        )
+    )
+    return result
